@@ -1,0 +1,238 @@
+//! The outcomes that scripts branch on, and the one table of exit codes.
+//!
+//! The numbers are those of the Stateless OpenPGP specification's failure
+//! modes wherever a meaning matches, so `zpgp` and `zpgp sop` agree.  Any
+//! other failure exits with 1, and a usage error with 2.
+
+use std::fmt;
+
+/// A failure with a meaning of its own and a fixed exit code.
+///
+/// Commands attach one of these to an `anyhow` error (as the error itself or
+/// as context); `main` finds it anywhere in the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No acceptable signature was found.
+    NoSignature,
+    /// An asymmetric algorithm is not supported.
+    UnsupportedAsymmetricAlgo,
+    /// A certificate has no usable encryption subkey.
+    CertCannotEncrypt,
+    /// A required argument is missing.
+    MissingArg,
+    /// Some but not all requested signatures could be verified.
+    IncompleteVerification,
+    /// The message could not be decrypted.
+    CannotDecrypt,
+    /// A password was not human-readable (not UTF-8).
+    PasswordNotHumanReadable,
+    /// An option is not supported.
+    UnsupportedOption,
+    /// The input is not valid OpenPGP data, or is damaged.
+    BadData,
+    /// Text was expected but binary data was given.
+    ExpectedText,
+    /// The output file exists already.
+    OutputExists,
+    /// An input file does not exist.
+    MissingInput,
+    /// A secret key is protected and could not be unlocked.
+    KeyIsProtected,
+    /// The subcommand is not supported.
+    UnsupportedSubcommand,
+    /// An indirect parameter has an unknown prefix.
+    UnsupportedSpecialPrefix,
+    /// Input is ambiguous: a query matches several keys, or a file name
+    /// looks like an indirect parameter.
+    AmbiguousInput,
+    /// A key cannot sign.
+    KeyCannotSign,
+    /// Options were given that do not go together.
+    IncompatibleOptions,
+    /// The profile is not supported.
+    UnsupportedProfile,
+    /// The primary key is unusable (expired, revoked, or rejected by policy).
+    PrimaryKeyBad,
+    /// No user ID of the certificate matches.
+    CertUserIdNoMatch,
+    /// A key cannot certify.
+    KeyCannotCertify,
+    /// No key in the keyring matches the query.
+    KeyNotFound,
+}
+
+impl Failure {
+    /// The process exit code of this failure.
+    pub fn exit_code(self) -> i32 {
+        use Failure::*;
+        match self {
+            NoSignature => 3,
+            KeyNotFound => 4,
+            UnsupportedAsymmetricAlgo => 13,
+            CertCannotEncrypt => 17,
+            MissingArg => 19,
+            IncompleteVerification => 23,
+            CannotDecrypt => 29,
+            PasswordNotHumanReadable => 31,
+            UnsupportedOption => 37,
+            BadData => 41,
+            ExpectedText => 53,
+            OutputExists => 59,
+            MissingInput => 61,
+            KeyIsProtected => 67,
+            UnsupportedSubcommand => 69,
+            UnsupportedSpecialPrefix => 71,
+            AmbiguousInput => 73,
+            KeyCannotSign => 79,
+            IncompatibleOptions => 83,
+            UnsupportedProfile => 89,
+            PrimaryKeyBad => 101,
+            CertUserIdNoMatch => 103,
+            KeyCannotCertify => 107,
+        }
+    }
+
+    /// Every failure, in exit-code order; the README table and the man page
+    /// are checked against this list.
+    pub const ALL: [Failure; 23] = {
+        use Failure::*;
+        [
+            NoSignature,
+            KeyNotFound,
+            UnsupportedAsymmetricAlgo,
+            CertCannotEncrypt,
+            MissingArg,
+            IncompleteVerification,
+            CannotDecrypt,
+            PasswordNotHumanReadable,
+            UnsupportedOption,
+            BadData,
+            ExpectedText,
+            OutputExists,
+            MissingInput,
+            KeyIsProtected,
+            UnsupportedSubcommand,
+            UnsupportedSpecialPrefix,
+            AmbiguousInput,
+            KeyCannotSign,
+            IncompatibleOptions,
+            UnsupportedProfile,
+            PrimaryKeyBad,
+            CertUserIdNoMatch,
+            KeyCannotCertify,
+        ]
+    };
+
+    /// A short description, as shown in the exit-code table.
+    pub fn describe(self) -> &'static str {
+        use Failure::*;
+        match self {
+            NoSignature => "no acceptable signature found",
+            KeyNotFound => "no key in the keyring matches the query",
+            UnsupportedAsymmetricAlgo => "unsupported public-key algorithm",
+            CertCannotEncrypt => "certificate has no usable encryption key",
+            MissingArg => "a required argument is missing",
+            IncompleteVerification => "not every required signature was verified",
+            CannotDecrypt => "message cannot be decrypted",
+            PasswordNotHumanReadable => "password is not human-readable UTF-8",
+            UnsupportedOption => "option not supported",
+            BadData => "input is not valid OpenPGP data, or is damaged",
+            ExpectedText => "text expected, binary data given",
+            OutputExists => "output file exists (use --force to overwrite)",
+            MissingInput => "input file does not exist",
+            KeyIsProtected => "secret key is locked: wrong or missing passphrase",
+            UnsupportedSubcommand => "subcommand not supported",
+            UnsupportedSpecialPrefix => "unknown @PREFIX: in an indirect parameter",
+            AmbiguousInput => "ambiguous input (a query matching several keys)",
+            KeyCannotSign => "key cannot sign",
+            IncompatibleOptions => "options that do not go together",
+            UnsupportedProfile => "profile not supported",
+            PrimaryKeyBad => "primary key is expired, revoked or rejected by policy",
+            CertUserIdNoMatch => "no user ID of the certificate matches",
+            KeyCannotCertify => "key cannot certify",
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// An error carrying a typed failure, a message, and an optional hint that
+/// tells the user how to fix it.
+#[derive(Debug)]
+pub struct Error {
+    pub failure: Failure,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Error {
+    pub fn new(failure: Failure, message: impl Into<String>) -> Self {
+        Error {
+            failure,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand: an `anyhow::Error` with a failure kind and message.
+pub fn fail(failure: Failure, message: impl Into<String>) -> anyhow::Error {
+    Error::new(failure, message).into()
+}
+
+/// The failure kind anywhere in an error's chain, if any.
+pub fn failure_of(err: &anyhow::Error) -> Option<Failure> {
+    err.chain().find_map(|e| {
+        e.downcast_ref::<Error>()
+            .map(|e| e.failure)
+            .or_else(|| e.downcast_ref::<Failure>().copied())
+    })
+}
+
+/// The first hint in an error's chain, if any.
+pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Error>().and_then(|e| e.hint.as_deref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_distinct_and_ordered() {
+        let codes: Vec<i32> = Failure::ALL.iter().map(|f| f.exit_code()).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+        assert!(!codes.contains(&1) && !codes.contains(&2));
+    }
+
+    #[test]
+    fn failure_found_in_context_chain() {
+        let e = anyhow::Error::from(Error::new(Failure::BadData, "x")).context("reading y");
+        assert_eq!(failure_of(&e), Some(Failure::BadData));
+        let e = anyhow::anyhow!("plain");
+        assert_eq!(failure_of(&e), None);
+    }
+}
