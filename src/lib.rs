@@ -3,5 +3,14 @@
 //! The binary is a thin shell around this library so that tests and fuzz
 //! targets reach the same code.
 
+pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod display;
 pub mod error;
+pub mod keyring;
 pub mod ops;
+pub mod output;
+pub mod passphrase;
+pub mod query;
+pub mod time;

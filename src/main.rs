@@ -1,1 +1,34 @@
-fn main(){}
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use zpgp::cli::Cli;
+use zpgp::context::Context;
+use zpgp::error::{failure_of, hint_of};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result =
+        Context::new(cli.global).and_then(|ctx| zpgp::commands::dispatch(&ctx, cli.command));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if zpgp::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zpgp: error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  because: {cause}");
+            }
+            if let Some(hint) = hint_of(&e) {
+                eprintln!("hint: {hint}");
+            }
+            let code = failure_of(&e).map(|f| f.exit_code()).unwrap_or(1);
+            ExitCode::from(code as u8)
+        }
+    }
+}

@@ -2,3 +2,6 @@
 //!
 //! They take certificates, keys, passwords and streams, and return reports;
 //! they know nothing of the keyring or of the command line.
+
+pub mod generate;
+pub mod keyinfo;

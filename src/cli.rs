@@ -1,0 +1,259 @@
+//! The command-line interface: every clap definition, and so the one source
+//! of `--help`, the man pages and the shell completions.
+//!
+//! This module depends on `std` and `clap` only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A fast, careful OpenPGP tool: keys, encryption and signatures
+#[derive(Parser, Debug)]
+#[command(name = "zpgp", version = crate_version(), propagate_version = true)]
+#[command(after_help = "Run 'zpgp COMMAND --help' for the options of a command.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+fn crate_version() -> &'static str {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (sequoia-openpgp ",
+        env!("ZPGP_SEQUOIA_VERSION"),
+        ", ",
+        env!("ZPGP_CRYPTO_BACKEND"),
+        " backend)"
+    )
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Use DIR as the keyring home (default: $ZPGP_HOME, else the platform
+    /// data directory, e.g. ~/.local/share/zpgp)
+    #[arg(long, global = true, value_name = "DIR", env = "ZPGP_HOME")]
+    pub home: Option<PathBuf>,
+
+    /// Never prompt; fail with an error where input would be needed
+    #[arg(long, global = true)]
+    pub batch: bool,
+
+    /// Read the passphrase from FILE, @ENV:NAME or @FD:N instead of the
+    /// terminal (the first line is used)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<String>,
+
+    /// Print only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Explain more on stderr
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Print reports as JSON on stdout (list)
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Generate a new key pair
+    #[command(after_help = GENERATE_EXAMPLES)]
+    Generate(GenerateArgs),
+    /// Import certificates or secret keys into the keyring
+    #[command(after_help = IMPORT_EXAMPLES)]
+    Import(ImportArgs),
+    /// Export certificates or secret keys from the keyring
+    #[command(after_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
+    /// List the keys in the keyring
+    #[command(after_help = LIST_EXAMPLES)]
+    List(ListArgs),
+    /// Delete a certificate, and with --secret its secret key
+    #[command(after_help = DELETE_EXAMPLES)]
+    Delete(DeleteArgs),
+    /// Change, add or remove the passphrase of a secret key
+    #[command(after_help = PASSWD_EXAMPLES)]
+    Passwd(PasswdArgs),
+}
+
+const GENERATE_EXAMPLES: &str = "\
+Examples:
+  zpgp generate --name 'Alice Lovelace' --email alice@example.org
+  zpgp generate --email bob@example.org --profile rfc9580 --expires 1y
+  zpgp generate --name Carol --cipher-suite rsa4k --passphrase-file pass.txt";
+
+const IMPORT_EXAMPLES: &str = "\
+Examples:
+  zpgp import bob.asc
+  gpg --export bob@example.org | zpgp import
+  zpgp import keyring.pgp secret-key.asc";
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  zpgp export alice@example.org > alice.asc
+  zpgp export --binary -o alice.pgp alice@example.org
+  zpgp export --secret -o alice-secret.asc alice@example.org";
+
+const LIST_EXAMPLES: &str = "\
+Examples:
+  zpgp list
+  zpgp list bob@example.org
+  zpgp list --secret --json";
+
+const DELETE_EXAMPLES: &str = "\
+Examples:
+  zpgp delete bob@example.org
+  zpgp delete --secret --yes 0x1234567890ABCDEF";
+
+const PASSWD_EXAMPLES: &str = "\
+Examples:
+  zpgp passwd alice@example.org
+  zpgp passwd --passphrase-file old.txt --new-passphrase-file new.txt alice
+  zpgp passwd --no-passphrase alice";
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// The name in the new key's user ID
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// An email address for the new key (repeat for several)
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Vec<String>,
+
+    /// A free-form user ID (repeat for several)
+    #[arg(long, value_name = "USERID")]
+    pub userid: Vec<String>,
+
+    /// The OpenPGP profile: rfc4880 (v4 keys every implementation reads) or
+    /// rfc9580 (v6 keys)
+    #[arg(long, value_enum, default_value_t = Profile::Rfc4880)]
+    pub profile: Profile,
+
+    /// The public-key algorithms
+    #[arg(long, value_enum, default_value_t = CipherSuite::Cv25519)]
+    pub cipher_suite: CipherSuite,
+
+    /// When the key expires: a duration (3y, 18m, 2w, 10d), a date
+    /// (YYYY-MM-DD), or 'never'
+    #[arg(long, value_name = "WHEN", default_value = "3y")]
+    pub expires: String,
+
+    /// Store the secret key without a passphrase
+    #[arg(long)]
+    pub no_passphrase: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// v4 keys (RFC 4880): what GnuPG 2.2 and every other peer read
+    Rfc4880,
+    /// v6 keys (RFC 9580) with AEAD (SEIPDv2) encryption
+    Rfc9580,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CipherSuite {
+    /// Ed25519 signing, X25519 encryption (default)
+    Cv25519,
+    /// Ed448 signing, X448 encryption
+    Cv448,
+    /// RSA, 3072 bits
+    Rsa3k,
+    /// RSA, 4096 bits
+    Rsa4k,
+    /// ECDSA and ECDH over NIST P-256
+    P256,
+    /// ECDSA and ECDH over NIST P-384
+    P384,
+    /// ECDSA and ECDH over NIST P-521
+    P521,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Files to import, armored or binary (standard input when none, or -)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The keys to export: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY", required = true)]
+    pub queries: Vec<String>,
+
+    /// Export the secret key (still protected by its passphrase)
+    #[arg(long)]
+    pub secret: bool,
+
+    /// Write binary OpenPGP instead of ASCII armor
+    #[arg(long)]
+    pub binary: bool,
+
+    /// Write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Show only keys matching QUERY: fingerprint, key ID, email or part of
+    /// a name
+    #[arg(value_name = "QUERY")]
+    pub query: Option<String>,
+
+    /// Show only keys whose secret key is held
+    #[arg(long)]
+    pub secret: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// The key to delete: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// Delete the secret key as well (asks for confirmation)
+    #[arg(long)]
+    pub secret: bool,
+
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PasswdArgs {
+    /// The secret key: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// Read the new passphrase from FILE, @ENV:NAME or @FD:N
+    #[arg(long, value_name = "FILE", conflicts_with = "no_passphrase")]
+    pub new_passphrase_file: Option<String>,
+
+    /// Remove the passphrase: store the secret key unprotected
+    #[arg(long)]
+    pub no_passphrase: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

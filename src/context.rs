@@ -1,0 +1,80 @@
+//! The resolved global options, shared by every command.
+
+use std::cell::OnceCell;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use anyhow::{Context as _, Result};
+use sequoia_openpgp::crypto::Password;
+use sequoia_openpgp::policy::StandardPolicy;
+
+use crate::cli::GlobalArgs;
+use crate::keyring::Keyring;
+use crate::passphrase;
+
+pub struct Context {
+    pub home: PathBuf,
+    pub batch: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub json: bool,
+    pub passphrase_file: Option<String>,
+    /// The reference time for validity checks and new signatures.
+    pub time: SystemTime,
+    pub policy: StandardPolicy<'static>,
+    keyring: OnceCell<Keyring>,
+}
+
+impl Context {
+    pub fn new(global: GlobalArgs) -> Result<Context> {
+        let home = match global.home {
+            Some(home) => home,
+            None => dirs::data_dir().map(|d| d.join("zpgp")).context(
+                "cannot find a home directory for the keyring; give one with --home DIR",
+            )?,
+        };
+        Ok(Context {
+            home,
+            batch: global.batch,
+            quiet: global.quiet,
+            verbose: global.verbose,
+            json: global.json,
+            passphrase_file: global.passphrase_file,
+            time: SystemTime::now(),
+            policy: StandardPolicy::new(),
+            keyring: OnceCell::new(),
+        })
+    }
+
+    /// The keyring, opened (and created) on first use.
+    pub fn keyring(&self) -> Result<&Keyring> {
+        if let Some(k) = self.keyring.get() {
+            return Ok(k);
+        }
+        let k = Keyring::open(&self.home)?;
+        Ok(self.keyring.get_or_init(|| k))
+    }
+
+    /// A passphrase: from --passphrase-file when given, else asked on the
+    /// terminal (twice when `confirm`).
+    pub fn passphrase(&self, what: &str, confirm: bool) -> Result<Password> {
+        match &self.passphrase_file {
+            Some(spec) => passphrase::from_indirect(spec),
+            None => passphrase::prompt(self.batch, what, confirm),
+        }
+    }
+
+    /// Chatter for the user on stderr, unless --quiet.
+    pub fn info(&self, msg: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    /// Detail on stderr, only with --verbose.
+    pub fn debug(&self, msg: impl std::fmt::Display) {
+        if self.verbose {
+            eprintln!("zpgp: {msg}");
+        }
+    }
+}

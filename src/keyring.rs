@@ -1,0 +1,767 @@
+//! The local keyring: public certificates in a shared certificate directory,
+//! secret keys one file per fingerprint, and a lookup index.
+//!
+//! ```text
+//! HOME/pgp.cert.d/    certificates (openpgp-cert-d format)
+//! HOME/secret/FPR     transferable secret keys, encrypted at rest, 0600
+//! HOME/index          one line per certificate, for fast lookups
+//! HOME/lock           serializes every write
+//! ```
+//!
+//! Every write happens under `HOME/lock` and replaces files by rename, so a
+//! crash or a concurrent process never sees half a certificate.  The index
+//! is derived data: it records the certificate directory's tag, and is
+//! brought up to date whenever that tag differs.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use openpgp::parse::Parse;
+use openpgp::serialize::{Serialize, SerializeInto};
+use openpgp::{Cert, Fingerprint};
+use openpgp_cert_d::{CertD, MergeResult, Tag};
+use sequoia_openpgp as openpgp;
+
+use crate::error::{Error, Failure};
+use crate::query::Query;
+
+const INDEX_MAGIC: &str = "zpgp-index 1";
+
+pub struct Keyring {
+    home: PathBuf,
+    certd: CertD,
+    secret_dir: PathBuf,
+}
+
+/// Held while writing; the lock is released when this is dropped.
+pub struct WriteLock {
+    _file: File,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    New,
+    Updated,
+    Unchanged,
+}
+
+impl std::fmt::Display for ImportStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ImportStatus::New => "new",
+            ImportStatus::Updated => "updated",
+            ImportStatus::Unchanged => "unchanged",
+        })
+    }
+}
+
+/// What importing one certificate changed.
+#[derive(Debug, Clone)]
+pub struct ImportOutcome {
+    pub fingerprint: Fingerprint,
+    pub public: ImportStatus,
+    /// Set when the import carried secret key material.
+    pub secret: Option<ImportStatus>,
+    /// The certificate as now on file.
+    pub cert: Cert,
+}
+
+/// One certificate's line in the index.
+#[derive(Debug, Clone)]
+struct Entry {
+    tag: u64,
+    line: String,
+}
+
+impl Keyring {
+    /// Opens the keyring at `home`, creating it (mode 0700) when missing.
+    pub fn open(home: &Path) -> Result<Keyring> {
+        create_private_dir(home).map_err(|e| {
+            let hint = if e.kind() == ErrorKind::PermissionDenied {
+                "choose a home you can write to with --home DIR or ZPGP_HOME"
+            } else {
+                "check the path, or choose another home with --home DIR"
+            };
+            anyhow::Error::from(
+                Error::new(
+                    Failure::MissingInput,
+                    format!("cannot create the keyring home {}: {e}", home.display()),
+                )
+                .hint(hint),
+            )
+        })?;
+        if !home.is_dir() {
+            return Err(Error::new(
+                Failure::MissingInput,
+                format!("the keyring home {} is not a directory", home.display()),
+            )
+            .into());
+        }
+        let certd_dir = home.join("pgp.cert.d");
+        let secret_dir = home.join("secret");
+        for dir in [&certd_dir, &secret_dir] {
+            create_private_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let certd = CertD::with_base_dir(&certd_dir)
+            .with_context(|| format!("cannot open {}", certd_dir.display()))?;
+        Ok(Keyring {
+            home: home.to_path_buf(),
+            certd,
+            secret_dir,
+        })
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// Takes the keyring's write lock, waiting for other writers.
+    pub fn lock(&self) -> Result<WriteLock> {
+        let path = self.home.join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| {
+                anyhow::Error::from(
+                    Error::new(
+                        Failure::MissingInput,
+                        format!(
+                            "cannot write to the keyring at {}: {e}",
+                            self.home.display()
+                        ),
+                    )
+                    .hint("check the permissions of the keyring home, or use --home DIR"),
+                )
+            })?;
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("cannot lock {}", path.display()));
+        }
+        Ok(WriteLock { _file: file })
+    }
+
+    /// The certificate with this primary fingerprint, if on file.
+    pub fn get(&self, fpr: &Fingerprint) -> Result<Option<Cert>> {
+        let name = format!("{fpr:x}");
+        match self.certd.get(&name) {
+            Ok(Some((_, data))) => {
+                Ok(Some(Cert::from_bytes(&data).with_context(|| {
+                    format!("the certificate {fpr:X} on file is damaged")
+                })?))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(anyhow::Error::from(e).context(format!("cannot read {fpr:X}"))),
+        }
+    }
+
+    /// Every certificate on file, in fingerprint order.  A damaged file is
+    /// reported on stderr and skipped, so one bad file does not hide the
+    /// rest.
+    pub fn certs(&self) -> Result<Vec<Cert>> {
+        let mut certs = Vec::new();
+        for item in self.certd.iter() {
+            let (fpr, _, data) = item.context("cannot read the certificate directory")?;
+            match Cert::from_bytes(&data) {
+                Ok(c) => certs.push(c),
+                Err(e) => eprintln!("zpgp: warning: skipping damaged certificate {fpr}: {e}"),
+            }
+        }
+        certs.sort_by(|a, b| a.fingerprint().cmp(&b.fingerprint()));
+        Ok(certs)
+    }
+
+    /// Fingerprints of the certificates matching `query`.
+    pub fn lookup(&self, query: &Query) -> Result<Vec<Fingerprint>> {
+        if let Query::Fingerprint(fp) = query {
+            if self.certd.get_file(&format!("{fp:x}"))?.is_some() {
+                return Ok(vec![fp.clone()]);
+            }
+        }
+        let index = self.index()?;
+        Ok(search_index(&index, query))
+    }
+
+    /// The one certificate `query` names: an error when none or several
+    /// match.
+    pub fn find(&self, query: &str) -> Result<Cert> {
+        let parsed = Query::parse(query).map_err(|e| Error::new(Failure::KeyNotFound, e))?;
+        let mut found = self.lookup(&parsed)?;
+        match found.len() {
+            0 => Err(Error::new(
+                Failure::KeyNotFound,
+                format!("no key in the keyring matches {parsed}"),
+            )
+            .hint(format!(
+                "see the keys on file with 'zpgp list', or import the key first: zpgp import FILE"
+            ))
+            .into()),
+            1 => {
+                let fpr = found.pop().expect("one");
+                self.get(&fpr)?.ok_or_else(|| {
+                    Error::new(
+                        Failure::KeyNotFound,
+                        format!("the key {fpr:X} vanished from the keyring"),
+                    )
+                    .into()
+                })
+            }
+            _ => {
+                let mut msg = format!("{parsed} matches {} keys:", found.len());
+                for fpr in &found {
+                    let uid = self
+                        .get(fpr)
+                        .ok()
+                        .flatten()
+                        .and_then(|c| {
+                            c.userids()
+                                .next()
+                                .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+                        })
+                        .unwrap_or_default();
+                    msg.push_str(&format!("\n  {fpr:X} {}", crate::display::Safe(&uid)));
+                }
+                Err(Error::new(Failure::AmbiguousInput, msg)
+                    .hint("name one key by its full fingerprint")
+                    .into())
+            }
+        }
+    }
+
+    /// Whether a secret key is held for this primary fingerprint.
+    pub fn has_secret(&self, fpr: &Fingerprint) -> bool {
+        self.secret_path(fpr).exists()
+    }
+
+    /// Fingerprints of every secret key held.
+    pub fn secret_fingerprints(&self) -> Result<Vec<Fingerprint>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.secret_dir)
+            .with_context(|| format!("cannot read {}", self.secret_dir.display()))?
+        {
+            let name = entry?.file_name();
+            if let Some(fpr) = name.to_str().and_then(|n| n.parse::<Fingerprint>().ok()) {
+                out.push(fpr);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The transferable secret key for this primary fingerprint, if held.
+    pub fn secret(&self, fpr: &Fingerprint) -> Result<Option<Cert>> {
+        let path = self.secret_path(fpr);
+        match fs::read(&path) {
+            Ok(data) => Ok(Some(Cert::from_bytes(&data).with_context(|| {
+                format!("the secret key file {} is damaged", path.display())
+            })?)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    fn secret_path(&self, fpr: &Fingerprint) -> PathBuf {
+        self.secret_dir.join(format!("{fpr:X}"))
+    }
+
+    /// Imports certificates and secret keys, merging each with what is on
+    /// file.  Secret key material goes to the secret store, the public
+    /// part to the certificate directory.
+    pub fn import(&self, certs: Vec<Cert>) -> Result<Vec<ImportOutcome>> {
+        let lock = self.lock()?;
+        let mut index = self.fresh_index(&lock)?;
+        let mut outcomes = Vec::with_capacity(certs.len());
+        for cert in certs {
+            let fpr = cert.fingerprint();
+            let secret = if cert.is_tsk() {
+                Some(self.merge_secret(&lock, cert.clone())?)
+            } else {
+                None
+            };
+            let (public, merged) = self.merge_public(cert.strip_secret_key_material())?;
+            index.insert(format!("{fpr:X}"), entry_for(&self.certd, &merged)?);
+            outcomes.push(ImportOutcome {
+                fingerprint: fpr,
+                public,
+                secret,
+                cert: merged,
+            });
+        }
+        self.write_index(&lock, &index)?;
+        Ok(outcomes)
+    }
+
+    /// Replaces a held secret key with `tsk` (same fingerprint), e.g. after
+    /// a passphrase change.  The old file stays until the new one is whole.
+    pub fn replace_secret(&self, tsk: &Cert) -> Result<()> {
+        let lock = self.lock()?;
+        self.write_secret(&lock, tsk)
+    }
+
+    /// Removes a certificate, and with `secret` its secret key.
+    pub fn delete(&self, fpr: &Fingerprint, secret: bool) -> Result<()> {
+        let lock = self.lock()?;
+        let mut index = self.fresh_index(&lock)?;
+        if secret {
+            let path = self.secret_path(fpr);
+            match fs::remove_file(&path) {
+                Ok(()) => sync_dir(&self.secret_dir)?,
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot remove {}", path.display()));
+                }
+            }
+        }
+        let path = self.certd.get_path(&format!("{fpr:x}"))?;
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
+        }
+        index.remove(&format!("{fpr:X}"));
+        self.write_index(&lock, &index)
+    }
+
+    fn merge_public(&self, cert: Cert) -> Result<(ImportStatus, Cert)> {
+        let fpr = cert.fingerprint();
+        let mut status = ImportStatus::New;
+        let mut result = None;
+        self.certd
+            .insert(&format!("{fpr:x}"), cert, false, |new, old| {
+                let merged = match old {
+                    None => new,
+                    Some(old) => {
+                        let old = Cert::from_bytes(old).map_err(to_certd_error)?;
+                        let merged = old.clone().merge_public(new).map_err(to_certd_error)?;
+                        if merged == old {
+                            status = ImportStatus::Unchanged;
+                            result = Some(old);
+                            return Ok(MergeResult::Keep);
+                        }
+                        status = ImportStatus::Updated;
+                        merged
+                    }
+                };
+                let bytes = merged.to_vec().map_err(to_certd_error)?;
+                result = Some(merged);
+                Ok(MergeResult::Data(bytes))
+            })
+            .with_context(|| format!("cannot store the certificate {fpr:X}"))?;
+        Ok((status, result.expect("set by the merge callback")))
+    }
+
+    fn merge_secret(&self, lock: &WriteLock, tsk: Cert) -> Result<ImportStatus> {
+        let fpr = tsk.fingerprint();
+        match self.secret(&fpr)? {
+            None => {
+                self.write_secret(lock, &tsk)?;
+                Ok(ImportStatus::New)
+            }
+            Some(old) => {
+                let merged = old.clone().merge_public_and_secret(tsk)?;
+                if merged == old && secrets_equal(&merged, &old) {
+                    Ok(ImportStatus::Unchanged)
+                } else {
+                    self.write_secret(lock, &merged)?;
+                    Ok(ImportStatus::Updated)
+                }
+            }
+        }
+    }
+
+    fn write_secret(&self, _lock: &WriteLock, tsk: &Cert) -> Result<()> {
+        let mut data = Vec::new();
+        tsk.as_tsk()
+            .serialize(&mut data)
+            .context("cannot serialize the secret key")?;
+        write_atomic(
+            &self.secret_dir,
+            &self.secret_path(&tsk.fingerprint()),
+            &data,
+        )
+    }
+
+    // The index --------------------------------------------------------
+
+    fn index_path(&self) -> PathBuf {
+        self.home.join("index")
+    }
+
+    /// The index, brought up to date first when the certificate directory
+    /// changed behind it.
+    fn index(&self) -> Result<String> {
+        let tag = self.certd.tag();
+        if let Some(text) = self.read_index(tag)? {
+            return Ok(text);
+        }
+        let lock = self.lock()?;
+        let tag = self.certd.tag();
+        if let Some(text) = self.read_index(tag)? {
+            return Ok(text);
+        }
+        let index = self.rebuild_index(&lock)?;
+        self.write_index(&lock, &index)?;
+        Ok(self.read_index(self.certd.tag())?.unwrap_or_default())
+    }
+
+    /// The index's text when its recorded tag is `tag`.
+    fn read_index(&self, tag: Tag) -> Result<Option<String>> {
+        let text = match fs::read_to_string(self.index_path()) {
+            Ok(t) => t,
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidData) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e).context("cannot read the keyring index"),
+        };
+        let header = text.lines().next().unwrap_or("");
+        let fresh = header
+            .strip_prefix(INDEX_MAGIC)
+            .and_then(|rest| rest.trim().parse::<u64>().ok())
+            == Some(tag.0);
+        Ok(fresh.then_some(text))
+    }
+
+    /// The current index as a map, updated for any change to the
+    /// certificate directory.  Must be called under the lock.
+    fn fresh_index(&self, lock: &WriteLock) -> Result<BTreeMap<String, Entry>> {
+        let tag = self.certd.tag();
+        match self.read_index(tag)? {
+            Some(text) => Ok(parse_index(&text)),
+            None => self.rebuild_index(lock),
+        }
+    }
+
+    /// Brings the index in line with the certificate directory, parsing
+    /// only the certificates whose files changed.
+    fn rebuild_index(&self, _lock: &WriteLock) -> Result<BTreeMap<String, Entry>> {
+        let old = match fs::read_to_string(self.index_path()) {
+            Ok(text) => parse_index(&text),
+            Err(_) => BTreeMap::new(),
+        };
+        let mut new = BTreeMap::new();
+        for item in self.certd.iter_files() {
+            let (name, file) = item.context("cannot read the certificate directory")?;
+            let tag = Tag::try_from(&file)?.0;
+            let key = name.to_uppercase();
+            if let Some(e) = old.get(&key).filter(|e| e.tag == tag) {
+                new.insert(key, e.clone());
+                continue;
+            }
+            let mut data = Vec::new();
+            (&file).read_to_end(&mut data)?;
+            match Cert::from_bytes(&data) {
+                Ok(cert) => {
+                    new.insert(key, make_entry(&cert, tag));
+                }
+                Err(e) => eprintln!("zpgp: warning: skipping damaged certificate {name}: {e}"),
+            }
+        }
+        Ok(new)
+    }
+
+    fn write_index(&self, _lock: &WriteLock, index: &BTreeMap<String, Entry>) -> Result<()> {
+        let mut text = String::with_capacity(index.len() * 200 + 64);
+        text.push_str(&format!("{INDEX_MAGIC} {}\n", self.certd.tag().0));
+        for (fpr, e) in index {
+            text.push_str(fpr);
+            text.push('\t');
+            text.push_str(&e.tag.to_string());
+            text.push('\t');
+            text.push_str(&e.line);
+            text.push('\n');
+        }
+        write_atomic(&self.home, &self.index_path(), text.as_bytes())
+    }
+}
+
+fn to_certd_error(e: anyhow::Error) -> openpgp_cert_d::Error {
+    openpgp_cert_d::Error::IoError(std::io::Error::other(e.to_string()))
+}
+
+/// Whether two keys carry the same secret material (`Cert` equality
+/// looks at public data only).
+fn secrets_equal(a: &Cert, b: &Cert) -> bool {
+    a.as_tsk().to_vec().ok() == b.as_tsk().to_vec().ok()
+}
+
+/// The index fields of a certificate after a write.
+fn entry_for(certd: &CertD, cert: &Cert) -> Result<Entry> {
+    let file = certd
+        .get_file(&format!("{:x}", cert.fingerprint()))?
+        .context("a certificate just written is missing")?;
+    Ok(make_entry(cert, Tag::try_from(&file)?.0))
+}
+
+/// One index line (after the fingerprint and tag): the fingerprints of the
+/// primary key and its subkeys, the email addresses, and the user IDs, all
+/// lower-cased so that lookups are plain substring searches.
+///
+/// `FPR \t TAG \t FPR1 FPR2… \t <e1><e2>… \t uid1 \x1f uid2…`
+fn make_entry(cert: &Cert, tag: u64) -> Entry {
+    let mut line = String::new();
+    for (i, k) in cert.keys().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        line.push_str(&format!("{:X}", k.key().fingerprint()));
+    }
+    line.push('\t');
+    for u in cert.userids() {
+        if let Ok(Some(email)) = u.userid().email_normalized() {
+            if !email.contains(['<', '>', '\t', '\n']) {
+                line.push('<');
+                line.push_str(&email);
+                line.push('>');
+            }
+        }
+    }
+    line.push('\t');
+    for (i, u) in cert.userids().enumerate() {
+        if i > 0 {
+            line.push('\x1f');
+        }
+        let text = String::from_utf8_lossy(u.userid().value()).to_lowercase();
+        line.extend(text.chars().map(|c| if c.is_control() { ' ' } else { c }));
+    }
+    Entry { tag, line }
+}
+
+fn parse_index(text: &str) -> BTreeMap<String, Entry> {
+    let mut map = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let mut parts = line.splitn(3, '\t');
+        let (Some(fpr), Some(tag), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let Ok(tag) = tag.parse() else { continue };
+        map.insert(
+            fpr.to_string(),
+            Entry {
+                tag,
+                line: rest.to_string(),
+            },
+        );
+    }
+    map
+}
+
+/// Matching certificates in the index text.  The search is a substring scan
+/// over the whole file, then a check of the field each hit landed in.
+fn search_index(text: &str, query: &Query) -> Vec<Fingerprint> {
+    let (needle, field) = match query {
+        Query::Fingerprint(fp) => (format!("{fp:X}"), 2),
+        Query::KeyId(id) => (format!("{id:X}"), 2),
+        Query::Email(e) => (format!("<{e}>"), 3),
+        Query::Text(t) => (t.clone(), 4),
+    };
+    let mut found: HashSet<&str> = HashSet::new();
+    let mut out = Vec::new();
+    let body = match text.find('\n') {
+        Some(i) => &text[i + 1..],
+        None => return out,
+    };
+    let mut from = 0;
+    while let Some(pos) = body[from..].find(&needle) {
+        let hit = from + pos;
+        let start = body[..hit].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let end = body[hit..]
+            .find('\n')
+            .map(|i| hit + i)
+            .unwrap_or(body.len());
+        // A hit in the wrong field may hide a good one later on the line.
+        from = hit + 1;
+        let line = &body[start..end];
+        let offset = hit - start;
+        // Which tab-separated field does the hit start in, and does it stay
+        // inside it?
+        let fields: Vec<(usize, &str)> = line
+            .split('\t')
+            .scan(0, |pos, f| {
+                let at = *pos;
+                *pos += f.len() + 1;
+                Some((at, f))
+            })
+            .collect();
+        let Some(&(at, f)) = fields.get(field) else {
+            continue;
+        };
+        let inside = offset >= at && offset + needle.len() <= at + f.len();
+        let ok = inside
+            && match query {
+                Query::Fingerprint(_) => f[offset - at..]
+                    .split(' ')
+                    .next()
+                    .is_some_and(|w| w == needle),
+                Query::KeyId(_) => key_id_matches(f, &needle),
+                _ => true,
+            };
+        if ok {
+            let fpr = fields[0].1;
+            if found.insert(fpr) {
+                if let Ok(fp) = fpr.parse() {
+                    out.push(fp);
+                }
+            }
+            from = end;
+        }
+    }
+    out
+}
+
+/// A v4 key ID is the low 64 bits of the fingerprint, a v6 key ID the high
+/// 64 bits.
+fn key_id_matches(fprs: &str, id: &str) -> bool {
+    fprs.split(' ').any(|f| match f.len() {
+        40 => f.ends_with(id),
+        64 => f.starts_with(id),
+        _ => false,
+    })
+}
+
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    match fs::DirBuilder::new()
+        .recursive(false)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            // Parents are ordinary directories; only the last is private.
+            if let Some(parent) = dir.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::DirBuilder::new().mode(0o700).create(dir).or_else(|e| {
+                if e.kind() == ErrorKind::AlreadyExists {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes `data` to `path` by way of a temporary file (mode 0600) in `dir`,
+/// synced before and after the rename, so `path` is always either old or new.
+fn write_atomic(dir: &Path, path: &Path, data: &[u8]) -> Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync {}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openpgp::cert::prelude::*;
+
+    fn cert(uid: &str) -> Cert {
+        CertBuilder::general_purpose(Some(uid))
+            .generate()
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn index_finds_by_every_query_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let kr = Keyring::open(dir.path()).unwrap();
+        let a = cert("Alice Lovelace <alice@example.org>");
+        let b = cert("Bob <bob@example.org>");
+        kr.import(vec![a.clone().strip_secret_key_material(), b.clone()])
+            .unwrap();
+        let q = |s: &str| kr.lookup(&Query::parse(s).unwrap()).unwrap();
+        assert_eq!(q("alice@example.org"), vec![a.fingerprint()]);
+        assert_eq!(q("<BOB@example.org>"), vec![b.fingerprint()]);
+        assert_eq!(q("lovelace"), vec![a.fingerprint()]);
+        assert_eq!(q("example.org").len(), 2);
+        let sub = a.keys().subkeys().next().unwrap().key().fingerprint();
+        assert_eq!(q(&format!("{sub:X}")), vec![a.fingerprint()]);
+        assert_eq!(q(&format!("{:X}", a.keyid())), vec![a.fingerprint()]);
+        assert!(q("carol@example.org").is_empty());
+        assert!(kr.has_secret(&b.fingerprint()));
+        assert!(!kr.has_secret(&a.fingerprint()));
+    }
+
+    #[test]
+    fn index_is_rebuilt_when_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let kr = Keyring::open(dir.path()).unwrap();
+        let a = cert("<a@example.org>");
+        kr.import(vec![a.clone()]).unwrap();
+        // A change made behind the index's back, as another tool would.
+        let b = cert("<b@example.org>");
+        kr.certd
+            .insert_data(&b.to_vec().unwrap(), false, |new, _| {
+                Ok(MergeResult::DataRef(new))
+            })
+            .unwrap();
+        let q = |s: &str| kr.lookup(&Query::parse(s).unwrap()).unwrap();
+        assert_eq!(q("b@example.org"), vec![b.fingerprint()]);
+        fs::remove_file(dir.path().join("index")).unwrap();
+        assert_eq!(q("a@example.org"), vec![a.fingerprint()]);
+    }
+
+    #[test]
+    fn reimport_is_unchanged_and_merge_adds_userids() {
+        let dir = tempfile::tempdir().unwrap();
+        let kr = Keyring::open(dir.path()).unwrap();
+        let a = cert("<a@example.org>");
+        let pub_a = a.clone().strip_secret_key_material();
+        let out = kr.import(vec![pub_a.clone()]).unwrap();
+        assert_eq!(out[0].public, ImportStatus::New);
+        let out = kr.import(vec![pub_a]).unwrap();
+        assert_eq!(out[0].public, ImportStatus::Unchanged);
+
+        let mut signer = a
+            .primary_key()
+            .key()
+            .clone()
+            .parts_into_secret()
+            .unwrap()
+            .into_keypair()
+            .unwrap();
+        let uid = openpgp::packet::UserID::from("<a2@example.org>");
+        let sig = uid
+            .bind(
+                &mut signer,
+                &a,
+                openpgp::packet::signature::SignatureBuilder::new(
+                    openpgp::types::SignatureType::PositiveCertification,
+                ),
+            )
+            .unwrap();
+        let a2 = a
+            .insert_packets(vec![openpgp::Packet::from(uid), sig.into()])
+            .unwrap()
+            .0;
+        let out = kr.import(vec![a2.strip_secret_key_material()]).unwrap();
+        assert_eq!(out[0].public, ImportStatus::Updated);
+        assert_eq!(out[0].cert.userids().count(), 2);
+        let q = |s: &str| kr.lookup(&Query::parse(s).unwrap()).unwrap();
+        assert_eq!(q("a2@example.org").len(), 1);
+    }
+}

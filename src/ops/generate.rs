@@ -1,0 +1,68 @@
+//! Making a new key.
+
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context as _, Result};
+use openpgp::cert::prelude::*;
+use openpgp::crypto::Password;
+use openpgp::packet::{Signature, UserID};
+use openpgp::types::KeyFlags;
+use sequoia_openpgp as openpgp;
+
+use crate::error::{Failure, fail};
+
+pub use openpgp::Profile;
+pub use openpgp::cert::CipherSuite;
+
+pub struct GenerateOptions {
+    pub userids: Vec<UserID>,
+    pub profile: Profile,
+    pub cipher_suite: CipherSuite,
+    /// How long the key is valid; `None` for no expiry.
+    pub validity: Option<Duration>,
+    /// Protects the secret key at rest; `None` stores it unprotected.
+    pub password: Option<Password>,
+    pub creation_time: SystemTime,
+}
+
+/// Generates a key: a certification-only primary key, a signing subkey and
+/// an encryption subkey (for data in transit and at rest, as GnuPG makes
+/// them).  Keeping the primary key for certification alone means the
+/// everyday subkeys can be rotated without losing the identity.
+///
+/// Returns the key and its revocation certificate.
+pub fn generate(opts: GenerateOptions) -> Result<(Cert, Signature)> {
+    if opts.userids.is_empty() {
+        return Err(fail(
+            Failure::MissingArg,
+            "a new key needs at least one user ID",
+        ));
+    }
+    opts.cipher_suite.is_supported().map_err(|e| {
+        fail(
+            Failure::UnsupportedAsymmetricAlgo,
+            format!("this build cannot make {:?} keys: {e}", opts.cipher_suite),
+        )
+    })?;
+    let mut builder = CertBuilder::new()
+        .set_profile(opts.profile)?
+        .set_cipher_suite(opts.cipher_suite)
+        // A little in the past, so a signature made right away is not
+        // "from the future" on a peer whose clock lags by a second.
+        .set_creation_time(opts.creation_time - Duration::from_secs(1))
+        .set_validity_period(opts.validity)
+        .set_primary_key_flags(KeyFlags::empty().set_certification())
+        .add_signing_subkey()
+        .add_subkey(
+            KeyFlags::empty()
+                .set_transport_encryption()
+                .set_storage_encryption(),
+            None,
+            None,
+        )
+        .set_password(opts.password);
+    for uid in opts.userids {
+        builder = builder.add_userid(uid);
+    }
+    builder.generate().context("cannot generate the key")
+}

@@ -1,0 +1,248 @@
+//! Describing a certificate: algorithms, dates, capabilities and state, as
+//! `list` shows them and `--json` prints them.
+
+use std::time::SystemTime;
+
+use openpgp::cert::prelude::*;
+use openpgp::packet::Key;
+use openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use openpgp::policy::Policy;
+use openpgp::types::{Curve, KeyFlags, PublicKeyAlgorithm, RevocationStatus};
+use sequoia_openpgp as openpgp;
+use serde::Serialize;
+
+use crate::time::rfc3339;
+
+/// The JSON schema of `zpgp list --json` (documented in the README).
+#[derive(Debug, Clone, Serialize)]
+pub struct CertInfo {
+    pub fingerprint: String,
+    pub keyid: String,
+    pub version: u8,
+    pub algorithm: String,
+    pub bits: Option<usize>,
+    pub created: String,
+    pub expires: Option<String>,
+    /// "valid", "expired", "revoked", "not_yet_valid" or "invalid".
+    pub state: &'static str,
+    /// Why the state is not "valid".
+    pub reason: Option<String>,
+    pub capabilities: Vec<&'static str>,
+    pub userids: Vec<UserIdInfo>,
+    pub subkeys: Vec<KeyInfo>,
+    /// Whether the keyring holds the secret key.
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserIdInfo {
+    pub userid: String,
+    pub email: Option<String>,
+    /// "valid", "revoked", or "invalid".
+    pub state: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyInfo {
+    pub fingerprint: String,
+    pub keyid: String,
+    pub algorithm: String,
+    pub bits: Option<usize>,
+    pub created: String,
+    pub expires: Option<String>,
+    pub state: &'static str,
+    pub reason: Option<String>,
+    pub capabilities: Vec<&'static str>,
+}
+
+#[allow(deprecated)] // Old algorithms still have to be named.
+/// A short algorithm name: `ed25519`, `cv25519`, `x25519`, `rsa3072`,
+/// `nistp256`, …
+pub fn algorithm_name<R: openpgp::packet::key::KeyRole>(key: &Key<PublicParts, R>) -> String {
+    use PublicKeyAlgorithm::*;
+    use openpgp::crypto::mpi::PublicKey as P;
+    let curve = match key.mpis() {
+        P::EdDSA { curve, .. } | P::ECDSA { curve, .. } | P::ECDH { curve, .. } => Some(curve),
+        _ => None,
+    };
+    match (key.pk_algo(), curve) {
+        (_, Some(c)) => match c {
+            Curve::Ed25519 => "ed25519".into(),
+            Curve::Cv25519 => "cv25519".into(),
+            Curve::NistP256 => "nistp256".into(),
+            Curve::NistP384 => "nistp384".into(),
+            Curve::NistP521 => "nistp521".into(),
+            Curve::BrainpoolP256 => "brainpoolP256r1".into(),
+            Curve::BrainpoolP384 => "brainpoolP384r1".into(),
+            Curve::BrainpoolP512 => "brainpoolP512r1".into(),
+            other => other.to_string().to_lowercase(),
+        },
+        (RSAEncryptSign | RSAEncrypt | RSASign, _) => {
+            format!("rsa{}", key.mpis().bits().unwrap_or(0))
+        }
+        (DSA, _) => format!("dsa{}", key.mpis().bits().unwrap_or(0)),
+        (ElGamalEncrypt | ElGamalEncryptSign, _) => {
+            format!("elg{}", key.mpis().bits().unwrap_or(0))
+        }
+        (Ed25519, _) => "ed25519".into(),
+        (X25519, _) => "x25519".into(),
+        (Ed448, _) => "ed448".into(),
+        (X448, _) => "x448".into(),
+        (other, _) => other.to_string().to_lowercase(),
+    }
+}
+
+fn capabilities(flags: Option<KeyFlags>) -> Vec<&'static str> {
+    let Some(f) = flags else { return Vec::new() };
+    let mut caps = Vec::new();
+    if f.for_certification() {
+        caps.push("certify");
+    }
+    if f.for_signing() {
+        caps.push("sign");
+    }
+    if f.for_transport_encryption() || f.for_storage_encryption() {
+        caps.push("encrypt");
+    }
+    if f.for_authentication() {
+        caps.push("authenticate");
+    }
+    caps
+}
+
+/// The letters gpg shows for capabilities: `[CSEA]`.
+pub fn capability_letters(caps: &[&str]) -> String {
+    caps.iter()
+        .map(|c| c[..1].to_uppercase())
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+fn revocation_reason(status: &RevocationStatus) -> Option<String> {
+    match status {
+        RevocationStatus::Revoked(sigs) => Some(
+            sigs.first()
+                .and_then(|s| s.reason_for_revocation())
+                .map(|(code, text)| {
+                    let text = String::from_utf8_lossy(text);
+                    if text.is_empty() {
+                        format!("revoked: {code}")
+                    } else {
+                        format!("revoked: {code}: {}", crate::display::Safe(&text))
+                    }
+                })
+                .unwrap_or_else(|| "revoked".into()),
+        ),
+        _ => None,
+    }
+}
+
+/// Describes `cert` as of `time` under `policy`.
+pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo {
+    let primary = cert.primary_key().key();
+    let created = primary.creation_time();
+    let (state, reason, expires, caps) = match cert.with_policy(policy, time) {
+        Err(e) => ("invalid", Some(e.to_string()), None, Vec::new()),
+        Ok(vc) => {
+            let expires = vc.primary_key().key_expiration_time();
+            let caps = capabilities(vc.primary_key().key_flags());
+            let revoked = revocation_reason(&vc.revocation_status());
+            if let Some(r) = revoked {
+                ("revoked", Some(r), expires, caps)
+            } else if let Err(e) = vc.alive() {
+                if created > time {
+                    ("not_yet_valid", Some(e.to_string()), expires, caps)
+                } else {
+                    let why = expires
+                        .map(|t| format!("expired on {}", crate::time::date(t)))
+                        .unwrap_or_else(|| e.to_string());
+                    ("expired", Some(why), expires, caps)
+                }
+            } else {
+                ("valid", None, expires, caps)
+            }
+        }
+    };
+    let vc = cert.with_policy(policy, time).ok();
+
+    let userids = cert
+        .userids()
+        .map(|u| {
+            let valid = vc
+                .as_ref()
+                .and_then(|vc| vc.userids().find(|v| v.userid() == u.userid()));
+            let state = match valid {
+                None => "invalid",
+                Some(v) if matches!(v.revocation_status(), RevocationStatus::Revoked(_)) => {
+                    "revoked"
+                }
+                Some(_) => "valid",
+            };
+            UserIdInfo {
+                userid: String::from_utf8_lossy(u.userid().value()).into_owned(),
+                email: u.userid().email_normalized().ok().flatten(),
+                state,
+            }
+        })
+        .collect();
+
+    let subkeys = cert
+        .keys()
+        .subkeys()
+        .map(|ka| {
+            let key: &Key<PublicParts, UnspecifiedRole> = ka.key().role_as_unspecified();
+            let valid = vc.as_ref().and_then(|vc| {
+                vc.keys()
+                    .subkeys()
+                    .find(|k| k.key().fingerprint() == key.fingerprint())
+            });
+            let (state, reason, expires, caps) = match valid {
+                None => (
+                    "invalid",
+                    Some("no valid binding signature under the standard policy".into()),
+                    None,
+                    Vec::new(),
+                ),
+                Some(v) => {
+                    let expires = v.key_expiration_time();
+                    let caps = capabilities(v.key_flags());
+                    if let Some(r) = revocation_reason(&v.revocation_status()) {
+                        ("revoked", Some(r), expires, caps)
+                    } else if v.alive().is_err() {
+                        let why = expires.map(|t| format!("expired on {}", crate::time::date(t)));
+                        ("expired", why, expires, caps)
+                    } else {
+                        ("valid", None, expires, caps)
+                    }
+                }
+            };
+            KeyInfo {
+                fingerprint: format!("{:X}", key.fingerprint()),
+                keyid: format!("{:X}", key.keyid()),
+                algorithm: algorithm_name(key),
+                bits: key.mpis().bits(),
+                created: rfc3339(key.creation_time()),
+                expires: expires.map(rfc3339),
+                state,
+                reason,
+                capabilities: caps,
+            }
+        })
+        .collect();
+
+    CertInfo {
+        fingerprint: format!("{:X}", cert.fingerprint()),
+        keyid: format!("{:X}", cert.keyid()),
+        version: primary.version(),
+        algorithm: algorithm_name(primary),
+        bits: primary.mpis().bits(),
+        created: rfc3339(created),
+        expires: expires.map(rfc3339),
+        state,
+        reason,
+        capabilities: caps,
+        userids,
+        subkeys,
+        secret: false,
+    }
+}

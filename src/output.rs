@@ -1,0 +1,196 @@
+//! Where products go: standard output, or a file that appears only when it
+//! is complete.
+//!
+//! A file output is written to a temporary file beside it and renamed into
+//! place by `finish`; dropped unfinished (an error, a failed integrity
+//! check), the temporary file is removed and nothing is left behind.
+
+use std::fs;
+use std::io::{self, IsTerminal, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use crate::error::{Error, Failure};
+
+/// Big enough that the crypto, not the system calls, sets the pace.
+pub const BUFFER_SIZE: usize = 1 << 20;
+
+/// Whether an error is a closed pipe downstream, which is not a failure of
+/// ours (`zpgp export … | head`).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// What may go to a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// Text: armored data, listings.
+    Text,
+    /// Binary OpenPGP data: refused on a terminal.
+    Binary,
+    /// Secret key material: refused on a terminal in any form, and written
+    /// to files with mode 0600.
+    Secret,
+}
+
+pub struct Output {
+    inner: Sink,
+}
+
+enum Sink {
+    Stdout(io::BufWriter<io::Stdout>),
+    File {
+        tmp: io::BufWriter<tempfile::NamedTempFile>,
+        dest: PathBuf,
+        force: bool,
+    },
+}
+
+impl Output {
+    /// Opens `path` (standard output for `None` or `-`).  An existing file
+    /// is refused unless `force`.
+    pub fn open(path: Option<&Path>, force: bool, content: Content) -> Result<Output> {
+        let path = path.filter(|p| p.as_os_str() != "-");
+        let Some(path) = path else {
+            let stdout = io::stdout();
+            if stdout.is_terminal() {
+                match content {
+                    Content::Text => {}
+                    Content::Binary => {
+                        return Err(Error::new(
+                            Failure::IncompatibleOptions,
+                            "refusing to write binary data to the terminal",
+                        )
+                        .hint("use --armor for text output, or -o FILE to write a file")
+                        .into());
+                    }
+                    Content::Secret => {
+                        return Err(Error::new(
+                            Failure::IncompatibleOptions,
+                            "refusing to write a secret key to the terminal",
+                        )
+                        .hint("write it to a file with -o FILE")
+                        .into());
+                    }
+                }
+            }
+            return Ok(Output {
+                inner: Sink::Stdout(io::BufWriter::with_capacity(BUFFER_SIZE, stdout)),
+            });
+        };
+        check_writable(path, force)?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".zpgp-")
+            .suffix(".part")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        if content != Content::Secret {
+            let mode = 0o666 & !current_umask();
+            tmp.as_file()
+                .set_permissions(fs::Permissions::from_mode(mode))
+                .ok();
+        }
+        Ok(Output {
+            inner: Sink::File {
+                tmp: io::BufWriter::with_capacity(BUFFER_SIZE, tmp),
+                dest: path.to_path_buf(),
+                force,
+            },
+        })
+    }
+
+    /// Makes the output final: flushes standard output, or renames the
+    /// finished file into place.
+    pub fn finish(self) -> Result<()> {
+        match self.inner {
+            Sink::Stdout(mut w) => w.flush().context("cannot write to standard output"),
+            Sink::File { tmp, dest, force } => {
+                let tmp = tmp
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .with_context(|| format!("cannot write {}", dest.display()))?;
+                tmp.as_file()
+                    .sync_all()
+                    .with_context(|| format!("cannot write {}", dest.display()))?;
+                let persisted = if force {
+                    tmp.persist(&dest)
+                } else {
+                    tmp.persist_noclobber(&dest)
+                };
+                persisted.map_err(|e| {
+                    if e.error.kind() == io::ErrorKind::AlreadyExists {
+                        output_exists(&dest)
+                    } else {
+                        anyhow::Error::from(e.error)
+                            .context(format!("cannot write {}", dest.display()))
+                    }
+                })?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.inner {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File { tmp, .. } => tmp.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match &mut self.inner {
+            Sink::Stdout(w) => w.write_all(buf),
+            Sink::File { tmp, .. } => tmp.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.inner {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File { tmp, .. } => tmp.flush(),
+        }
+    }
+}
+
+/// Fails early, before any work, when `path` may not be written.
+pub fn check_writable(path: &Path, force: bool) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => Err(Error::new(
+            Failure::OutputExists,
+            format!("{} is a directory", path.display()),
+        )
+        .into()),
+        Ok(_) if !force => Err(output_exists(path)),
+        _ => Ok(()),
+    }
+}
+
+fn output_exists(path: &Path) -> anyhow::Error {
+    Error::new(
+        Failure::OutputExists,
+        format!("{} exists already", path.display()),
+    )
+    .hint("use --force to overwrite it, or choose another name with -o")
+    .into()
+}
+
+fn current_umask() -> u32 {
+    // SAFETY: umask cannot fail; it is set back at once.  zpgp has no
+    // other thread creating files at this point.
+    unsafe {
+        let old = libc::umask(0o077);
+        libc::umask(old);
+        old as u32
+    }
+}

@@ -1,0 +1,96 @@
+//! What a user may type to name a key.
+
+use std::fmt;
+
+use sequoia_openpgp::{Fingerprint, KeyID};
+
+/// A parsed query: a fingerprint, a key ID, an email address, or part of a
+/// name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    Fingerprint(Fingerprint),
+    KeyId(KeyID),
+    /// Lower-cased address, without angle brackets.
+    Email(String),
+    /// Lower-cased text to find inside a user ID.
+    Text(String),
+}
+
+impl Query {
+    /// Parses what the user typed.  Fingerprints may contain spaces and a
+    /// `0x` prefix; key IDs are 16 hex digits; anything with an `@` is an
+    /// email address, optionally in angle brackets.
+    pub fn parse(input: &str) -> Result<Query, String> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err("an empty query matches nothing".into());
+        }
+        let hex: String = trimmed
+            .strip_prefix("0x")
+            .or_else(|| trimmed.strip_prefix("0X"))
+            .unwrap_or(trimmed)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            match hex.len() {
+                40 | 64 => {
+                    if let Ok(fp) = hex.parse::<Fingerprint>() {
+                        return Ok(Query::Fingerprint(fp));
+                    }
+                }
+                16 => {
+                    if let Ok(id) = hex.parse::<KeyID>() {
+                        return Ok(Query::KeyId(id));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if trimmed.contains('@') {
+            let email = trimmed
+                .strip_prefix('<')
+                .and_then(|s| s.strip_suffix('>'))
+                .unwrap_or(trimmed);
+            if email.contains(['<', '>']) || email.chars().any(char::is_whitespace) {
+                return Err(format!("{input:?} is not an email address"));
+            }
+            return Ok(Query::Email(email.to_lowercase()));
+        }
+        Ok(Query::Text(trimmed.to_lowercase()))
+    }
+}
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Query::Fingerprint(fp) => write!(f, "fingerprint {fp:X}"),
+            Query::KeyId(id) => write!(f, "key ID {id:X}"),
+            Query::Email(e) => write!(f, "<{e}>"),
+            Query::Text(t) => write!(f, "{t:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_each_form() {
+        let fp = "EB85 BB5F A33A 75E1 5E94  4E63 F231 550C 4F47 E38E";
+        assert!(matches!(Query::parse(fp), Ok(Query::Fingerprint(_))));
+        assert!(matches!(
+            Query::parse("0xF231550C4F47E38E"),
+            Ok(Query::KeyId(_))
+        ));
+        assert_eq!(
+            Query::parse("<Alice@Example.org>"),
+            Ok(Query::Email("alice@example.org".into()))
+        );
+        assert_eq!(Query::parse("Alice L"), Ok(Query::Text("alice l".into())));
+        assert_eq!(Query::parse("cafe"), Ok(Query::Text("cafe".into())));
+        assert!(Query::parse("  ").is_err());
+        assert!(Query::parse("a <b@c>").is_err());
+    }
+}
