@@ -1,0 +1,3 @@
+//! Integration tests: the real binary, driven in temporary homes.
+
+mod harness;
