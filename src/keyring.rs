@@ -176,7 +176,7 @@ impl Keyring {
                 Err(e) => eprintln!("zpgp: warning: skipping damaged certificate {fpr}: {e}"),
             }
         }
-        certs.sort_by(|a, b| a.fingerprint().cmp(&b.fingerprint()));
+        certs.sort_by_key(|c| c.fingerprint());
         Ok(certs)
     }
 
@@ -201,9 +201,7 @@ impl Keyring {
                 Failure::KeyNotFound,
                 format!("no key in the keyring matches {parsed}"),
             )
-            .hint(format!(
-                "see the keys on file with 'zpgp list', or import the key first: zpgp import FILE"
-            ))
+            .hint("see the keys on file with 'zpgp list', or import the key first: zpgp import FILE")
             .into()),
             1 => {
                 let fpr = found.pop().expect("one");

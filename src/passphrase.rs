@@ -16,7 +16,7 @@ use crate::error::{Error, Failure, fail};
 pub fn read_indirect(spec: &str) -> Result<Vec<u8>> {
     if let Some(name) = spec.strip_prefix("@ENV:") {
         return std::env::var_os(name)
-            .map(|v| std::os::unix::ffi::OsStringExt::into_vec(v))
+            .map(std::os::unix::ffi::OsStringExt::into_vec)
             .ok_or_else(|| {
                 fail(
                     Failure::MissingInput,

@@ -1,3 +1,5 @@
+// Not every test module uses every helper.
+#![allow(dead_code)]
 //! The shared test harness: a temporary home, and `zpgp` commands that use
 //! it with `--batch`, so no test ever touches a real keyring or waits on a
 //! prompt.
