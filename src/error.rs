@@ -229,6 +229,15 @@ mod tests {
     }
 
     #[test]
+    fn readme_lists_every_exit_code() {
+        let readme = include_str!("../README.md");
+        for f in Failure::ALL {
+            let row = format!("| {} | {} |", f.exit_code(), f.describe());
+            assert!(readme.contains(&row), "README lacks the row {row}");
+        }
+    }
+
+    #[test]
     fn failure_found_in_context_chain() {
         let e = anyhow::Error::from(Error::new(Failure::BadData, "x")).context("reading y");
         assert_eq!(failure_of(&e), Some(Failure::BadData));
