@@ -8,6 +8,7 @@
 //! opened (nothing here memory-maps files).  Errors that scripts branch on
 //! carry a [`crate::error::Failure`].
 
+pub mod decrypt;
 pub mod encrypt;
 mod errors;
 pub mod keys;
@@ -15,6 +16,7 @@ pub mod report;
 pub mod sign;
 
 
+pub use decrypt::{DecryptOptions, DecryptReport, DecryptedWith, decrypt};
 pub use encrypt::{EncryptOptions, EncryptReport, MessageFormat, encrypt, recipient_keys};
 pub use keys::{cert_label, unlock};
 pub use report::{LiteralInfo, SignatureReport, SignatureStatus};
