@@ -14,6 +14,7 @@ mod errors;
 pub mod keys;
 pub mod report;
 pub mod sign;
+pub mod verify;
 
 
 pub use decrypt::{DecryptOptions, DecryptReport, DecryptedWith, decrypt};
@@ -21,6 +22,7 @@ pub use encrypt::{EncryptOptions, EncryptReport, MessageFormat, encrypt, recipie
 pub use keys::{cert_label, unlock};
 pub use report::{LiteralInfo, SignatureReport, SignatureStatus};
 pub use sign::{SignMode, SignOptions, SignReport, sign, signing_key};
+pub use verify::{VerifyOptions, VerifyReport, verify, verify_detached};
 
 /// Size of the I/O buffers around the caller's streams.
 pub(crate) const IO_BUFFER_SIZE: usize = 1 << 20;
