@@ -8,6 +8,7 @@
 //! opened (nothing here memory-maps files).  Errors that scripts branch on
 //! carry a [`crate::error::Failure`].
 
+pub mod armor;
 pub mod decrypt;
 pub mod encrypt;
 mod errors;
@@ -17,6 +18,7 @@ pub mod sign;
 pub mod verify;
 
 
+pub use armor::{ArmorKind, ArmorReport, armor, dearmor};
 pub use decrypt::{DecryptOptions, DecryptReport, DecryptedWith, decrypt};
 pub use encrypt::{EncryptOptions, EncryptReport, MessageFormat, encrypt, recipient_keys};
 pub use keys::{cert_label, unlock};
