@@ -17,6 +17,8 @@ pub mod report;
 pub mod sign;
 pub mod verify;
 
+#[cfg(test)]
+mod tests;
 
 pub use armor::{ArmorKind, ArmorReport, armor, dearmor};
 pub use decrypt::{DecryptOptions, DecryptReport, DecryptedWith, decrypt};
