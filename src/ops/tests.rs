@@ -715,3 +715,69 @@ fn armor_and_dearmor() {
     ));
     assert_eq!(f, Failure::BadData);
 }
+
+/// Peak resident memory of this process, in KiB (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// An endless-looking input of `n` bytes, made on the fly.
+struct Generated(u64);
+
+impl std::io::Read for Generated {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.0 as usize);
+        for (i, b) in buf[..n].iter_mut().enumerate() {
+            *b = (self.0 as usize + i) as u8;
+        }
+        self.0 -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Run alone (`cargo test --lib memory_stays_flat -- --ignored`): the
+/// peak RSS is process-wide.
+#[test]
+#[ignore]
+fn memory_stays_flat() {
+    const SIZE: u64 = 1 << 28;
+    let bob = make("Bob <bob@example.org>", Kind::V6);
+    let alice = make("Alice <alice@example.org>", Kind::V4Legacy);
+    for (key, signer_key) in [(&bob, &alice), (&alice, &bob)] {
+        let mut file = tempfile::tempfile().unwrap();
+        let mut opts = EncryptOptions::new(&P);
+        opts.recipients = vec![public(key)];
+        opts.signers = vec![signer(signer_key)];
+        let r = encrypt(Generated(SIZE), &mut file, &opts).unwrap();
+        assert_eq!(r.bytes_in, SIZE);
+        eprintln!("{:?}: encrypted, peak {:?} KiB", r.format, peak_rss_kib());
+        use std::io::Seek;
+        file.rewind().unwrap();
+        let mut d = key_opts(&[key]);
+        d.verify_certs = vec![public(signer_key)];
+        let r = decrypt(file, std::io::sink(), &mut d).unwrap();
+        assert_eq!(r.bytes_out, SIZE);
+        assert!(r.signatures[0].is_good());
+        eprintln!("decrypted, peak {:?} KiB", peak_rss_kib());
+    }
+    let mut file = tempfile::tempfile().unwrap();
+    sign(
+        Generated(SIZE),
+        &mut file,
+        &SignOptions::new(SignMode::Inline, vec![signer(&bob)]),
+    )
+    .unwrap();
+    use std::io::Seek;
+    file.rewind().unwrap();
+    let r = verify(
+        file,
+        std::io::sink(),
+        &VerifyOptions::new(&P, vec![public(&bob)]),
+    )
+    .unwrap();
+    assert!(r.is_good());
+    eprintln!("signed and verified, peak {:?} KiB", peak_rss_kib());
+    assert!(peak_rss_kib().unwrap() < 48 << 10);
+}
