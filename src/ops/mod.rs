@@ -21,12 +21,16 @@ pub mod verify;
 mod tests;
 
 pub use armor::{ArmorKind, ArmorReport, armor, dearmor};
-pub use decrypt::{DecryptOptions, DecryptReport, DecryptedWith, decrypt};
-pub use encrypt::{EncryptOptions, EncryptReport, MessageFormat, encrypt, recipient_keys};
+pub use decrypt::{
+    DecryptOptions, DecryptReport, DecryptedWith, KeyPassphraseFn, PasswordFn, decrypt,
+};
+pub use encrypt::{
+    EncryptOptions, EncryptReport, MessageFormat, RecipientReport, encrypt, recipient_keys,
+};
 pub use keys::{cert_label, unlock};
 pub use report::{LiteralInfo, SignatureReport, SignatureStatus};
 pub use sign::{SignMode, SignOptions, SignReport, sign, signing_key};
-pub use verify::{VerifyOptions, VerifyReport, verify, verify_detached};
+pub use verify::{SignedKind, VerifyOptions, VerifyReport, verify, verify_detached};
 
 /// Size of the I/O buffers around the caller's streams.
 pub(crate) const IO_BUFFER_SIZE: usize = 1 << 20;
