@@ -1,0 +1,546 @@
+//! Decryption with secret keys, passwords or session keys, verifying any
+//! signatures inside.
+//!
+//! **Unauthenticated output.**  Plaintext is streamed to the caller's
+//! writer.  A message no larger than [`DecryptOptions::buffer_size`] is
+//! checked in full before the first byte is written, but a larger one is
+//! written as it is decrypted, and its integrity verdict (MDC or the final
+//! AEAD tag) comes only at the end.  When [`decrypt`] fails, every byte
+//! already written is unauthenticated: the caller must discard it (write
+//! to a temporary file, and rename it into place only on success).
+
+use std::collections::HashMap;
+use std::io::{BufWriter, Read, Write};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use sequoia_openpgp as openpgp;
+
+use openpgp::crypto::{KeyPair, Password, SessionKey};
+use openpgp::packet::key::{PublicParts, SecretParts, UnspecifiedRole};
+use openpgp::packet::{Key, PKESK, SKESK};
+use openpgp::parse::stream::{
+    DecryptionHelper, DecryptorBuilder, MessageStructure, VerificationHelper,
+};
+use openpgp::parse::{PacketParser, Parse};
+use openpgp::policy::Policy;
+use openpgp::types::SymmetricAlgorithm;
+use openpgp::{Cert, Fingerprint, KeyHandle, Packet};
+use serde::Serialize;
+
+use super::encrypt::MessageFormat;
+use super::errors::{Stage, classify, damaged, read_error};
+use super::keys::{cert_label, unlock};
+use super::report::{LiteralInfo, SignatureReport, collect_structure};
+use crate::error::{Error, Failure};
+
+/// Asks for the passphrase of a locked secret key.  Called with the cert
+/// (to name it: "passphrase for key X (Alice <a@x>)"), the key, and the
+/// number of wrong tries so far.  Return `Ok(None)` to give up on the key.
+pub type KeyPassphraseFn<'a> =
+    dyn FnMut(&Cert, &Key<PublicParts, UnspecifiedRole>, usize) -> Result<Option<Password>> + 'a;
+
+/// Asks for a message password (SKESK), with the number of wrong tries so
+/// far.  Return `Ok(None)` to give up.
+pub type PasswordFn<'a> = dyn FnMut(usize) -> Result<Option<Password>> + 'a;
+
+/// Everything that may open a message.
+pub struct DecryptOptions<'a> {
+    pub policy: &'a dyn Policy,
+    /// Reference time for signature verification; `None` is now.
+    pub time: Option<SystemTime>,
+    /// Secret keys (TSKs) to try, also on anonymous (wildcard) recipients.
+    /// Their secrets may be passphrase-protected.
+    pub secret_keys: Vec<Cert>,
+    /// Passphrases tried on every locked key before asking.
+    pub key_passwords: Vec<Password>,
+    /// Asks for the passphrase of a locked key (see [`KeyPassphraseFn`]).
+    pub key_passphrase: Option<Box<KeyPassphraseFn<'a>>>,
+    /// Message passwords to try on SKESK packets.
+    pub passwords: Vec<Password>,
+    /// Asks for a message password when no key works, or when the message
+    /// is for passwords only.
+    pub message_password: Option<Box<PasswordFn<'a>>>,
+    /// Session keys to try first (SOP `--with-session-key`).
+    pub session_keys: Vec<(Option<SymmetricAlgorithm>, SessionKey)>,
+    /// Certs to verify signatures in the message with.
+    pub verify_certs: Vec<Cert>,
+    /// Put the session key into the report (`ALGO:HEX`).
+    pub export_session_key: bool,
+    /// How much plaintext to check before releasing it
+    /// ([`super::DEFAULT_BUFFER_SIZE`]).
+    pub buffer_size: usize,
+}
+
+impl<'a> DecryptOptions<'a> {
+    pub fn new(policy: &'a dyn Policy) -> Self {
+        DecryptOptions {
+            policy,
+            time: None,
+            secret_keys: Vec::new(),
+            key_passwords: Vec::new(),
+            key_passphrase: None,
+            passwords: Vec::new(),
+            message_password: None,
+            session_keys: Vec::new(),
+            verify_certs: Vec::new(),
+            export_session_key: false,
+            buffer_size: super::DEFAULT_BUFFER_SIZE,
+        }
+    }
+}
+
+/// What opened the message.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum DecryptedWith {
+    Key {
+        cert_fingerprint: String,
+        key_fingerprint: String,
+    },
+    Password,
+    SessionKey,
+}
+
+/// What [`decrypt`] found.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecryptReport {
+    /// `seipd_v1` or `seipd_v2`.
+    pub format: Option<MessageFormat>,
+    pub symmetric_algo: Option<String>,
+    pub aead_algo: Option<String>,
+    /// The recipients named in the message: key IDs or fingerprints in
+    /// hex, `anonymous` for wildcard recipients.
+    pub recipients: Vec<String>,
+    /// How many password (SKESK) packets the message has.
+    pub password_packets: usize,
+    pub decrypted_with: Option<DecryptedWith>,
+    /// `ALGO:HEX` (the SOP format), only if asked for.
+    pub session_key: Option<String>,
+    pub signatures: Vec<SignatureReport>,
+    pub literal: Option<LiteralInfo>,
+    /// Plaintext bytes written.
+    pub bytes_out: u64,
+}
+
+impl DecryptReport {
+    /// Good signatures, if any.
+    pub fn good_signatures(&self) -> impl Iterator<Item = &SignatureReport> {
+        self.signatures.iter().filter(|s| s.is_good())
+    }
+}
+
+type Decrypt<'d> = dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool + 'd;
+
+struct Helper<'h, 'a> {
+    opts: &'h mut DecryptOptions<'a>,
+    report: DecryptReport,
+    /// Keys unlocked during this run, by fingerprint.
+    unlocked: HashMap<Fingerprint, KeyPair>,
+    /// Locked keys that matched but could not be unlocked (labels).
+    locked_failures: Vec<String>,
+    /// Whether a message password was tried.
+    password_tried: bool,
+    /// Whether some secret key matched a recipient.
+    key_matched: bool,
+    seen_encryption: bool,
+}
+
+fn handle_hex(h: &KeyHandle) -> String {
+    match h {
+        KeyHandle::Fingerprint(f) => f.to_hex(),
+        KeyHandle::KeyID(k) => k.to_hex(),
+    }
+}
+
+impl Helper<'_, '_> {
+    fn record(&mut self, algo: Option<SymmetricAlgorithm>, sk: &SessionKey, with: DecryptedWith) {
+        if self.opts.export_session_key {
+            if let Some(algo) = algo {
+                self.report.session_key = Some(format!(
+                    "{}:{}",
+                    u8::from(algo),
+                    openpgp::fmt::hex::encode(sk)
+                ));
+            }
+        }
+        self.report.decrypted_with = Some(with);
+    }
+
+    /// Secret keys that may decrypt `pkesk`: those it names, or for an
+    /// anonymous recipient every key of a matching algorithm.
+    fn candidates(&self, pkesk: &PKESK) -> Vec<(usize, Key<SecretParts, UnspecifiedRole>)> {
+        let mut out = Vec::new();
+        for (i, cert) in self.opts.secret_keys.iter().enumerate() {
+            for ka in cert.keys().secret() {
+                let key = ka.key();
+                let matches = match pkesk.recipient() {
+                    Some(h) => h.aliases(KeyHandle::from(key.fingerprint())),
+                    None => key.pk_algo() == pkesk.pk_algo(),
+                };
+                if matches {
+                    out.push((i, key.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    fn try_pkesk(
+        &mut self,
+        pkesk: &PKESK,
+        cert: usize,
+        keypair: &mut KeyPair,
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut Decrypt,
+    ) -> Option<Cert> {
+        let (algo, sk) = pkesk.decrypt(keypair, sym_algo)?;
+        if !decrypt(algo, &sk) {
+            return None;
+        }
+        let cert = self.opts.secret_keys[cert].clone();
+        let with = DecryptedWith::Key {
+            cert_fingerprint: cert.fingerprint().to_hex(),
+            key_fingerprint: keypair.public().fingerprint().to_hex(),
+        };
+        self.record(algo.or(sym_algo), &sk, with);
+        Some(cert)
+    }
+
+    fn try_password(
+        &mut self,
+        skesks: &[SKESK],
+        password: &Password,
+        decrypt: &mut Decrypt,
+    ) -> bool {
+        self.password_tried = true;
+        for skesk in skesks {
+            if let Ok((algo, sk)) = skesk.decrypt(password) {
+                if decrypt(algo, &sk) {
+                    self.record(algo, &sk, DecryptedWith::Password);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Unlocks a locked key with the known passphrases, else by asking.
+    fn unlock_locked(
+        &mut self,
+        cert: usize,
+        key: &Key<SecretParts, UnspecifiedRole>,
+    ) -> Result<Option<KeyPair>> {
+        let fpr = key.fingerprint();
+        if let Some(kp) = self.unlocked.get(&fpr) {
+            return Ok(Some(kp.clone()));
+        }
+        let label = format!(
+            "{fpr} of {}",
+            cert_label(
+                &self.opts.secret_keys[cert],
+                self.opts.policy,
+                self.opts.time
+            )
+        );
+        if self.locked_failures.contains(&label) {
+            return Ok(None);
+        }
+        let mut found = None;
+        for pw in &self.opts.key_passwords {
+            if let Ok(kp) = unlock(key, Some(pw)) {
+                found = Some(kp);
+                break;
+            }
+        }
+        if found.is_none() {
+            if let Some(ask) = self.opts.key_passphrase.as_mut() {
+                let cert = &self.opts.secret_keys[cert];
+                let public = key.parts_as_public();
+                let mut attempt = 0;
+                while let Some(pw) = ask(cert, public, attempt)? {
+                    if let Ok(kp) = unlock(key, Some(&pw)) {
+                        found = Some(kp);
+                        break;
+                    }
+                    attempt += 1;
+                }
+            }
+        }
+        match found {
+            Some(kp) => {
+                self.unlocked.insert(fpr, kp.clone());
+                Ok(Some(kp))
+            }
+            None => {
+                self.locked_failures.push(label);
+                Ok(None)
+            }
+        }
+    }
+
+    fn failure(&self, pkesks: &[PKESK], skesks: &[SKESK]) -> anyhow::Error {
+        if !self.locked_failures.is_empty() {
+            let keys = self.locked_failures.join(", ");
+            return Error::new(
+                Failure::KeyIsProtected,
+                format!("cannot unlock the secret key {keys}: the passphrase is wrong or missing"),
+            )
+            .hint("give the key's passphrase")
+            .into();
+        }
+        if pkesks.is_empty() {
+            return if self.password_tried {
+                Error::new(Failure::CannotDecrypt, "wrong password for the message")
+            } else {
+                Error::new(
+                    Failure::CannotDecrypt,
+                    "the message is encrypted with a password, and none was given",
+                )
+                .hint("give the message's password")
+            }
+            .into();
+        }
+        let recipients = self
+            .report
+            .recipients
+            .iter()
+            .map(|r| {
+                if r == "anonymous" {
+                    "an anonymous recipient".to_string()
+                } else {
+                    format!("0x{r}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut msg = if self.key_matched {
+            format!(
+                "this message is for {recipients}; the matching secret key could not decrypt it"
+            )
+        } else {
+            format!("this message is for {recipients}; you have none of their secret keys")
+        };
+        if !skesks.is_empty() {
+            msg.push_str(if self.password_tried {
+                ", and the password is wrong"
+            } else {
+                ", and no password was given"
+            });
+        }
+        Error::new(Failure::CannotDecrypt, msg).into()
+    }
+}
+
+impl VerificationHelper for Helper<'_, '_> {
+    fn inspect(&mut self, pp: &PacketParser) -> openpgp::Result<()> {
+        match &pp.packet {
+            Packet::SEIP(seip) => {
+                self.seen_encryption = true;
+                self.report.format = Some(if seip.version() == 2 {
+                    MessageFormat::SeipdV2
+                } else {
+                    MessageFormat::SeipdV1
+                });
+            }
+            Packet::Literal(l) => {
+                if !self.seen_encryption {
+                    return Err(Error::new(
+                        Failure::BadData,
+                        "the input is not an encrypted message (it has no encryption container)",
+                    )
+                    .hint("to check a signed message, use verify")
+                    .into());
+                }
+                self.report.literal = Some(l.into());
+            }
+            p if p.tag() == openpgp::packet::Tag::SED => return Err(sed_error()),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        Ok(self.opts.verify_certs.clone())
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        if let Some(enc) =
+            collect_structure(structure, self.opts.policy, &mut self.report.signatures)
+        {
+            self.report.symmetric_algo = Some(enc.sym_algo);
+            self.report.aead_algo = enc.aead_algo;
+        }
+        Ok(())
+    }
+}
+
+fn sed_error() -> anyhow::Error {
+    Error::new(
+        Failure::BadData,
+        "the message is encrypted without integrity protection (a SED packet, no MDC); refusing to decrypt it",
+    )
+    .hint("ask the sender to encrypt it again with current software")
+    .into()
+}
+
+impl DecryptionHelper for Helper<'_, '_> {
+    fn decrypt(
+        &mut self,
+        pkesks: &[PKESK],
+        skesks: &[SKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut Decrypt,
+    ) -> openpgp::Result<Option<Cert>> {
+        self.report.recipients = pkesks
+            .iter()
+            .map(|p| {
+                p.recipient()
+                    .map(|h| handle_hex(&h))
+                    .unwrap_or_else(|| "anonymous".into())
+            })
+            .collect();
+        self.report.password_packets = skesks.len();
+
+        // 1. Session keys given by the caller.
+        for i in 0..self.opts.session_keys.len() {
+            let (algo, sk) = self.opts.session_keys[i].clone();
+            if decrypt(algo.or(sym_algo), &sk) {
+                self.record(algo.or(sym_algo), &sk, DecryptedWith::SessionKey);
+                return Ok(None);
+            }
+        }
+
+        // Named recipients before anonymous ones.
+        let mut ordered: Vec<&PKESK> = pkesks.iter().filter(|p| p.recipient().is_some()).collect();
+        ordered.extend(pkesks.iter().filter(|p| p.recipient().is_none()));
+
+        // 2. Secret keys that need no passphrase.
+        for pkesk in &ordered {
+            for (cert, key) in self.candidates(pkesk) {
+                self.key_matched = true;
+                if key.has_unencrypted_secret() {
+                    let mut kp = key.into_keypair()?;
+                    if let Some(c) = self.try_pkesk(pkesk, cert, &mut kp, sym_algo, decrypt) {
+                        return Ok(Some(c));
+                    }
+                }
+            }
+        }
+
+        // 3. Message passwords the caller gave.
+        if !skesks.is_empty() {
+            for i in 0..self.opts.passwords.len() {
+                let pw = self.opts.passwords[i].clone();
+                if self.try_password(skesks, &pw, decrypt) {
+                    return Ok(None);
+                }
+            }
+        }
+
+        // 4. Locked secret keys: known passphrases, then asking.
+        for pkesk in &ordered {
+            for (cert, key) in self.candidates(pkesk) {
+                if key.has_unencrypted_secret() {
+                    continue;
+                }
+                if let Some(mut kp) = self.unlock_locked(cert, &key)? {
+                    if let Some(c) = self.try_pkesk(pkesk, cert, &mut kp, sym_algo, decrypt) {
+                        return Ok(Some(c));
+                    }
+                }
+            }
+        }
+
+        // 5. Ask for the message password.
+        if !skesks.is_empty() {
+            let mut attempt = 0;
+            while let Some(ask) = self.opts.message_password.as_mut() {
+                let Some(pw) = ask(attempt)? else { break };
+                if self.try_password(skesks, &pw, decrypt) {
+                    return Ok(None);
+                }
+                attempt += 1;
+            }
+        }
+
+        Err(self.failure(pkesks, skesks))
+    }
+}
+
+/// Decrypts `input` and streams the plaintext to `output`.
+///
+/// Keys are tried in this order: session keys given, secret keys without a
+/// passphrase, message passwords given, locked secret keys (known
+/// passphrases, then [`DecryptOptions::key_passphrase`]), and finally
+/// [`DecryptOptions::message_password`].
+///
+/// Failures: no key or password fits → [`Failure::CannotDecrypt`] listing
+/// the message's recipients; a matching key could not be unlocked and
+/// nothing else worked → [`Failure::KeyIsProtected`]; damaged, truncated
+/// or tampered input, unprotected (SED) encryption, or input that is not
+/// an encrypted message → [`Failure::BadData`].
+///
+/// On error, bytes already written to `output` are unauthenticated and
+/// must be discarded (see the module documentation).
+pub fn decrypt(
+    input: impl Read + Send + Sync,
+    output: impl Write,
+    opts: &mut DecryptOptions<'_>,
+) -> Result<DecryptReport> {
+    let policy = opts.policy;
+    let time = opts.time;
+    let buffer_size = opts.buffer_size;
+    let helper = Helper {
+        opts,
+        report: DecryptReport {
+            format: None,
+            symmetric_algo: None,
+            aead_algo: None,
+            recipients: Vec::new(),
+            password_packets: 0,
+            decrypted_with: None,
+            session_key: None,
+            signatures: Vec::new(),
+            literal: None,
+            bytes_out: 0,
+        },
+        unlocked: HashMap::new(),
+        locked_failures: Vec::new(),
+        password_tried: false,
+        key_matched: false,
+        seen_encryption: false,
+    };
+    let mut decryptor = DecryptorBuilder::from_reader(input)
+        .map_err(|e| classify(e, Stage::Decrypt))?
+        .buffer_size(buffer_size)
+        .with_policy(policy, time, helper)
+        .map_err(|e| damaged(classify(sed_check(e), Stage::Decrypt)))?;
+
+    let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+    let n = super::copy(&mut decryptor, &mut out, read_error(Stage::Decrypt))?;
+    if !decryptor.message_processed() {
+        return Err(Error::new(
+            Failure::BadData,
+            "the message ended before its end was verified",
+        )
+        .into());
+    }
+    out.flush().context("writing output")?;
+    let mut report = decryptor.into_helper().report;
+    report.bytes_out = n;
+    Ok(report)
+}
+
+/// Sequoia's parser does not know SED packets: it rejects them by policy
+/// or as a malformed message before our helper sees them.  Say what they
+/// are.
+fn sed_check(err: anyhow::Error) -> anyhow::Error {
+    let is_sed = err.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<openpgp::Error>(),
+            Some(openpgp::Error::PolicyViolation(s, _)) if s.contains("SED") || s.contains("Symmetrically Encrypted Data")
+        )
+    });
+    if is_sed { sed_error() } else { err }
+}

@@ -1,0 +1,340 @@
+//! Encryption to certificates and passwords, optionally signed.
+
+use std::io::{BufWriter, Read, Write};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use sequoia_openpgp as openpgp;
+
+use openpgp::Cert;
+use openpgp::cert::Preferences;
+use openpgp::cert::amalgamation::key::ValidErasedKeyAmalgamation;
+use openpgp::cert::amalgamation::{ValidAmalgamation, ValidateAmalgamation};
+use openpgp::crypto::{KeyPair, Password};
+use openpgp::packet::key::PublicParts;
+use openpgp::policy::Policy;
+use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
+use openpgp::types::{AEADAlgorithm, DataFormat, RevocationStatus, SymmetricAlgorithm};
+use serde::Serialize;
+
+use super::keys::{cert_label, cert_short_name, format_time};
+use super::sign::{pick_hash, signature_template};
+use crate::error::{Error, Failure};
+
+/// Which encryption container to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageFormat {
+    /// SEIPDv2 (AEAD, OCB) when every recipient advertises it and there is
+    /// at least one recipient; SEIPDv1 otherwise (also for password-only
+    /// messages, which any implementation can read).
+    #[default]
+    Auto,
+    /// SEIPDv1 with MDC (RFC 4880), readable by GnuPG.
+    SeipdV1,
+    /// SEIPDv2 with AEAD/OCB (RFC 9580).
+    SeipdV2,
+}
+
+/// What to encrypt for, and how.
+pub struct EncryptOptions<'a> {
+    pub policy: &'a dyn Policy,
+    /// Reference time for key validity and the signature time; `None` is now.
+    pub time: Option<SystemTime>,
+    pub recipients: Vec<Cert>,
+    /// Passwords for SKESK packets.
+    pub passwords: Vec<Password>,
+    /// Unlocked signing keys: when given, the message is also signed.
+    pub signers: Vec<KeyPair>,
+    pub armor: bool,
+    pub format: MessageFormat,
+    /// The file name for the literal data packet (none by default).
+    pub file_name: Option<String>,
+    /// Mark the data as UTF-8 text (literal format `u`, text signatures).
+    pub text: bool,
+}
+
+impl<'a> EncryptOptions<'a> {
+    pub fn new(policy: &'a dyn Policy) -> Self {
+        EncryptOptions {
+            policy,
+            time: None,
+            recipients: Vec::new(),
+            passwords: Vec::new(),
+            signers: Vec::new(),
+            armor: false,
+            format: MessageFormat::Auto,
+            file_name: None,
+            text: false,
+        }
+    }
+}
+
+/// One recipient key the message was encrypted to.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientReport {
+    pub cert_fingerprint: String,
+    pub key_fingerprint: String,
+}
+
+/// What [`encrypt`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct EncryptReport {
+    /// `seipd_v1` or `seipd_v2`.
+    pub format: MessageFormat,
+    pub symmetric_algo: String,
+    pub aead_algo: Option<String>,
+    pub recipients: Vec<RecipientReport>,
+    pub passwords: usize,
+    /// Fingerprints of the keys that signed the message.
+    pub signers: Vec<String>,
+    pub hash_algo: Option<String>,
+    /// Plaintext bytes read.
+    pub bytes_in: u64,
+}
+
+fn cannot_encrypt(
+    cert: &Cert,
+    policy: &dyn Policy,
+    time: Option<SystemTime>,
+    reason: String,
+) -> anyhow::Error {
+    Error::new(
+        Failure::CertCannotEncrypt,
+        format!(
+            "cannot encrypt to {}: {reason}",
+            cert_label(cert, policy, time)
+        ),
+    )
+    .hint(format!(
+        "ask {} for an updated key and import it",
+        cert_short_name(cert, policy, time)
+    ))
+    .into()
+}
+
+/// The keys of `cert` to encrypt to: alive, not revoked, encryption-capable
+/// (transport or storage) subkeys that the policy accepts, with a supported
+/// algorithm.
+///
+/// Fails with [`Failure::CertCannotEncrypt`] naming the cert and the reason
+/// (expired on a date, revoked, no encryption subkey, rejected by policy),
+/// so commands can check recipients before opening output files.
+pub fn recipient_keys<'c>(
+    cert: &'c Cert,
+    policy: &'c dyn Policy,
+    time: Option<SystemTime>,
+) -> Result<Vec<ValidErasedKeyAmalgamation<'c, PublicParts>>> {
+    let err = |reason: String| cannot_encrypt(cert, policy, time, reason);
+    let vc = cert.with_policy(policy, time).map_err(|e| {
+        err(format!(
+            "the certificate is not valid under the policy: {}",
+            chain(&e)
+        ))
+    })?;
+    if let RevocationStatus::Revoked(sigs) = vc.revocation_status() {
+        let why = sigs
+            .first()
+            .and_then(|s| s.reason_for_revocation())
+            .map(|(code, msg)| {
+                let msg = String::from_utf8_lossy(msg);
+                if msg.trim().is_empty() {
+                    format!(" ({code})")
+                } else {
+                    format!(" ({code}: {})", super::keys::sanitize(msg.trim()))
+                }
+            })
+            .unwrap_or_default();
+        return Err(err(format!("the certificate is revoked{why}")));
+    }
+    if vc.alive().is_err() {
+        return Err(err(expiry_reason(
+            "the certificate",
+            vc.primary_key().key_expiration_time(),
+        )));
+    }
+    let keys: Vec<_> = vc
+        .keys()
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_transport_encryption()
+        .for_storage_encryption()
+        .collect();
+    if !keys.is_empty() {
+        return Ok(keys);
+    }
+
+    // Say why nothing is left.
+    let capable: Vec<_> = vc
+        .keys()
+        .for_transport_encryption()
+        .for_storage_encryption()
+        .collect();
+    if capable.is_empty() {
+        // A subkey the policy rejects does not show up in `vc.keys()`.
+        let rejected = cert
+            .keys()
+            .subkeys()
+            .find_map(|ka| ka.with_policy(policy, time).err());
+        return Err(err(match rejected {
+            Some(e) => format!("its subkeys are rejected by the policy: {}", chain(&e)),
+            None => "it has no encryption-capable key".into(),
+        }));
+    }
+    if capable
+        .iter()
+        .all(|ka| matches!(ka.revocation_status(), RevocationStatus::Revoked(_)))
+    {
+        return Err(err("its encryption subkey is revoked".into()));
+    }
+    if let Some(ka) = capable.iter().find(|ka| ka.alive().is_err()) {
+        return Err(err(expiry_reason(
+            "its encryption subkey",
+            ka.key_expiration_time(),
+        )));
+    }
+    let algo = capable[0].key().pk_algo();
+    Err(err(format!(
+        "its encryption subkey uses an unsupported algorithm ({algo})"
+    )))
+}
+
+fn expiry_reason(what: &str, expiration: Option<SystemTime>) -> String {
+    match expiration {
+        Some(t) => format!("{what} expired on {}", format_time(t)),
+        None => format!("{what} is not valid yet"),
+    }
+}
+
+fn chain(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// Encrypts `input` to the recipients and passwords in `opts`, writing the
+/// message to `output`.  The literal data packet is binary (or UTF-8 with
+/// `opts.text`) and has no file name unless one is given; nothing is
+/// compressed.
+pub fn encrypt(
+    mut input: impl Read + Send + Sync,
+    output: impl Write + Send + Sync,
+    opts: &EncryptOptions,
+) -> Result<EncryptReport> {
+    if opts.recipients.is_empty() && opts.passwords.is_empty() {
+        return Err(Error::new(
+            Failure::MissingArg,
+            "nothing to encrypt to: give a recipient or a password",
+        )
+        .into());
+    }
+
+    let mut keys = Vec::new();
+    for cert in &opts.recipients {
+        keys.push((cert, recipient_keys(cert, opts.policy, opts.time)?));
+    }
+
+    let format = match opts.format {
+        MessageFormat::Auto => {
+            let all_v2 = opts.recipients.iter().all(|c| {
+                c.with_policy(opts.policy, opts.time)
+                    .ok()
+                    .and_then(|vc| vc.features())
+                    .is_some_and(|f| f.supports_seipdv2())
+            });
+            if !opts.recipients.is_empty() && all_v2 {
+                MessageFormat::SeipdV2
+            } else {
+                MessageFormat::SeipdV1
+            }
+        }
+        f => f,
+    };
+
+    let mut recipients = Vec::new();
+    let mut recipient_report = Vec::new();
+    for (cert, kas) in &keys {
+        for ka in kas {
+            // SEIPDv2 PKESKs name the full fingerprint, v1 the key ID.
+            let handle: openpgp::KeyHandle = if format == MessageFormat::SeipdV2 {
+                ka.key().fingerprint().into()
+            } else {
+                ka.key().keyid().into()
+            };
+            let features = ka.valid_cert().features();
+            recipients.push(Recipient::new(features, handle, ka.key()));
+            recipient_report.push(RecipientReport {
+                cert_fingerprint: cert.fingerprint().to_hex(),
+                key_fingerprint: ka.key().fingerprint().to_hex(),
+            });
+        }
+    }
+
+    let sym = SymmetricAlgorithm::default();
+    let aead = AEADAlgorithm::default();
+    let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+    let mut message = Message::new(&mut out);
+    if opts.armor {
+        message = Armorer::new(message).build()?;
+    }
+    let mut encryptor = Encryptor::for_recipients(message, recipients)
+        .add_passwords(opts.passwords.iter().cloned())
+        .symmetric_algo(sym);
+    if format == MessageFormat::SeipdV2 {
+        encryptor = encryptor.aead_algo(aead);
+    }
+    let mut message = encryptor.build().context("setting up encryption")?;
+
+    let mut hash_algo = None;
+    let mut signers = Vec::new();
+    if let Some((first, rest)) = opts.signers.split_first() {
+        let mut signer =
+            Signer::with_template(message, first.clone(), signature_template(opts.text))?;
+        for s in rest {
+            signer = signer.add_signer(s.clone())?;
+        }
+        for cert in &opts.recipients {
+            signer = signer.add_intended_recipient(cert);
+        }
+        let (s, h) = pick_hash(signer, &opts.signers)?;
+        signer = s;
+        hash_algo = Some(h.to_string());
+        if let Some(t) = opts.time {
+            signer = signer.creation_time(t);
+        }
+        signers = opts
+            .signers
+            .iter()
+            .map(|k| k.public().fingerprint().to_hex())
+            .collect();
+        message = signer.build().context("setting up signing")?;
+    }
+
+    let mut literal = LiteralWriter::new(message).format(if opts.text {
+        DataFormat::Unicode
+    } else {
+        DataFormat::Binary
+    });
+    if let Some(name) = &opts.file_name {
+        literal = literal.filename(name)?;
+    }
+    let mut message = literal.build()?;
+    let bytes_in = super::copy(&mut input, &mut message, |e| {
+        anyhow::Error::from(e).context("reading the input")
+    })?;
+    message.finalize().context("finishing the message")?;
+    out.flush().context("writing output")?;
+
+    Ok(EncryptReport {
+        format,
+        symmetric_algo: sym.to_string(),
+        aead_algo: (format == MessageFormat::SeipdV2).then(|| aead.to_string()),
+        recipients: recipient_report,
+        passwords: opts.passwords.len(),
+        signers,
+        hash_algo,
+        bytes_in,
+    })
+}

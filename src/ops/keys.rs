@@ -1,0 +1,153 @@
+//! Small helpers about keys shared by the operations: naming a cert in a
+//! message, unlocking a secret key, formatting times.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+use sequoia_openpgp as openpgp;
+
+use openpgp::Cert;
+use openpgp::crypto::{KeyPair, Password};
+use openpgp::packet::Key;
+use openpgp::packet::key::{KeyRole, SecretParts};
+use openpgp::policy::Policy;
+
+use crate::error::{Error, Failure};
+
+/// The primary user ID of `cert` as text: the policy's view if the cert
+/// is valid, else the first user ID at all.  Not sanitized.
+pub fn primary_user_id(
+    cert: &Cert,
+    policy: &dyn Policy,
+    time: Option<SystemTime>,
+) -> Option<String> {
+    let bytes = cert
+        .with_policy(policy, time)
+        .ok()
+        .and_then(|vc| {
+            vc.primary_userid()
+                .ok()
+                .map(|u| u.userid().value().to_vec())
+        })
+        .or_else(|| cert.userids().next().map(|u| u.userid().value().to_vec()))?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Names a cert for a message: `Alice <alice@example.org> (FINGERPRINT)`,
+/// or just the fingerprint when it has no user ID.  Control characters in
+/// the user ID are escaped so a hostile key cannot forge output.
+pub fn cert_label(cert: &Cert, policy: &dyn Policy, time: Option<SystemTime>) -> String {
+    match primary_user_id(cert, policy, time) {
+        Some(uid) => format!("{} ({})", sanitize(&uid), cert.fingerprint()),
+        None => cert.fingerprint().to_string(),
+    }
+}
+
+/// A short name for hints: the user ID's name part, else the fingerprint.
+pub(crate) fn cert_short_name(
+    cert: &Cert,
+    policy: &dyn Policy,
+    time: Option<SystemTime>,
+) -> String {
+    match primary_user_id(cert, policy, time) {
+        Some(uid) => {
+            let name = uid.split('<').next().unwrap_or("").trim();
+            sanitize(if name.is_empty() { &uid } else { name })
+        }
+        None => cert.fingerprint().to_string(),
+    }
+}
+
+/// Escapes control characters (terminal escapes, newlines) in text that
+/// comes from other people's keys or messages.
+pub(crate) fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Makes a signing or decryption key pair out of a secret key, decrypting
+/// the secret with `password` if it is protected.
+///
+/// Fails with [`Failure::KeyIsProtected`] when the passphrase is wrong, or
+/// when the key is protected and no passphrase was given.
+pub fn unlock<R: KeyRole + Clone>(
+    key: &Key<SecretParts, R>,
+    password: Option<&Password>,
+) -> Result<KeyPair> {
+    // Not `role_into_unspecified`: it forgets whether this is a subkey,
+    // and sequoia needs that to decrypt an AEAD-protected (v6) secret.
+    let key = key.role_as_unspecified().clone();
+    if key.has_unencrypted_secret() {
+        return key.into_keypair();
+    }
+    let fpr = key.fingerprint();
+    let Some(password) = password else {
+        return Err(Error::new(
+            Failure::KeyIsProtected,
+            format!("key {fpr} is protected by a passphrase, and none was given"),
+        )
+        .hint("give the key's passphrase")
+        .into());
+    };
+    match key.decrypt_secret(password) {
+        Ok(key) => key.into_keypair(),
+        Err(_) => Err(Error::new(
+            Failure::KeyIsProtected,
+            format!("wrong passphrase for key {fpr}"),
+        )
+        .into()),
+    }
+}
+
+/// Formats a time as ISO 8601 in UTC: `2024-05-01T12:00:00Z`.
+pub fn format_time(t: SystemTime) -> String {
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    };
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    // Civil-from-days (H. Hinnant), proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn formats_times() {
+        assert_eq!(format_time(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_572_363_242);
+        assert_eq!(format_time(t), "2019-10-29T15:34:02Z");
+        let t = UNIX_EPOCH + Duration::from_secs(951_782_400); // leap day
+        assert_eq!(format_time(t), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn sanitizes_control_characters() {
+        assert_eq!(sanitize("a\x1b[2Jb\nc"), "a\\u{1b}[2Jb\\nc");
+    }
+}

@@ -1,0 +1,344 @@
+//! Report pieces shared by decrypt and verify: what each signature said,
+//! and what the literal data packet claimed.
+
+use std::time::SystemTime;
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::cert::amalgamation::ValidAmalgamation;
+use openpgp::packet::{Literal, Signature};
+use openpgp::parse::stream::{
+    MessageLayer, MessageStructure, VerificationError, VerificationResult,
+};
+use openpgp::policy::Policy;
+use openpgp::types::{DataFormat, RevocationStatus};
+use openpgp::{Cert, KeyHandle};
+use serde::{Serialize, Serializer};
+
+use super::keys::{format_time, primary_user_id};
+
+/// The verdict on one signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureStatus {
+    /// Made by a valid signing key of a given cert, over this data.
+    Good,
+    /// The signature does not match the data, or is otherwise invalid
+    /// (expired, not for us as intended recipient).
+    Bad,
+    /// No given cert has the issuing key.
+    UnknownSigner,
+    /// The signature or the signing key is rejected by the policy (e.g.
+    /// SHA-1, weak key), or the key is not validly bound to its cert.
+    Rejected,
+    /// The signing key or its cert was expired when the signature was made.
+    KeyExpired,
+    /// The signing key or its cert is revoked.
+    KeyRevoked,
+    /// The key cannot sign, or is unusable for another reason.
+    KeyInvalid,
+    /// The signature packet cannot be parsed or lacks required parts.
+    Malformed,
+    /// A good signature made outside the accepted time range.
+    OutOfRange,
+}
+
+/// One signature found in a message.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureReport {
+    pub status: SignatureStatus,
+    /// Why the signature is not good; `None` when it is.
+    pub reason: Option<String>,
+    /// The issuer named by the signature (fingerprint or key ID), if any.
+    pub issuer: Option<String>,
+    /// Fingerprint of the signer's cert, when the key was found.
+    pub cert_fingerprint: Option<String>,
+    /// Fingerprint of the (sub)key that made the signature.
+    pub key_fingerprint: Option<String>,
+    /// The signer's primary user ID (unsanitized: display it through the
+    /// sanitizing wrapper).
+    pub user_id: Option<String>,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub creation_time: Option<SystemTime>,
+    /// `binary` or `text`.
+    pub signature_type: String,
+    pub hash_algo: String,
+}
+
+impl SignatureReport {
+    pub fn is_good(&self) -> bool {
+        self.status == SignatureStatus::Good
+    }
+
+    fn from_sig(sig: &Signature, status: SignatureStatus, reason: Option<String>) -> Self {
+        SignatureReport {
+            status,
+            reason,
+            issuer: sig.get_issuers().first().map(handle_hex),
+            cert_fingerprint: None,
+            key_fingerprint: None,
+            user_id: None,
+            creation_time: sig.signature_creation_time(),
+            signature_type: match sig.typ() {
+                openpgp::types::SignatureType::Binary => "binary".into(),
+                openpgp::types::SignatureType::Text => "text".into(),
+                t => t.to_string().to_lowercase(),
+            },
+            hash_algo: sig.hash_algo().to_string(),
+        }
+    }
+
+    fn with_signer(mut self, cert: &Cert, key: &openpgp::Fingerprint, policy: &dyn Policy) -> Self {
+        self.cert_fingerprint = Some(cert.fingerprint().to_hex());
+        self.key_fingerprint = Some(key.to_hex());
+        self.user_id = primary_user_id(cert, policy, self.creation_time);
+        self
+    }
+
+    /// Applies a not-before / not-after window to a good signature.
+    pub(crate) fn constrain(
+        &mut self,
+        not_before: Option<SystemTime>,
+        not_after: Option<SystemTime>,
+    ) {
+        if self.status != SignatureStatus::Good {
+            return;
+        }
+        let Some(t) = self.creation_time else { return };
+        let reason = match (not_before, not_after) {
+            (Some(nb), _) if t < nb => format!(
+                "made on {}, before the earliest accepted time {}",
+                format_time(t),
+                format_time(nb)
+            ),
+            (_, Some(na)) if t > na => format!(
+                "made on {}, after the latest accepted time {}",
+                format_time(t),
+                format_time(na)
+            ),
+            _ => return,
+        };
+        self.status = SignatureStatus::OutOfRange;
+        self.reason = Some(reason);
+    }
+}
+
+fn handle_hex(h: &KeyHandle) -> String {
+    match h {
+        KeyHandle::Fingerprint(f) => f.to_hex(),
+        KeyHandle::KeyID(k) => k.to_hex(),
+    }
+}
+
+/// The text of an error chain, joined with ": ".
+fn chain_text(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn has_expired(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<openpgp::Error>(),
+            Some(openpgp::Error::Expired(_))
+        )
+    })
+}
+
+fn is_policy(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<openpgp::Error>(),
+            Some(openpgp::Error::PolicyViolation(..))
+        )
+    })
+}
+
+/// Turns sequoia's verdict on one signature into a report entry.
+pub(crate) fn signature_report(r: &VerificationResult, policy: &dyn Policy) -> SignatureReport {
+    use SignatureStatus as S;
+    match r {
+        Ok(good) => SignatureReport::from_sig(good.sig, S::Good, None).with_signer(
+            good.ka.cert(),
+            &good.ka.key().fingerprint(),
+            policy,
+        ),
+        Err(VerificationError::MissingKey { sig }) => {
+            let issuer = sig.get_issuers().first().map(handle_hex);
+            let reason = match &issuer {
+                Some(i) => format!("no certificate for the signing key {i} was given"),
+                None => "the signature names no issuer, and no given certificate made it".into(),
+            };
+            SignatureReport::from_sig(sig, S::UnknownSigner, Some(reason))
+        }
+        Err(VerificationError::UnboundKey { sig, cert, error }) => {
+            let key = sig
+                .get_issuers()
+                .iter()
+                .find_map(|h| {
+                    cert.keys()
+                        .key_handle(h.clone())
+                        .next()
+                        .map(|k| k.key().fingerprint())
+                })
+                .unwrap_or_else(|| cert.fingerprint());
+            let status = if is_policy(error) {
+                S::Rejected
+            } else {
+                S::KeyInvalid
+            };
+            let reason = format!("the signing key is not valid: {}", chain_text(error));
+            SignatureReport::from_sig(sig, status, Some(reason)).with_signer(cert, &key, policy)
+        }
+        Err(VerificationError::BadKey { sig, ka, error }) => {
+            let text = chain_text(error);
+            let (status, reason) = if has_expired(error) {
+                (
+                    S::KeyExpired,
+                    format!("the signing key had expired: {text}"),
+                )
+            } else if text.contains("revoked")
+                || matches!(
+                    ka.valid_cert().revocation_status(),
+                    RevocationStatus::Revoked(_)
+                )
+            {
+                (S::KeyRevoked, format!("the signing key is revoked: {text}"))
+            } else if is_policy(error) {
+                (
+                    S::Rejected,
+                    format!("the signing key was rejected by the policy: {text}"),
+                )
+            } else {
+                (
+                    S::KeyInvalid,
+                    format!("the signing key is not usable: {text}"),
+                )
+            };
+            SignatureReport::from_sig(sig, status, Some(reason)).with_signer(
+                ka.cert(),
+                &ka.key().fingerprint(),
+                policy,
+            )
+        }
+        Err(VerificationError::BadSignature { sig, ka, error }) => {
+            let text = chain_text(error);
+            let (status, reason) = if is_policy(error) {
+                (
+                    S::Rejected,
+                    format!("the signature was rejected by the policy: {text}"),
+                )
+            } else {
+                (S::Bad, format!("bad signature: {text}"))
+            };
+            SignatureReport::from_sig(sig, status, Some(reason)).with_signer(
+                ka.cert(),
+                &ka.key().fingerprint(),
+                policy,
+            )
+        }
+        Err(VerificationError::MalformedSignature { sig, error }) => SignatureReport::from_sig(
+            sig,
+            S::Malformed,
+            Some(format!("malformed signature: {}", chain_text(error))),
+        ),
+        Err(VerificationError::UnknownSignature { sig }) => SignatureReport {
+            status: S::Malformed,
+            reason: Some(format!("unparsable signature: {}", sig.error())),
+            issuer: None,
+            cert_fingerprint: None,
+            key_fingerprint: None,
+            user_id: None,
+            creation_time: None,
+            signature_type: "unknown".into(),
+            hash_algo: "unknown".into(),
+        },
+        Err(e) => SignatureReport {
+            status: S::Malformed,
+            reason: Some(e.to_string()),
+            issuer: None,
+            cert_fingerprint: None,
+            key_fingerprint: None,
+            user_id: None,
+            creation_time: None,
+            signature_type: "unknown".into(),
+            hash_algo: "unknown".into(),
+        },
+    }
+}
+
+/// What a message's encryption layer used.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EncryptionLayer {
+    pub sym_algo: String,
+    pub aead_algo: Option<String>,
+}
+
+/// Collects the signature verdicts (and the encryption layer) of a
+/// message structure.
+pub(crate) fn collect_structure(
+    structure: MessageStructure,
+    policy: &dyn Policy,
+    sigs: &mut Vec<SignatureReport>,
+) -> Option<EncryptionLayer> {
+    let mut enc = None;
+    for layer in structure.into_iter() {
+        match layer {
+            MessageLayer::SignatureGroup { results } => {
+                sigs.extend(results.iter().map(|r| signature_report(r, policy)));
+            }
+            MessageLayer::Encryption {
+                sym_algo,
+                aead_algo,
+            } => {
+                enc = Some(EncryptionLayer {
+                    sym_algo: sym_algo.to_string(),
+                    aead_algo: aead_algo.map(|a| a.to_string()),
+                });
+            }
+            MessageLayer::Compression { .. } => {}
+        }
+    }
+    enc
+}
+
+/// What the literal data packet says about the content.  These fields are
+/// not covered by signatures in OpenPGP; treat them as hints only.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiteralInfo {
+    /// `binary`, `text`, `utf8`, or `mime`.
+    pub format: String,
+    /// The file name in the packet, if any (unsanitized).
+    pub file_name: Option<String>,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub date: Option<SystemTime>,
+}
+
+impl From<&Literal> for LiteralInfo {
+    fn from(l: &Literal) -> Self {
+        #[allow(deprecated)] // DataFormat::Text: still sent by others.
+        LiteralInfo {
+            format: match l.format() {
+                DataFormat::Binary => "binary".into(),
+                DataFormat::Text => "text".into(),
+                DataFormat::Unicode => "utf8".into(),
+                f => f.to_string().to_lowercase(),
+            },
+            file_name: l
+                .filename()
+                .filter(|f| !f.is_empty())
+                .map(|f| String::from_utf8_lossy(f).into_owned()),
+            date: l.date(),
+        }
+    }
+}
+
+/// Serializes an optional time as ISO 8601 UTC.
+pub(crate) fn ser_opt_time<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_time(*t)),
+        None => s.serialize_none(),
+    }
+}

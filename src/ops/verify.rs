@@ -1,0 +1,261 @@
+//! Verification of detached, inline and cleartext signatures.
+//!
+//! [`verify`] reads a signed message (inline or cleartext, detected) and
+//! streams the signed content to a writer.  Sequoia holds back up to
+//! [`VerifyOptions::buffer_size`] bytes: content no larger than that is
+//! verified before the first byte is written; larger content is written
+//! as it is read, and the verdict comes at the end.  Either way the
+//! verdict is in the report: a caller that must not release unverified
+//! content writes to a temporary file and keeps it only if
+//! [`VerifyReport::check`] passes.
+
+use std::io::{BufWriter, Read, Write};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use sequoia_openpgp as openpgp;
+
+use openpgp::parse::stream::{
+    DetachedVerifierBuilder, MessageStructure, VerificationHelper, VerifierBuilder,
+};
+use openpgp::parse::{PacketParser, Parse};
+use openpgp::policy::Policy;
+use openpgp::{Cert, Fingerprint, KeyHandle, Packet};
+use serde::Serialize;
+
+use super::errors::{Stage, classify, read_error};
+use super::report::{LiteralInfo, SignatureReport, SignatureStatus, collect_structure};
+use crate::error::{Error, Failure};
+
+/// What to verify against.
+pub struct VerifyOptions<'a> {
+    pub policy: &'a dyn Policy,
+    /// Reference time; `None` is now.
+    pub time: Option<SystemTime>,
+    /// Certs whose signatures count.
+    pub certs: Vec<Cert>,
+    /// Signatures made before this are reported as out of range.
+    pub not_before: Option<SystemTime>,
+    /// Signatures made after this are reported as out of range.
+    pub not_after: Option<SystemTime>,
+    /// How much content to verify before releasing it
+    /// ([`super::DEFAULT_BUFFER_SIZE`]).
+    pub buffer_size: usize,
+}
+
+impl<'a> VerifyOptions<'a> {
+    pub fn new(policy: &'a dyn Policy, certs: Vec<Cert>) -> Self {
+        VerifyOptions {
+            policy,
+            time: None,
+            certs,
+            not_before: None,
+            not_after: None,
+            buffer_size: super::DEFAULT_BUFFER_SIZE,
+        }
+    }
+}
+
+/// The kind of signed input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedKind {
+    Inline,
+    Cleartext,
+    Detached,
+}
+
+/// Every signature found, and its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub kind: SignedKind,
+    pub signatures: Vec<SignatureReport>,
+    /// The literal data packet of an inline message.
+    pub literal: Option<LiteralInfo>,
+    /// Content bytes written (inline and cleartext), or hashed (detached).
+    pub bytes: u64,
+}
+
+impl VerifyReport {
+    pub fn good_signatures(&self) -> impl Iterator<Item = &SignatureReport> {
+        self.signatures.iter().filter(|s| s.is_good())
+    }
+
+    /// At least one good signature?
+    pub fn is_good(&self) -> bool {
+        self.good_signatures().next().is_some()
+    }
+
+    /// Succeeds when there is a good signature and, if `required` is not
+    /// empty, a good signature by each required cert (fingerprints of
+    /// certs or signing keys).  Fails with [`Failure::NoSignature`] when
+    /// nothing good was found, and [`Failure::IncompleteVerification`]
+    /// when some required signers are missing.
+    pub fn check(&self, required: &[Fingerprint]) -> Result<()> {
+        if !self.is_good() {
+            let why = if self.signatures.is_empty() {
+                "the input has no signature".to_string()
+            } else {
+                let reasons: Vec<_> = self
+                    .signatures
+                    .iter()
+                    .filter_map(|s| s.reason.clone())
+                    .collect();
+                format!("no valid signature: {}", reasons.join("; "))
+            };
+            let mut e = Error::new(Failure::NoSignature, why);
+            if self
+                .signatures
+                .iter()
+                .any(|s| s.status == SignatureStatus::UnknownSigner)
+            {
+                e = e.hint("import the signer's certificate first");
+            }
+            return Err(e.into());
+        }
+        let missing: Vec<_> = required
+            .iter()
+            .filter(|fpr| {
+                let hex = fpr.to_hex();
+                !self.good_signatures().any(|s| {
+                    s.cert_fingerprint.as_deref() == Some(&hex)
+                        || s.key_fingerprint.as_deref() == Some(&hex)
+                })
+            })
+            .map(|f| f.to_hex())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::new(
+                Failure::IncompleteVerification,
+                format!("no valid signature by {}", missing.join(", ")),
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
+
+struct Helper<'h> {
+    certs: &'h [Cert],
+    policy: &'h dyn Policy,
+    signatures: Vec<SignatureReport>,
+    literal: Option<LiteralInfo>,
+}
+
+impl VerificationHelper for Helper<'_> {
+    fn inspect(&mut self, pp: &PacketParser) -> openpgp::Result<()> {
+        match &pp.packet {
+            Packet::Literal(l) => self.literal = Some(l.into()),
+            Packet::PKESK(_) | Packet::SKESK(_) | Packet::SEIP(_) => {
+                return Err(
+                    Error::new(Failure::BadData, "the input is an encrypted message")
+                        .hint("use decrypt, with the certs to verify with")
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        Ok(self.certs.to_vec())
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        collect_structure(structure, self.policy, &mut self.signatures);
+        Ok(())
+    }
+}
+
+fn finish(helper: Helper, kind: SignedKind, bytes: u64, opts: &VerifyOptions) -> VerifyReport {
+    let mut signatures = helper.signatures;
+    for s in &mut signatures {
+        s.constrain(opts.not_before, opts.not_after);
+    }
+    VerifyReport {
+        kind,
+        signatures,
+        literal: helper.literal,
+        bytes,
+    }
+}
+
+/// Verifies an inline-signed or cleartext-signed message (armored or not,
+/// detected) and streams its content to `output`.
+///
+/// Bad, unknown or missing signatures are not errors: they are in the
+/// report, and [`VerifyReport::check`] decides.  Errors are for input that
+/// is not a signed message or is damaged ([`Failure::BadData`]).
+pub fn verify(
+    input: impl Read + Send + Sync,
+    output: impl Write,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport> {
+    let helper = Helper {
+        certs: &opts.certs,
+        policy: opts.policy,
+        signatures: Vec::new(),
+        literal: None,
+    };
+    let mut verifier = VerifierBuilder::from_reader(input)
+        .map_err(|e| classify(e, Stage::Verify))?
+        .buffer_size(opts.buffer_size)
+        .with_policy(opts.policy, opts.time, helper)
+        .map_err(|e| classify(e, Stage::Verify))?;
+    let kind = if verifier.processing_csf_message() == Some(true) {
+        SignedKind::Cleartext
+    } else {
+        SignedKind::Inline
+    };
+    let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+    let n = super::copy(&mut verifier, &mut out, read_error(Stage::Verify))?;
+    if !verifier.message_processed() {
+        return Err(Error::new(Failure::BadData, "the message ended before its signatures").into());
+    }
+    out.flush().context("writing output")?;
+    Ok(finish(verifier.into_helper(), kind, n, opts))
+}
+
+/// Verifies detached signatures (`signature`, armored or not) over `data`.
+pub fn verify_detached(
+    signature: impl Read + Send + Sync,
+    data: impl Read + Send + Sync,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport> {
+    let helper = Helper {
+        certs: &opts.certs,
+        policy: opts.policy,
+        signatures: Vec::new(),
+        literal: None,
+    };
+    let mut verifier = DetachedVerifierBuilder::from_reader(signature)
+        .map_err(|e| classify(e, Stage::Verify))?
+        .with_policy(opts.policy, opts.time, helper)
+        .map_err(|e| classify(e, Stage::Verify))?;
+    let mut counted = Counting { inner: data, n: 0 };
+    verifier
+        .verify_reader(&mut counted)
+        .map_err(|e| classify(e, Stage::Verify))?;
+    let n = counted.n;
+    Ok(finish(
+        verifier.into_helper(),
+        SignedKind::Detached,
+        n,
+        opts,
+    ))
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+}
