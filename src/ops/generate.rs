@@ -6,7 +6,7 @@ use anyhow::{Context as _, Result};
 use openpgp::cert::prelude::*;
 use openpgp::crypto::Password;
 use openpgp::packet::{Signature, UserID};
-use openpgp::types::KeyFlags;
+use openpgp::types::{Features, KeyFlags};
 use sequoia_openpgp as openpgp;
 
 use crate::error::{Failure, fail};
@@ -61,6 +61,12 @@ pub fn generate(opts: GenerateOptions) -> Result<(Cert, Signature)> {
             None,
         )
         .set_password(opts.password);
+    if opts.profile == Profile::RFC4880 {
+        // Sequoia advertises SEIPDv2 on v4 keys too; peers would then send
+        // AEAD messages that GnuPG 2.2, the v4 audience, cannot read when
+        // the key is shared with it.
+        builder = builder.set_features(Features::empty().set_seipdv1())?;
+    }
     for uid in opts.userids {
         builder = builder.add_userid(uid);
     }
