@@ -54,7 +54,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Print reports as JSON on stdout (list)
+    /// Print reports as JSON (list, import on stdout; verify and decrypt on
+    /// stderr)
     #[arg(long, global = true)]
     pub json: bool,
 }
@@ -79,7 +80,44 @@ pub enum Command {
     /// Change, add or remove the passphrase of a secret key
     #[command(after_help = PASSWD_EXAMPLES)]
     Passwd(PasswdArgs),
+    /// Encrypt a message for recipients and/or with a password
+    #[command(after_help = ENCRYPT_EXAMPLES)]
+    Encrypt(EncryptArgs),
+    /// Decrypt a message, checking any signatures inside
+    #[command(after_help = DECRYPT_EXAMPLES)]
+    Decrypt(DecryptArgs),
+    /// Sign a message: inline, detached, or cleartext
+    #[command(after_help = SIGN_EXAMPLES)]
+    Sign(SignArgs),
+    /// Verify a signed message or a detached signature
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
 }
+
+const ENCRYPT_EXAMPLES: &str = "\
+Examples:
+  zpgp encrypt -r bob@example.org report.pdf          # writes report.pdf.pgp
+  echo hi | zpgp encrypt -r bob -r carol --armor > hi.asc
+  zpgp encrypt --sign -r bob@example.org -o out.pgp notes.txt
+  zpgp encrypt --password backup.tar                  # password only";
+
+const DECRYPT_EXAMPLES: &str = "\
+Examples:
+  zpgp decrypt report.pdf.pgp                         # writes report.pdf
+  zpgp decrypt < hi.asc
+  zpgp decrypt --signer alice@example.org -o notes.txt notes.txt.pgp";
+
+const SIGN_EXAMPLES: &str = "\
+Examples:
+  zpgp sign --detached release.tar.gz                 # writes release.tar.gz.sig
+  zpgp sign --clear announcement.txt                  # writes announcement.txt.asc
+  echo hi | zpgp sign --armor > hi.asc";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  zpgp verify --signature release.tar.gz.sig release.tar.gz
+  zpgp verify announcement.txt.asc
+  zpgp verify --signer alice@example.org -o hi.txt hi.asc";
 
 const GENERATE_EXAMPLES: &str = "\
 Examples:
@@ -245,6 +283,125 @@ pub struct PasswdArgs {
     /// Remove the passphrase: store the secret key unprotected
     #[arg(long)]
     pub no_passphrase: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct EncryptArgs {
+    /// Encrypt for this key: fingerprint, key ID, email or part of a name
+    /// (repeat for several)
+    #[arg(short, long = "recipient", value_name = "QUERY")]
+    pub recipients: Vec<String>,
+
+    /// Also (or only) encrypt with a password, asked twice or read from
+    /// --passphrase-file
+    #[arg(long)]
+    pub password: bool,
+
+    /// Sign the message too, in the same pass
+    #[arg(short, long)]
+    pub sign: bool,
+
+    /// Sign with this key (implies --sign; default: your only secret key)
+    #[arg(long, value_name = "QUERY")]
+    pub signer: Option<String>,
+
+    /// Do not also encrypt to your own key
+    #[arg(long)]
+    pub no_self: bool,
+
+    /// Write ASCII armor instead of binary
+    #[arg(short, long)]
+    pub armor: bool,
+
+    /// Write to FILE (default: INPUT.pgp, or INPUT.asc with --armor;
+    /// standard output when reading standard input)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+
+    /// The file to encrypt (standard input when absent or -)
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DecryptArgs {
+    /// Require a valid signature by this key (repeat: each must sign)
+    #[arg(long, value_name = "QUERY")]
+    pub signer: Vec<String>,
+
+    /// Write to FILE (default: INPUT without .pgp/.gpg/.asc; standard output
+    /// when reading standard input)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+
+    /// The message to decrypt (standard input when absent or -)
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// Make a detached signature (default output: INPUT.sig)
+    #[arg(long, conflicts_with = "clear")]
+    pub detached: bool,
+
+    /// Make a cleartext signature of text (default output: INPUT.asc)
+    #[arg(long)]
+    pub clear: bool,
+
+    /// Sign with this key (default: your only secret key)
+    #[arg(long, value_name = "QUERY")]
+    pub signer: Vec<String>,
+
+    /// Write ASCII armor instead of binary
+    #[arg(short, long, conflicts_with = "clear")]
+    pub armor: bool,
+
+    /// Write to FILE (default: INPUT.pgp, INPUT.sig or INPUT.asc; standard
+    /// output when reading standard input)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+
+    /// The file to sign (standard input when absent or -)
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Require a valid signature by this key (repeat: each must sign)
+    #[arg(long, value_name = "QUERY")]
+    pub signer: Vec<String>,
+
+    /// A detached signature of FILE
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+
+    /// For signed messages: write the verified content to FILE (default:
+    /// standard output; nothing is written for a detached signature)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+
+    /// The signed message, or the signed data with --signature (standard
+    /// input when absent or -)
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
 }
 
 #[cfg(test)]

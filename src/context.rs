@@ -23,6 +23,8 @@ pub struct Context {
     pub time: SystemTime,
     pub policy: StandardPolicy<'static>,
     keyring: OnceCell<Keyring>,
+    /// --passphrase-file is read once: @FD:N can be read only once.
+    passphrase_cache: OnceCell<Password>,
 }
 
 impl Context {
@@ -43,6 +45,7 @@ impl Context {
             time: SystemTime::now(),
             policy: StandardPolicy::new(),
             keyring: OnceCell::new(),
+            passphrase_cache: OnceCell::new(),
         })
     }
 
@@ -59,7 +62,13 @@ impl Context {
     /// terminal (twice when `confirm`).
     pub fn passphrase(&self, what: &str, confirm: bool) -> Result<Password> {
         match &self.passphrase_file {
-            Some(spec) => passphrase::from_indirect(spec),
+            Some(spec) => {
+                if let Some(pw) = self.passphrase_cache.get() {
+                    return Ok(pw.clone());
+                }
+                let pw = passphrase::from_indirect(spec)?;
+                Ok(self.passphrase_cache.get_or_init(|| pw).clone())
+            }
             None => passphrase::prompt(self.batch, what, confirm),
         }
     }

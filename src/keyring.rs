@@ -201,7 +201,9 @@ impl Keyring {
                 Failure::KeyNotFound,
                 format!("no key in the keyring matches {parsed}"),
             )
-            .hint("see the keys on file with 'zpgp list', or import the key first: zpgp import FILE")
+            .hint(
+                "see the keys on file with 'zpgp list', or import the key first: zpgp import FILE",
+            )
             .into()),
             1 => {
                 let fpr = found.pop().expect("one");

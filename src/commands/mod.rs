@@ -6,12 +6,17 @@ use anyhow::Result;
 use crate::cli::Command;
 use crate::context::Context;
 
+mod common;
+mod decrypt;
 mod delete;
+mod encrypt;
 mod export;
 mod generate;
 mod import;
 mod list;
 mod passwd;
+mod sign;
+mod verify;
 
 pub fn dispatch(ctx: &Context, command: Command) -> Result<()> {
     match command {
@@ -21,5 +26,9 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<()> {
         Command::List(args) => list::run(ctx, args),
         Command::Delete(args) => delete::run(ctx, args),
         Command::Passwd(args) => passwd::run(ctx, args),
+        Command::Encrypt(args) => encrypt::run(ctx, args),
+        Command::Decrypt(args) => decrypt::run(ctx, args),
+        Command::Sign(args) => sign::run(ctx, args),
+        Command::Verify(args) => verify::run(ctx, args),
     }
 }

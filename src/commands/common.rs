@@ -1,0 +1,200 @@
+//! What the message commands share: opening inputs, choosing and unlocking
+//! the user's own keys, and reporting signatures.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use openpgp::crypto::KeyPair;
+use openpgp::{Cert, Fingerprint};
+use sequoia_openpgp as openpgp;
+
+use crate::context::Context;
+use crate::display::Safe;
+use crate::error::{Error, Failure};
+use crate::ops::{self, SignatureReport, SignatureStatus};
+
+/// The path, unless it is absent or `-` (standard input or output).
+pub fn real_path(p: &Option<PathBuf>) -> Option<&Path> {
+    p.as_deref().filter(|p| p.as_os_str() != "-")
+}
+
+/// Opens an input file, or standard input.  Files are read through the
+/// ops' own large buffers, never memory-mapped, so memory stays flat.
+pub fn open_input(path: Option<&Path>) -> Result<Box<dyn Read + Send + Sync>> {
+    let Some(path) = path else {
+        return Ok(Box::new(std::io::stdin()));
+    };
+    if path.is_dir() {
+        return Err(Error::new(
+            Failure::BadData,
+            format!("{} is a directory", path.display()),
+        )
+        .into());
+    }
+    match std::fs::File::open(path) {
+        Ok(f) => Ok(Box::new(f)),
+        Err(e) => {
+            let failure = if e.kind() == std::io::ErrorKind::NotFound {
+                Failure::MissingInput
+            } else {
+                Failure::BadData
+            };
+            Err(Error::new(failure, format!("cannot read {}: {e}", path.display())).into())
+        }
+    }
+}
+
+/// `path` with `ext` appended (`report.pdf` → `report.pdf.pgp`).
+pub fn with_extension(path: &Path, ext: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// The certificates of the user's secret keys.
+pub fn own_certs(ctx: &Context) -> Result<Vec<Cert>> {
+    let keyring = ctx.keyring()?;
+    let mut certs = Vec::new();
+    for fpr in keyring.secret_fingerprints()? {
+        if let Some(c) = keyring.get(&fpr)? {
+            certs.push(c);
+        }
+    }
+    Ok(certs)
+}
+
+/// The signing certificates: those named, or else the user's only secret
+/// key.
+pub fn signer_certs(ctx: &Context, queries: &[String]) -> Result<Vec<Cert>> {
+    let keyring = ctx.keyring()?;
+    if !queries.is_empty() {
+        return queries.iter().map(|q| keyring.find(q)).collect();
+    }
+    let mut own = own_certs(ctx)?;
+    match own.len() {
+        0 => Err(
+            Error::new(Failure::KeyNotFound, "you have no secret key to sign with")
+                .hint("make one with: zpgp generate --name NAME --email EMAIL")
+                .into(),
+        ),
+        1 => Ok(vec![own.remove(0)]),
+        _ => {
+            let mut msg = String::from("you hold several secret keys; which one should sign?");
+            for c in &own {
+                msg.push_str(&format!(
+                    "\n  {}",
+                    ops::cert_label(c, &ctx.policy, Some(ctx.time))
+                ));
+            }
+            Err(Error::new(Failure::AmbiguousInput, msg)
+                .hint("name one with --signer QUERY")
+                .into())
+        }
+    }
+}
+
+/// A ready-to-use signing key pair for `cert`, asking for its passphrase
+/// (naming the key) when it is protected.
+pub fn unlock_signer(ctx: &Context, cert: &Cert) -> Result<KeyPair> {
+    let keyring = ctx.keyring()?;
+    let fpr = cert.fingerprint();
+    let tsk = keyring.secret(&fpr)?.ok_or_else(|| {
+        Error::new(
+            Failure::KeyNotFound,
+            format!(
+                "no secret key is held for {}",
+                ops::cert_label(cert, &ctx.policy, Some(ctx.time))
+            ),
+        )
+        .hint("only keys listed by 'zpgp list --secret' can sign")
+    })?;
+    let key = ops::signing_key(&tsk, &ctx.policy, Some(ctx.time))?;
+    if key.has_unencrypted_secret() {
+        return ops::unlock(&key, None);
+    }
+    let label = ops::cert_label(cert, &ctx.policy, Some(ctx.time));
+    let tries = if ctx.passphrase_file.is_some() { 1 } else { 3 };
+    let mut last = None;
+    for attempt in 0..tries {
+        let pw = ctx.passphrase(&format!("Passphrase for {label}"), false)?;
+        match ops::unlock(&key, Some(&pw)) {
+            Ok(pair) => return Ok(pair),
+            Err(e) => {
+                if attempt + 1 < tries {
+                    eprintln!(
+                        "zpgp: wrong passphrase, try again ({} left)",
+                        tries - attempt - 1
+                    );
+                }
+                last = Some(e);
+            }
+        }
+    }
+    Err(last
+        .unwrap_or_else(|| anyhow::anyhow!("cannot unlock the key"))
+        .context(
+            Error::new(
+                Failure::KeyIsProtected,
+                format!("cannot unlock the secret key of {label}"),
+            )
+            .hint("check the passphrase; in scripts give it with --passphrase-file"),
+        ))
+}
+
+/// Fingerprints of the certificates named by `--signer`.
+pub fn required_signers(ctx: &Context, queries: &[String]) -> Result<Vec<Fingerprint>> {
+    let keyring = ctx.keyring()?;
+    queries
+        .iter()
+        .map(|q| Ok(keyring.find(q)?.fingerprint()))
+        .collect()
+}
+
+/// Certificates to check signatures with: the whole keyring.
+pub fn verification_certs(ctx: &Context) -> Result<Vec<Cert>> {
+    ctx.keyring()?.certs()
+}
+
+/// Reports each signature on stderr, one line each (as JSON with --json,
+/// by the caller).
+pub fn print_signatures(ctx: &Context, sigs: &[SignatureReport]) {
+    for s in sigs {
+        let who = match (&s.user_id, &s.cert_fingerprint) {
+            (Some(u), Some(f)) => format!("{} ({f})", Safe(u)),
+            (None, Some(f)) => f.clone(),
+            _ => format!("key {}", s.issuer.as_deref().unwrap_or("unknown")),
+        };
+        let when = s
+            .creation_time
+            .map(|t| format!(", made {}", crate::time::rfc3339(t)))
+            .unwrap_or_default();
+        let why = s
+            .reason
+            .as_deref()
+            .map(|r| format!(": {}", Safe(r)))
+            .unwrap_or_default();
+        let line = match s.status {
+            SignatureStatus::Good => format!("good signature from {who}{when}"),
+            SignatureStatus::Bad => format!("BAD signature from {who}{when}{why}"),
+            SignatureStatus::UnknownSigner => format!(
+                "signature by unknown key {}{when}; import the signer's certificate to check it",
+                s.issuer.as_deref().unwrap_or("?")
+            ),
+            SignatureStatus::Rejected => format!("signature from {who} rejected by policy{why}"),
+            SignatureStatus::KeyExpired => format!("signature from {who}: key expired{why}"),
+            SignatureStatus::KeyRevoked => format!("signature from {who}: key revoked{why}"),
+            SignatureStatus::KeyInvalid => format!("signature from {who}: key unusable{why}"),
+            SignatureStatus::Malformed => format!("malformed signature{why}"),
+            SignatureStatus::OutOfRange => {
+                format!("signature from {who} outside the accepted time{why}")
+            }
+        };
+        if s.status == SignatureStatus::Good {
+            ctx.info(format!("zpgp: {line}"));
+        } else {
+            eprintln!("zpgp: {line}");
+        }
+    }
+}

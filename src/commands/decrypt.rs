@@ -1,0 +1,100 @@
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cli::DecryptArgs;
+use crate::commands::common::{self, real_path};
+use crate::context::Context;
+use crate::display::Safe;
+use crate::error::{Error, Failure};
+use crate::ops::{self, DecryptOptions};
+use crate::output::{Content, Output};
+
+pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
+    let keyring = ctx.keyring()?;
+    let required = common::required_signers(ctx, &args.signer)?;
+
+    let input_path = real_path(&args.input);
+    let output_path: Option<PathBuf> = match (&args.output, input_path) {
+        (Some(o), _) => Some(o.clone()),
+        (None, Some(i)) => match i.extension().and_then(|e| e.to_str()) {
+            Some("pgp" | "gpg" | "asc") => Some(i.with_extension("")),
+            _ => None,
+        },
+        (None, None) => None,
+    };
+    let to_file = output_path.as_deref().filter(|p| p.as_os_str() != "-");
+    if let Some(p) = to_file {
+        crate::output::check_writable(p, args.force)?;
+    }
+    let input = common::open_input(input_path)?;
+
+    let mut secret_keys = Vec::new();
+    for fpr in keyring.secret_fingerprints()? {
+        secret_keys.extend(keyring.secret(&fpr)?);
+    }
+
+    let mut opts = DecryptOptions::new(&ctx.policy);
+    opts.time = Some(ctx.time);
+    opts.secret_keys = secret_keys;
+    opts.verify_certs = common::verification_certs(ctx)?;
+    let policy = &ctx.policy;
+    let time = ctx.time;
+    let from_file = ctx.passphrase_file.is_some();
+    opts.key_passphrase = Some(Box::new(move |cert, _key, attempt| {
+        if (from_file && attempt > 0) || attempt >= 3 {
+            return Ok(None);
+        }
+        if attempt > 0 {
+            eprintln!("zpgp: wrong passphrase, try again ({} left)", 3 - attempt);
+        }
+        let label = ops::cert_label(cert, policy, Some(time));
+        ctx.passphrase(&format!("Passphrase for {label}"), false)
+            .map(Some)
+    }));
+    opts.message_password = Some(Box::new(move |attempt| {
+        if (from_file && attempt > 0) || attempt >= 3 {
+            return Ok(None);
+        }
+        if attempt > 0 {
+            eprintln!("zpgp: wrong password, try again ({} left)", 3 - attempt);
+        }
+        ctx.passphrase("Password for the message", false).map(Some)
+    }));
+
+    // A file output is renamed into place only after the integrity check
+    // (and any required signature) passed; on failure it is dropped,
+    // which removes it.
+    let mut out = Output::open(output_path.as_deref(), args.force, Content::Text)?;
+    let report = ops::decrypt(input, &mut out, &mut opts)?;
+
+    if ctx.json {
+        eprintln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        common::print_signatures(ctx, &report.signatures);
+    }
+    if !required.is_empty() {
+        let good: Vec<&str> = report
+            .good_signatures()
+            .filter_map(|s| s.cert_fingerprint.as_deref())
+            .collect();
+        for fpr in &required {
+            if !good.contains(&format!("{fpr:X}").as_str()) {
+                return Err(Error::new(
+                    Failure::NoSignature,
+                    format!("the message has no valid signature by {fpr:X}"),
+                )
+                .hint("the output was not written")
+                .into());
+            }
+        }
+    }
+    out.finish()?;
+    if let Some(p) = to_file {
+        ctx.info(format!(
+            "zpgp: decrypted to {}",
+            Safe(&p.display().to_string())
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+use anyhow::Result;
+
+use crate::cli::EncryptArgs;
+use crate::commands::common::{self, real_path};
+use crate::context::Context;
+use crate::display::Safe;
+use crate::error::{Error, Failure};
+use crate::ops::{self, EncryptOptions, MessageFormat};
+use crate::output::{Content, Output};
+
+pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
+    if args.recipients.is_empty() && !args.password {
+        return Err(Error::new(
+            Failure::MissingArg,
+            "no recipient and no password: nobody could read the message",
+        )
+        .hint("name recipients with -r QUERY, or use --password")
+        .into());
+    }
+    let keyring = ctx.keyring()?;
+    let time = Some(ctx.time);
+
+    // Everything is checked before the output is opened, so a bad
+    // recipient leaves no file behind.
+    let mut recipients = Vec::new();
+    for q in &args.recipients {
+        let cert = keyring.find(q)?;
+        ops::recipient_keys(&cert, &ctx.policy, time)?;
+        recipients.push(cert);
+    }
+
+    let sign = args.sign || args.signer.is_some();
+    let signer_certs = if sign {
+        common::signer_certs(ctx, args.signer.as_slice())?
+    } else {
+        Vec::new()
+    };
+
+    if !args.no_self && !recipients.is_empty() {
+        let own = match signer_certs.first() {
+            Some(c) => Some(c.clone()),
+            None => {
+                let mut own = common::own_certs(ctx)?;
+                if own.len() > 1 {
+                    ctx.info("zpgp: note: not encrypting to yourself: you hold several secret keys (add yours with -r)");
+                }
+                (own.len() == 1).then(|| own.remove(0))
+            }
+        };
+        if let Some(own) = own {
+            let fpr = own.fingerprint();
+            if recipients.iter().any(|r| r.fingerprint() == fpr) {
+                // Already a recipient.
+            } else if ops::recipient_keys(&own, &ctx.policy, time).is_ok() {
+                ctx.debug(format!("also encrypting to your own key {fpr:X}"));
+                recipients.push(own);
+            } else {
+                ctx.info(format!(
+                    "zpgp: note: not encrypting to yourself: your key {fpr:X} cannot encrypt"
+                ));
+            }
+        }
+    }
+
+    let mut passwords = Vec::new();
+    if args.password {
+        let pw = ctx.passphrase("Password for the message", true)?;
+        if pw.map(|p| p.is_empty()) {
+            return Err(Error::new(Failure::MissingArg, "the password is empty").into());
+        }
+        passwords.push(pw);
+    }
+
+    let mut signers = Vec::new();
+    for c in &signer_certs {
+        signers.push(common::unlock_signer(ctx, c)?);
+    }
+
+    let input_path = real_path(&args.input);
+    let output_path = match (&args.output, input_path) {
+        (Some(o), _) => Some(o.clone()),
+        (None, Some(i)) => Some(common::with_extension(
+            i,
+            if args.armor { "asc" } else { "pgp" },
+        )),
+        (None, None) => None,
+    };
+    if let Some(p) = output_path.as_deref().filter(|p| p.as_os_str() != "-") {
+        crate::output::check_writable(p, args.force)?;
+    }
+    let input = common::open_input(input_path)?;
+    let content = if args.armor {
+        Content::Text
+    } else {
+        Content::Binary
+    };
+    let mut out = Output::open(output_path.as_deref(), args.force, content)?;
+
+    let mut opts = EncryptOptions::new(&ctx.policy);
+    opts.time = time;
+    opts.recipients = recipients;
+    opts.passwords = passwords;
+    opts.signers = signers;
+    opts.armor = args.armor;
+    opts.format = MessageFormat::Auto;
+    let report = ops::encrypt(input, &mut out, &opts)?;
+    out.finish()?;
+
+    if ctx.json {
+        eprintln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for r in &report.recipients {
+            ctx.debug(format!(
+                "encrypted to {} (key {})",
+                r.cert_fingerprint, r.key_fingerprint
+            ));
+        }
+        if let Some(p) = output_path.as_deref().filter(|p| p.as_os_str() != "-") {
+            ctx.info(format!(
+                "zpgp: encrypted to {} recipient{}{} → {}",
+                opts.recipients.len(),
+                if opts.recipients.len() == 1 { "" } else { "s" },
+                if opts.passwords.is_empty() {
+                    ""
+                } else {
+                    " and a password"
+                },
+                Safe(&p.display().to_string())
+            ));
+        }
+    }
+    Ok(())
+}

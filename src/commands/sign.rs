@@ -1,0 +1,59 @@
+use anyhow::Result;
+
+use crate::cli::SignArgs;
+use crate::commands::common::{self, real_path};
+use crate::context::Context;
+use crate::ops::{self, SignMode, SignOptions};
+use crate::output::{Content, Output};
+
+pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
+    let mode = if args.detached {
+        SignMode::Detached
+    } else if args.clear {
+        SignMode::Cleartext
+    } else {
+        SignMode::Inline
+    };
+    let certs = common::signer_certs(ctx, &args.signer)?;
+
+    let input_path = real_path(&args.input);
+    let output_path = match (&args.output, input_path) {
+        (Some(o), _) => Some(o.clone()),
+        (None, Some(i)) => Some(common::with_extension(
+            i,
+            match mode {
+                SignMode::Detached => "sig",
+                SignMode::Cleartext => "asc",
+                SignMode::Inline if args.armor => "asc",
+                SignMode::Inline => "pgp",
+            },
+        )),
+        (None, None) => None,
+    };
+    if let Some(p) = output_path.as_deref().filter(|p| p.as_os_str() != "-") {
+        crate::output::check_writable(p, args.force)?;
+    }
+    let mut signers = Vec::new();
+    for c in &certs {
+        signers.push(common::unlock_signer(ctx, c)?);
+    }
+    let input = common::open_input(input_path)?;
+    let armored = args.armor || mode == SignMode::Cleartext;
+    let content = if armored {
+        Content::Text
+    } else {
+        Content::Binary
+    };
+    let mut out = Output::open(output_path.as_deref(), args.force, content)?;
+
+    let mut opts = SignOptions::new(mode, signers);
+    opts.armor = armored;
+    opts.text = mode == SignMode::Cleartext;
+    opts.time = Some(ctx.time);
+    let report = ops::sign(input, &mut out, &opts)?;
+    out.finish()?;
+    if ctx.json {
+        eprintln!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}

@@ -1,0 +1,43 @@
+use anyhow::Result;
+
+use crate::cli::VerifyArgs;
+use crate::commands::common::{self, real_path};
+use crate::context::Context;
+use crate::ops::{self, VerifyOptions};
+use crate::output::{Content, Output};
+
+pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
+    let required = common::required_signers(ctx, &args.signer)?;
+    let mut opts = VerifyOptions::new(&ctx.policy, common::verification_certs(ctx)?);
+    opts.time = Some(ctx.time);
+
+    let input_path = real_path(&args.input);
+    let (report, out) = match &args.signature {
+        Some(sig) => {
+            let sig = common::open_input(Some(sig))?;
+            let data = common::open_input(input_path)?;
+            (ops::verify_detached(sig, data, &opts)?, None)
+        }
+        None => {
+            if let Some(p) = real_path(&args.output) {
+                crate::output::check_writable(p, args.force)?;
+            }
+            let input = common::open_input(input_path)?;
+            // A file output appears only if the signatures check out.
+            let mut out = Output::open(args.output.as_deref(), args.force, Content::Text)?;
+            let report = ops::verify(input, &mut out, &opts)?;
+            (report, Some(out))
+        }
+    };
+
+    if ctx.json {
+        eprintln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        common::print_signatures(ctx, &report.signatures);
+    }
+    report.check(&required)?;
+    if let Some(out) = out {
+        out.finish()?;
+    }
+    Ok(())
+}
