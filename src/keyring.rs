@@ -191,6 +191,26 @@ impl Keyring {
         Ok(search_index(&index, query))
     }
 
+    /// The certificates holding any of these keys (primary or subkey), for
+    /// checking signatures by issuer.  Lookup failures count as not found.
+    pub fn certs_by_handles(&self, handles: &[openpgp::KeyHandle]) -> Vec<Cert> {
+        let mut fprs: Vec<Fingerprint> = Vec::new();
+        for h in handles {
+            let q = match h {
+                openpgp::KeyHandle::Fingerprint(f) => Query::Fingerprint(f.clone()),
+                openpgp::KeyHandle::KeyID(k) => Query::KeyId(k.clone()),
+            };
+            for f in self.lookup(&q).unwrap_or_default() {
+                if !fprs.contains(&f) {
+                    fprs.push(f);
+                }
+            }
+        }
+        fprs.iter()
+            .filter_map(|f| self.get(f).ok().flatten())
+            .collect()
+    }
+
     /// The one certificate `query` names: an error when none or several
     /// match.
     pub fn find(&self, query: &str) -> Result<Cert> {

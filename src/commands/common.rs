@@ -152,11 +152,6 @@ pub fn required_signers(ctx: &Context, queries: &[String]) -> Result<Vec<Fingerp
         .collect()
 }
 
-/// Certificates to check signatures with: the whole keyring.
-pub fn verification_certs(ctx: &Context) -> Result<Vec<Cert>> {
-    ctx.keyring()?.certs()
-}
-
 /// Reports each signature on stderr, one line each (as JSON with --json,
 /// by the caller).
 pub fn print_signatures(ctx: &Context, sigs: &[SignatureReport]) {

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use sequoia_openpgp as openpgp;
 
 use crate::cli::DecryptArgs;
 use crate::commands::common::{self, real_path};
@@ -34,10 +35,11 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
         secret_keys.extend(keyring.secret(&fpr)?);
     }
 
+    let lookup = |ids: &[openpgp::KeyHandle]| keyring.certs_by_handles(ids);
     let mut opts = DecryptOptions::new(&ctx.policy);
     opts.time = Some(ctx.time);
     opts.secret_keys = secret_keys;
-    opts.verify_certs = common::verification_certs(ctx)?;
+    opts.cert_lookup = Some(&lookup);
     let policy = &ctx.policy;
     let time = ctx.time;
     let from_file = ctx.passphrase_file.is_some();

@@ -1,4 +1,5 @@
 use anyhow::Result;
+use sequoia_openpgp as openpgp;
 
 use crate::cli::VerifyArgs;
 use crate::commands::common::{self, real_path};
@@ -8,7 +9,10 @@ use crate::output::{Content, Output};
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     let required = common::required_signers(ctx, &args.signer)?;
-    let mut opts = VerifyOptions::new(&ctx.policy, common::verification_certs(ctx)?);
+    let keyring = ctx.keyring()?;
+    let lookup = |ids: &[openpgp::KeyHandle]| keyring.certs_by_handles(ids);
+    let mut opts = VerifyOptions::new(&ctx.policy, Vec::new());
+    opts.cert_lookup = Some(&lookup);
     opts.time = Some(ctx.time);
 
     let input_path = real_path(&args.input);

@@ -65,6 +65,8 @@ pub struct DecryptOptions<'a> {
     pub session_keys: Vec<(Option<SymmetricAlgorithm>, SessionKey)>,
     /// Certs to verify signatures in the message with.
     pub verify_certs: Vec<Cert>,
+    /// Looks up more certs by issuer, on top of `verify_certs`.
+    pub cert_lookup: Option<&'a super::CertLookup<'a>>,
     /// Put the session key into the report (`ALGO:HEX`).
     pub export_session_key: bool,
     /// How much plaintext to check before releasing it
@@ -84,6 +86,7 @@ impl<'a> DecryptOptions<'a> {
             message_password: None,
             session_keys: Vec::new(),
             verify_certs: Vec::new(),
+            cert_lookup: None,
             export_session_key: false,
             buffer_size: super::DEFAULT_BUFFER_SIZE,
         }
@@ -360,8 +363,12 @@ impl VerificationHelper for Helper<'_, '_> {
         Ok(())
     }
 
-    fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
-        Ok(self.opts.verify_certs.clone())
+    fn get_certs(&mut self, ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        let mut certs = self.opts.verify_certs.clone();
+        if let Some(lookup) = self.opts.cert_lookup {
+            certs.extend(lookup(ids));
+        }
+        Ok(certs)
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {

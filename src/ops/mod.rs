@@ -34,6 +34,11 @@ pub use report::{LiteralInfo, SignatureReport, SignatureStatus};
 pub use sign::{SignMode, SignOptions, SignReport, sign, signing_key};
 pub use verify::{SignedKind, VerifyOptions, VerifyReport, verify, verify_detached};
 
+/// Finds the certificates that may hold the given issuers' keys, so a
+/// caller with a large keyring need not load it whole to check one
+/// signature.
+pub type CertLookup<'a> = dyn Fn(&[sequoia_openpgp::KeyHandle]) -> Vec<sequoia_openpgp::Cert> + 'a;
+
 /// Size of the I/O buffers around the caller's streams.
 pub(crate) const IO_BUFFER_SIZE: usize = 1 << 20;
 

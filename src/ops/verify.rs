@@ -34,6 +34,8 @@ pub struct VerifyOptions<'a> {
     pub time: Option<SystemTime>,
     /// Certs whose signatures count.
     pub certs: Vec<Cert>,
+    /// Looks up more certs by issuer, on top of `certs`.
+    pub cert_lookup: Option<&'a super::CertLookup<'a>>,
     /// Signatures made before this are reported as out of range.
     pub not_before: Option<SystemTime>,
     /// Signatures made after this are reported as out of range.
@@ -49,6 +51,7 @@ impl<'a> VerifyOptions<'a> {
             policy,
             time: None,
             certs,
+            cert_lookup: None,
             not_before: None,
             not_after: None,
             buffer_size: super::DEFAULT_BUFFER_SIZE,
@@ -137,6 +140,7 @@ impl VerifyReport {
 
 struct Helper<'h> {
     certs: &'h [Cert],
+    lookup: Option<&'h super::CertLookup<'h>>,
     policy: &'h dyn Policy,
     signatures: Vec<SignatureReport>,
     literal: Option<LiteralInfo>,
@@ -158,8 +162,12 @@ impl VerificationHelper for Helper<'_> {
         Ok(())
     }
 
-    fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
-        Ok(self.certs.to_vec())
+    fn get_certs(&mut self, ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        let mut certs = self.certs.to_vec();
+        if let Some(lookup) = self.lookup {
+            certs.extend(lookup(ids));
+        }
+        Ok(certs)
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
@@ -194,6 +202,7 @@ pub fn verify(
 ) -> Result<VerifyReport> {
     let helper = Helper {
         certs: &opts.certs,
+        lookup: opts.cert_lookup,
         policy: opts.policy,
         signatures: Vec::new(),
         literal: None,
@@ -225,6 +234,7 @@ pub fn verify_detached(
 ) -> Result<VerifyReport> {
     let helper = Helper {
         certs: &opts.certs,
+        lookup: opts.cert_lookup,
         policy: opts.policy,
         signatures: Vec::new(),
         literal: None,
