@@ -38,16 +38,14 @@ echo; echo "# Each keyring now holds both keys; 'sec' marks the one with a secre
 alice list
 bob list --json bob@example.org
 
-if "$zpgp" encrypt --help >/dev/null 2>&1; then
-  echo; echo "# Alice encrypts and signs a file for Bob; Bob decrypts it and checks the signature."
-  echo "Meet me at the analytical engine at noon." > note.txt
-  alice encrypt --sign -r bob@example.org --armor -o note.txt.asc note.txt
-  run head -3 note.txt.asc
-  bob decrypt -o note-for-bob.txt note.txt.asc
-  run cat note-for-bob.txt
-  echo; echo "# Bob replies through a pipe."
-  echo "See you there." | "$zpgp" --home "$work/bob" --batch --passphrase-file "$work/bob.pass" encrypt --sign -r alice@example.org --armor > reply.asc
-  alice decrypt reply.asc -o reply.txt
-  run cat reply.txt
-fi
+echo; echo "# Alice encrypts and signs a file for Bob; Bob decrypts it and checks the signature."
+echo "Meet me at the analytical engine at noon." > note.txt
+alice encrypt --sign -r bob@example.org --armor -o note.txt.asc note.txt
+run head -3 note.txt.asc
+bob decrypt -o note-for-bob.txt note.txt.asc
+run cat note-for-bob.txt
+echo; echo "# Bob replies through a pipe."
+echo "See you there." | "$zpgp" --home "$work/bob" --batch --passphrase-file "$work/bob.pass" encrypt --sign -r alice@example.org --armor > reply.asc
+alice decrypt reply.asc -o reply.txt
+run cat reply.txt
 echo; echo "Demo finished."
