@@ -1,4 +1,5 @@
 //! Integration tests: the real binary, driven in temporary homes.
 
+mod gpg_keys;
 mod harness;
 mod keys;
