@@ -35,6 +35,10 @@ impl Context {
                 "cannot find a home directory for the keyring; give one with --home DIR",
             )?,
         };
+        // The certificate directory cannot be walked from a relative base,
+        // and a later chdir must not move the keyring.
+        let home = std::path::absolute(&home)
+            .with_context(|| format!("cannot resolve the home {}", home.display()))?;
         Ok(Context {
             home,
             batch: global.batch,

@@ -10,7 +10,8 @@ use crate::ops::generate::{self, CipherSuite, GenerateOptions, Profile};
 
 pub fn run(ctx: &Context, args: GenerateArgs) -> Result<()> {
     let userids = userids(&args)?;
-    let validity = crate::time::parse_expiry(&args.expires, ctx.time)
+    let created = generate::creation_time(ctx.time);
+    let validity = crate::time::parse_expiry(&args.expires, created)
         .map_err(|e| Error::new(Failure::MissingArg, e))?;
     let keyring = ctx.keyring()?;
 
@@ -43,7 +44,7 @@ pub fn run(ctx: &Context, args: GenerateArgs) -> Result<()> {
         },
         validity,
         password,
-        creation_time: ctx.time,
+        creation_time: created,
     })?;
 
     let fpr = cert.fingerprint();

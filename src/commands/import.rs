@@ -50,25 +50,15 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
             .unwrap_or_else(|| "standard input".into());
         let data = read_source(source.as_ref())?;
         let parsed = parse(&data, &name)?;
-        for item in parsed.certs {
-            match item {
-                Ok(cert) => match cert.with_policy(&ctx.policy, ctx.time) {
-                    Ok(_) => certs.push((cert, name.clone())),
-                    Err(e) => rows.push(Row {
-                        fingerprint: Some(format!("{:X}", cert.fingerprint())),
-                        userid: primary_userid(&cert),
-                        status: "rejected".into(),
-                        secret: None,
-                        reason: Some(format!("no valid self-signature: {e}")),
-                        source: name.clone(),
-                    }),
-                },
+        for cert in parsed.certs {
+            match cert.with_policy(&ctx.policy, ctx.time) {
+                Ok(_) => certs.push((cert, name.clone())),
                 Err(e) => rows.push(Row {
-                    fingerprint: None,
-                    userid: None,
+                    fingerprint: Some(format!("{:X}", cert.fingerprint())),
+                    userid: primary_userid(&cert),
                     status: "rejected".into(),
                     secret: None,
-                    reason: Some(format!("damaged certificate: {e}")),
+                    reason: Some(format!("no valid self-signature: {e}")),
                     source: name.clone(),
                 }),
             }
@@ -211,7 +201,7 @@ fn read_source(source: Option<&PathBuf>) -> Result<Vec<u8>> {
 }
 
 struct Parsed {
-    certs: Vec<Result<Cert>>,
+    certs: Vec<Cert>,
     revocations: Vec<openpgp::packet::Signature>,
 }
 
@@ -227,11 +217,25 @@ fn parse(data: &[u8], name: &str) -> Result<Parsed> {
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::new(Failure::BadData, format!("{name} is empty")).into());
     }
-    let certs: Vec<Result<Cert>> = match CertParser::from_bytes(data) {
+    let items: Vec<Result<Cert>> = match CertParser::from_bytes(data) {
         Ok(p) => p.collect(),
         Err(_) => return Err(not_openpgp().into()),
     };
-    if certs.iter().any(|c| c.is_ok()) {
+    let (certs, errors): (Vec<_>, Vec<_>) = items.into_iter().partition(|c| c.is_ok());
+    let certs: Vec<Cert> = certs.into_iter().filter_map(Result::ok).collect();
+    let first_error = errors.into_iter().find_map(Result::err);
+    if let Some(e) = &first_error {
+        if !certs.is_empty() {
+            // A truncated or corrupted file would otherwise import the
+            // pieces before the damage as if they were whole.
+            return Err(Error::new(
+                Failure::BadData,
+                format!("{name} is damaged (truncated or corrupted): {e}"),
+            )
+            .hint("nothing was imported; get a fresh copy of the file")
+            .into());
+        }
+    } else if !certs.is_empty() {
         return Ok(Parsed {
             certs,
             revocations: Vec::new(),
@@ -252,8 +256,8 @@ fn parse(data: &[u8], name: &str) -> Result<Parsed> {
             });
         }
     }
-    match certs.into_iter().next() {
-        Some(Err(e)) if data.starts_with(b"-----BEGIN PGP") => {
+    match first_error {
+        Some(e) if data.starts_with(b"-----BEGIN PGP") => {
             Err(anyhow::Error::from(not_openpgp()).context(format!("{e}")))
         }
         _ => Err(not_openpgp().into()),

@@ -22,7 +22,19 @@ pub struct GenerateOptions {
     pub validity: Option<Duration>,
     /// Protects the secret key at rest; `None` stores it unprotected.
     pub password: Option<Password>,
+    /// Use [`creation_time`] to get one that peers accept.
     pub creation_time: SystemTime,
+}
+
+/// A creation time for a key made now: whole seconds (what OpenPGP
+/// stores), and a second in the past, so a signature made right away is
+/// not "from the future" on a peer whose clock lags a little.
+pub fn creation_time(now: SystemTime) -> SystemTime {
+    let secs = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(1);
+    std::time::UNIX_EPOCH + Duration::from_secs(secs.saturating_sub(1))
 }
 
 /// Generates a key: a certification-only primary key, a signing subkey and
@@ -47,9 +59,7 @@ pub fn generate(opts: GenerateOptions) -> Result<(Cert, Signature)> {
     let mut builder = CertBuilder::new()
         .set_profile(opts.profile)?
         .set_cipher_suite(opts.cipher_suite)
-        // A little in the past, so a signature made right away is not
-        // "from the future" on a peer whose clock lags by a second.
-        .set_creation_time(opts.creation_time - Duration::from_secs(1))
+        .set_creation_time(opts.creation_time)
         .set_validity_period(opts.validity)
         .set_primary_key_flags(KeyFlags::empty().set_certification())
         .add_signing_subkey()

@@ -125,13 +125,13 @@ fn revocation_reason(status: &RevocationStatus) -> Option<String> {
                 .and_then(|s| s.reason_for_revocation())
                 .map(|(code, text)| {
                     let text = String::from_utf8_lossy(text);
-                    if text.is_empty() {
-                        format!("revoked: {code}")
+                    if text.is_empty() || text.eq_ignore_ascii_case("unspecified") {
+                        code.to_string()
                     } else {
-                        format!("revoked: {code}: {}", crate::display::Safe(&text))
+                        format!("{code}: {}", crate::display::Safe(&text))
                     }
                 })
-                .unwrap_or_else(|| "revoked".into()),
+                .unwrap_or_else(|| "no reason given".into()),
         ),
         _ => None,
     }

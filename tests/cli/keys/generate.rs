@@ -262,7 +262,7 @@ fn generate_expires_never() {
 }
 
 #[test]
-#[ignore = "bug: --expires YYYY-MM-DD makes the key expire a second or two before that date, so list shows the day before"]
+
 fn generate_expires_on_date() {
     let env = Env::new();
     let date = format!("{}-06-15", this_year() + 2);

@@ -102,7 +102,7 @@ fn home_from_zpgp_home_variable() {
 }
 
 #[test]
-#[ignore = "bug: with a relative --home, list (no query) shows no keys: openpgp-cert-d cannot walk a relative base dir"]
+
 fn relative_home_lists_keys() {
     let env = Env::new();
     let rel = |args: &[&str]| {
