@@ -1,5 +1,10 @@
 //! Integration tests: the real binary, driven in temporary homes.
 
+mod concurrency;
 mod gpg_keys;
+mod gpg_messages;
 mod harness;
 mod keys;
+mod messages;
+mod messages_errors;
+mod rfc9580;
