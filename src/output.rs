@@ -44,6 +44,9 @@ pub struct Output {
 
 enum Sink {
     Stdout(io::BufWriter<io::Stdout>),
+    /// A device or pipe named by path (`/dev/null`, a FIFO): written in
+    /// place, as there is nothing to rename.
+    Special(io::BufWriter<fs::File>),
     File {
         tmp: io::BufWriter<tempfile::NamedTempFile>,
         dest: PathBuf,
@@ -83,6 +86,15 @@ impl Output {
                 inner: Sink::Stdout(io::BufWriter::with_capacity(BUFFER_SIZE, stdout)),
             });
         };
+        if is_special(path) {
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            return Ok(Output {
+                inner: Sink::Special(io::BufWriter::with_capacity(BUFFER_SIZE, file)),
+            });
+        }
         check_writable(path, force)?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
@@ -113,6 +125,7 @@ impl Output {
     pub fn finish(self) -> Result<()> {
         match self.inner {
             Sink::Stdout(mut w) => w.flush().context("cannot write to standard output"),
+            Sink::Special(mut w) => w.flush().context("cannot write the output"),
             Sink::File { tmp, dest, force } => {
                 let tmp = tmp
                     .into_inner()
@@ -144,6 +157,7 @@ impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.inner {
             Sink::Stdout(w) => w.write(buf),
+            Sink::Special(w) => w.write(buf),
             Sink::File { tmp, .. } => tmp.write(buf),
         }
     }
@@ -151,6 +165,7 @@ impl Write for Output {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match &mut self.inner {
             Sink::Stdout(w) => w.write_all(buf),
+            Sink::Special(w) => w.write_all(buf),
             Sink::File { tmp, .. } => tmp.write_all(buf),
         }
     }
@@ -158,13 +173,22 @@ impl Write for Output {
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.inner {
             Sink::Stdout(w) => w.flush(),
+            Sink::Special(w) => w.flush(),
             Sink::File { tmp, .. } => tmp.flush(),
         }
     }
 }
 
+/// A path that exists and is not a regular file or a directory.
+fn is_special(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 /// Fails early, before any work, when `path` may not be written.
 pub fn check_writable(path: &Path, force: bool) -> Result<()> {
+    if is_special(path) {
+        return Ok(());
+    }
     match fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => Err(Error::new(
             Failure::OutputExists,

@@ -1,5 +1,7 @@
 use std::path::PathBuf;
 
+use std::io::IsTerminal;
+
 use anyhow::Result;
 use sequoia_openpgp as openpgp;
 
@@ -93,8 +95,15 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
     }
     out.finish()?;
     if let Some(p) = to_file {
+        // Someone piping `zpgp decrypt m.pgp | less` may expect the
+        // plaintext on the pipe: say where it went, and how to get that.
+        let hint = if args.output.is_none() && !std::io::stdout().is_terminal() {
+            " (-o - writes to standard output)"
+        } else {
+            ""
+        };
         ctx.info(format!(
-            "zpgp: decrypted to {}",
+            "zpgp: decrypted to {}{hint}",
             Safe(&p.display().to_string())
         ));
     }
