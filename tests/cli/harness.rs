@@ -67,7 +67,11 @@ impl Env {
             .arg(&pw)
             .output()
             .expect("run zpgp generate");
-        assert!(out.status.success(), "generate failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "generate failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 }
@@ -88,4 +92,144 @@ pub fn have(program: &str) -> bool {
 
 pub fn exists(p: &Path) -> bool {
     p.exists()
+}
+
+/// A throwaway GnuPG home for interoperability tests.
+///
+/// gpg runs with `--homedir` of a fresh directory under /tmp (short, since
+/// gpg-agent's socket path is limited to about 107 bytes), in batch mode,
+/// with `--trust-model always` so no trust prompt or "untrusted key" refusal
+/// gets in the way, and in the C locale so its messages are stable.  Its
+/// daemons are killed when the value is dropped.
+pub struct Gpg {
+    dir: TempDir,
+}
+
+impl Gpg {
+    /// A fresh gpg home, or `None` (after saying so on stderr) when gpg is
+    /// not installed.  Under CI (env var `CI` set) a missing gpg is a
+    /// failure, never a skip.
+    pub fn new() -> Option<Gpg> {
+        use std::os::unix::fs::PermissionsExt;
+        if !have("gpg") {
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "gpg is not installed, and CI is set: GnuPG interop tests must not be skipped"
+                );
+            }
+            eprintln!("SKIPPED: gpg is not installed; GnuPG interoperability is not tested");
+            return None;
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("zg")
+            .tempdir_in("/tmp")
+            .expect("gpg home directory");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+            .expect("chmod gpg home");
+        Some(Gpg { dir })
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `gpg --homedir D --batch --no-tty --trust-model always`, stdin closed.
+    pub fn cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new("gpg");
+        c.env_remove("GNUPGHOME")
+            .env("LC_ALL", "C")
+            .env("LANGUAGE", "C")
+            .arg("--homedir")
+            .arg(self.home())
+            .args(["--batch", "--no-tty", "--trust-model", "always"])
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    /// The same, with a loopback passphrase (empty for none).
+    pub fn cmd_pw(&self, passphrase: &str) -> std::process::Command {
+        let mut c = self.cmd();
+        c.args(["--pinentry-mode", "loopback", "--passphrase", passphrase]);
+        c
+    }
+
+    /// Runs a gpg command, logging its arguments, status and stderr.
+    pub fn run(&self, mut c: std::process::Command) -> std::process::Output {
+        let out = c.output().expect("run gpg");
+        eprintln!(
+            "gpg {:?}: {}\n{}",
+            c.get_args().collect::<Vec<_>>(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Runs a gpg command that must succeed.
+    pub fn ok(&self, c: std::process::Command) -> std::process::Output {
+        let out = self.run(c);
+        assert!(
+            out.status.success(),
+            "gpg failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Makes a key with `--quick-gen-key USERID ALGO default never` (ALGO
+    /// e.g. "default" for RSA-3072 in gpg 2.2, "future-default" for
+    /// Ed25519/Cv25519) and returns its primary fingerprint.
+    pub fn generate(&self, userid: &str, algo: &str, passphrase: &str) -> String {
+        let mut c = self.cmd_pw(passphrase);
+        c.args(["--quick-gen-key", userid, algo, "default", "never"]);
+        self.ok(c);
+        let mut c = self.cmd();
+        c.args(["--with-colons", "--list-keys", userid]);
+        let out = self.ok(c);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with("fpr:"))
+            .and_then(|l| l.split(':').nth(9))
+            .map(str::to_string)
+            .expect("fingerprint of the new gpg key")
+    }
+
+    /// `gpg --import FILE`, which must succeed.
+    pub fn import(&self, file: &Path) {
+        let mut c = self.cmd();
+        c.arg("--import").arg(file);
+        self.ok(c);
+    }
+
+    /// `gpg --export --armor QUERY` written to FILE.
+    pub fn export(&self, query: &str, file: &Path) {
+        let mut c = self.cmd();
+        c.args(["--export", "--armor", query]);
+        let out = self.ok(c);
+        assert!(!out.stdout.is_empty(), "gpg exported nothing for {query}");
+        std::fs::write(file, out.stdout).expect("write gpg export");
+    }
+}
+
+impl Drop for Gpg {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("gpgconf")
+            .env_remove("GNUPGHOME")
+            .arg("--homedir")
+            .arg(self.home())
+            .args(["--kill", "all"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// The `[GNUPG:] KEYWORD …` lines of gpg's `--status-fd` output.
+pub fn gpg_status(out: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter_map(|l| l.strip_prefix("[GNUPG:] "))
+        .map(str::to_string)
+        .collect()
 }
