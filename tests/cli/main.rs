@@ -7,4 +7,5 @@ mod harness;
 mod keys;
 mod messages;
 mod messages_errors;
+mod messages_sign;
 mod rfc9580;
