@@ -43,6 +43,8 @@ pub struct Output {
 }
 
 enum Sink {
+    /// Finished, or given up.
+    Done,
     Stdout(io::BufWriter<io::Stdout>),
     /// A device or pipe named by path (`/dev/null`, a FIFO): written in
     /// place, as there is nothing to rename.
@@ -122,8 +124,9 @@ impl Output {
 
     /// Makes the output final: flushes standard output, or renames the
     /// finished file into place.
-    pub fn finish(self) -> Result<()> {
-        match self.inner {
+    pub fn finish(mut self) -> Result<()> {
+        match std::mem::replace(&mut self.inner, Sink::Done) {
+            Sink::Done => Ok(()),
             Sink::Stdout(mut w) => w.flush().context("cannot write to standard output"),
             Sink::Special(mut w) => w.flush().context("cannot write the output"),
             Sink::File { tmp, dest, force } => {
@@ -158,6 +161,7 @@ impl Write for Output {
         match &mut self.inner {
             Sink::Stdout(w) => w.write(buf),
             Sink::Special(w) => w.write(buf),
+            Sink::Done => Err(io::Error::other("output already finished")),
             Sink::File { tmp, .. } => tmp.write(buf),
         }
     }
@@ -166,15 +170,17 @@ impl Write for Output {
         match &mut self.inner {
             Sink::Stdout(w) => w.write_all(buf),
             Sink::Special(w) => w.write_all(buf),
+            Sink::Done => Err(io::Error::other("output already finished")),
             Sink::File { tmp, .. } => tmp.write_all(buf),
         }
     }
 
+    /// Only `finish` pushes out the last buffered bytes: an operation
+    /// that flushes before its final verdict must not release them.
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.inner {
-            Sink::Stdout(w) => w.flush(),
-            Sink::Special(w) => w.flush(),
-            Sink::File { tmp, .. } => tmp.flush(),
+            Sink::Stdout(_) | Sink::Special(_) | Sink::File { .. } => Ok(()),
+            Sink::Done => Err(io::Error::other("output already finished")),
         }
     }
 }
@@ -182,6 +188,20 @@ impl Write for Output {
 /// A path that exists and is not a regular file or a directory.
 fn is_special(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+impl Drop for Output {
+    /// An output dropped unfinished is a failure (a bad signature, a
+    /// damaged message): what is still buffered is thrown away rather than
+    /// flushed, so a message that fits the buffer shows nothing at all.
+    /// A temporary file is removed by its own drop.
+    fn drop(&mut self) {
+        match std::mem::replace(&mut self.inner, Sink::Done) {
+            Sink::Stdout(w) => drop(w.into_parts()),
+            Sink::Special(w) => drop(w.into_parts()),
+            _ => {}
+        }
+    }
 }
 
 /// Fails early, before any work, when `path` may not be written.

@@ -84,12 +84,14 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
             .collect();
         for fpr in &required {
             if !good.contains(&format!("{fpr:X}").as_str()) {
-                return Err(Error::new(
+                let mut e = Error::new(
                     Failure::NoSignature,
                     format!("the message has no valid signature by {fpr:X}"),
-                )
-                .hint("the output was not written")
-                .into());
+                );
+                if to_file.is_some() {
+                    e = e.hint("the output file was not written");
+                }
+                return Err(e.into());
             }
         }
     }

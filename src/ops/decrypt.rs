@@ -518,6 +518,8 @@ pub fn decrypt(
         key_matched: false,
         seen_encryption: false,
     };
+    let mut input = std::io::BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
+    super::errors::check_looks_like_openpgp(&mut input)?;
     let mut decryptor = DecryptorBuilder::from_reader(input)
         .map_err(|e| classify(e, Stage::Decrypt))?
         .buffer_size(buffer_size)

@@ -172,3 +172,48 @@ fn unwrap_io(e: io::Error) -> anyhow::Error {
         None => anyhow::Error::from(io::Error::from(kind)),
     }
 }
+
+/// Refuses input that cannot be OpenPGP before sequoia reads it, so that,
+/// say, a plain text file is called "not OpenPGP data" rather than "a
+/// message that ended early".  OpenPGP data starts with a packet tag (high
+/// bit set) or, armored, with `-----BEGIN PGP` after optional blank space.
+pub(crate) fn check_looks_like_openpgp<R: io::Read>(
+    input: &mut io::BufReader<R>,
+) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let head = match input.fill_buf() {
+        Ok(h) => h,
+        Err(e) => return Err(anyhow::Error::from(e).context("cannot read the input")),
+    };
+    if head.is_empty() {
+        return Err(Error::new(Failure::BadData, "the input is empty").into());
+    }
+    let trimmed = {
+        let start = head
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(head.len());
+        &head[start..]
+    };
+    let plausible = head[0] & 0x80 != 0
+        || trimmed.starts_with(b"-----BEGIN PGP")
+        || (trimmed.len() < 14 && b"-----BEGIN PGP".starts_with(trimmed))
+        || trimmed.is_empty();
+    if plausible {
+        return Ok(());
+    }
+    let looks = if head.starts_with(&[0x1f, 0x8b]) {
+        ": it looks like a gzip file"
+    } else if head.starts_with(b"-----BEGIN") {
+        ": it is PEM data of another kind"
+    } else if std::str::from_utf8(&head[..head.len().min(512)]).is_ok() {
+        ": it looks like plain text"
+    } else {
+        ""
+    };
+    Err(Error::new(
+        Failure::BadData,
+        format!("the input is not OpenPGP data{looks}"),
+    )
+    .into())
+}

@@ -92,8 +92,8 @@ impl VerifyReport {
     /// Succeeds when there is a good signature and, if `required` is not
     /// empty, a good signature by each required cert (fingerprints of
     /// certs or signing keys).  Fails with [`Failure::NoSignature`] when
-    /// nothing good was found, and [`Failure::IncompleteVerification`]
-    /// when some required signers are missing.
+    /// nothing good was found or a required signer is missing (the
+    /// specification's "no acceptable signature").
     pub fn check(&self, required: &[Fingerprint]) -> Result<()> {
         if !self.is_good() {
             let why = if self.signatures.is_empty() {
@@ -129,7 +129,7 @@ impl VerifyReport {
             .collect();
         if !missing.is_empty() {
             return Err(Error::new(
-                Failure::IncompleteVerification,
+                Failure::NoSignature,
                 format!("no valid signature by {}", missing.join(", ")),
             )
             .into());
@@ -207,6 +207,8 @@ pub fn verify(
         signatures: Vec::new(),
         literal: None,
     };
+    let mut input = std::io::BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
+    super::errors::check_looks_like_openpgp(&mut input)?;
     let mut verifier = VerifierBuilder::from_reader(input)
         .map_err(|e| classify(e, Stage::Verify))?
         .buffer_size(opts.buffer_size)
@@ -239,6 +241,8 @@ pub fn verify_detached(
         signatures: Vec::new(),
         literal: None,
     };
+    let mut signature = std::io::BufReader::new(signature);
+    super::errors::check_looks_like_openpgp(&mut signature)?;
     let mut verifier = DetachedVerifierBuilder::from_reader(signature)
         .map_err(|e| classify(e, Stage::Verify))?
         .with_policy(opts.policy, opts.time, helper)
