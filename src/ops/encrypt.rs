@@ -10,7 +10,7 @@ use openpgp::Cert;
 use openpgp::cert::Preferences;
 use openpgp::cert::amalgamation::key::ValidErasedKeyAmalgamation;
 use openpgp::cert::amalgamation::{ValidAmalgamation, ValidateAmalgamation};
-use openpgp::crypto::{KeyPair, Password};
+use openpgp::crypto::{KeyPair, Password, SessionKey};
 use openpgp::packet::key::PublicParts;
 use openpgp::policy::Policy;
 use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
@@ -52,6 +52,9 @@ pub struct EncryptOptions<'a> {
     pub file_name: Option<String>,
     /// Mark the data as UTF-8 text (literal format `u`, text signatures).
     pub text: bool,
+    /// Put the session key into the report (`ALGO:HEX`, SOP
+    /// `--session-key-out`).
+    pub export_session_key: bool,
 }
 
 impl<'a> EncryptOptions<'a> {
@@ -66,6 +69,7 @@ impl<'a> EncryptOptions<'a> {
             format: MessageFormat::Auto,
             file_name: None,
             text: false,
+            export_session_key: false,
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct EncryptReport {
     pub hash_algo: Option<String>,
     /// Plaintext bytes read.
     pub bytes_in: u64,
+    /// `ALGO:HEX` (the SOP format), only if asked for.
+    pub session_key: Option<String>,
 }
 
 fn cannot_encrypt(
@@ -279,7 +285,19 @@ pub fn encrypt(
     if opts.armor {
         message = Armorer::new(message).build()?;
     }
-    let mut encryptor = Encryptor::for_recipients(message, recipients)
+    let mut session_key = None;
+    let encryptor = if opts.export_session_key {
+        let sk = SessionKey::new(sym.key_size()?)?;
+        session_key = Some(format!(
+            "{}:{}",
+            u8::from(sym),
+            openpgp::fmt::hex::encode(&sk)
+        ));
+        Encryptor::with_session_key(message, sym, sk)?.add_recipients(recipients)
+    } else {
+        Encryptor::for_recipients(message, recipients)
+    };
+    let mut encryptor = encryptor
         .add_passwords(opts.passwords.iter().cloned())
         .symmetric_algo(sym);
     if format == MessageFormat::SeipdV2 {
@@ -336,5 +354,6 @@ pub fn encrypt(
         signers,
         hash_algo,
         bytes_in,
+        session_key,
     })
 }

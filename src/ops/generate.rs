@@ -50,6 +50,13 @@ pub fn generate(opts: GenerateOptions) -> Result<(Cert, Signature)> {
             "a new key needs at least one user ID",
         ));
     }
+    generate_key(opts, true)
+}
+
+/// Like [`generate`], but a key without user IDs is allowed (SOP
+/// `generate-key` with none), and without `encryption` the key gets no
+/// encryption subkey (SOP `generate-key --signing-only`).
+pub fn generate_key(opts: GenerateOptions, encryption: bool) -> Result<(Cert, Signature)> {
     opts.cipher_suite.is_supported().map_err(|e| {
         fail(
             Failure::UnsupportedAsymmetricAlgo,
@@ -63,14 +70,16 @@ pub fn generate(opts: GenerateOptions) -> Result<(Cert, Signature)> {
         .set_validity_period(opts.validity)
         .set_primary_key_flags(KeyFlags::empty().set_certification())
         .add_signing_subkey()
-        .add_subkey(
+        .set_password(opts.password);
+    if encryption {
+        builder = builder.add_subkey(
             KeyFlags::empty()
                 .set_transport_encryption()
                 .set_storage_encryption(),
             None,
             None,
-        )
-        .set_password(opts.password);
+        );
+    }
     if opts.profile == Profile::RFC4880 {
         // Sequoia advertises SEIPDv2 on v4 keys too; peers would then send
         // AEAD messages that GnuPG 2.2, the v4 audience, cannot read when

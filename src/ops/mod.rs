@@ -9,7 +9,9 @@
 //! carry a [`crate::error::Failure`].
 
 pub mod armor;
+pub mod certs;
 pub mod decrypt;
+pub mod detach;
 pub mod encrypt;
 mod errors;
 pub mod generate;
@@ -17,6 +19,7 @@ pub mod keyinfo;
 pub mod keys;
 pub mod report;
 pub mod sign;
+pub mod text;
 pub mod verify;
 
 #[cfg(test)]
