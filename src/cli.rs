@@ -92,6 +92,16 @@ pub enum Command {
     /// Verify a signed message or a detached signature
     #[command(after_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
+    /// The Stateless OpenPGP interface (as zpgp-sop); see 'zpgp sop --help'
+    #[command(disable_help_flag = true)]
+    Sop(SopArgs),
+}
+
+/// Arguments handed unparsed to the SOP interface.
+#[derive(Args, Debug)]
+pub struct SopArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub args: Vec<std::ffi::OsString>,
 }
 
 const ENCRYPT_EXAMPLES: &str = "\

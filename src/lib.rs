@@ -13,4 +13,5 @@ pub mod ops;
 pub mod output;
 pub mod passphrase;
 pub mod query;
+pub mod sop;
 pub mod time;

@@ -30,5 +30,6 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<()> {
         Command::Decrypt(args) => decrypt::run(ctx, args),
         Command::Sign(args) => sign::run(ctx, args),
         Command::Verify(args) => verify::run(ctx, args),
+        Command::Sop(args) => crate::sop::run("zpgp sop", args.args),
     }
 }
