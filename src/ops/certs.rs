@@ -130,7 +130,7 @@ fn reprotect<R: openpgp::packet::key::KeyRole>(
 /// `new`, or leaves it unprotected when `new` is `None`.
 pub fn change_password(key: Cert, old: &[Password], new: Option<&Password>) -> Result<Cert> {
     let mut packets = Vec::new();
-    for p in key.into_packets() {
+    for p in key.into_tsk().into_packets() {
         packets.push(match p {
             Packet::SecretKey(k) => Packet::SecretKey(reprotect(k, old, new)?),
             Packet::SecretSubkey(k) => Packet::SecretSubkey(reprotect(k, old, new)?),

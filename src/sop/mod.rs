@@ -194,6 +194,17 @@ pub(crate) fn profile(subcommand: &str, name: Option<&str>) -> Result<Profile> {
 }
 
 fn list_profiles(a: cli::ListProfilesArgs) -> Result<()> {
+    use clap::CommandFactory;
+    let known = SopCli::command()
+        .get_subcommands()
+        .any(|c| c.get_name() == a.subcommand);
+    if !known {
+        return Err(Error::new(
+            Failure::UnsupportedSubcommand,
+            format!("there is no subcommand {:?}", a.subcommand),
+        )
+        .into());
+    }
     let Some(list) = profiles_of(&a.subcommand) else {
         return Err(Error::new(
             Failure::UnsupportedProfile,
