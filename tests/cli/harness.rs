@@ -233,3 +233,10 @@ pub fn gpg_status(out: &[u8]) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// `zpgp-sop`, the SOP interface as its own binary, run in `dir`.
+pub fn zpgp_sop(dir: &Path) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("zpgp-sop"));
+    cmd.current_dir(dir);
+    cmd
+}

@@ -9,3 +9,5 @@ mod messages;
 mod messages_errors;
 mod messages_sign;
 mod rfc9580;
+mod sop;
+mod sop_errors;
