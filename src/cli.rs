@@ -92,6 +92,18 @@ pub enum Command {
     /// Verify a signed message or a detached signature
     #[command(after_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
+    /// Tell what an OpenPGP file is and who it is for, without any secret
+    #[command(after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
+    /// Add ASCII armor to OpenPGP data
+    #[command(after_help = ARMOR_EXAMPLES)]
+    Armor(ArmorArgs),
+    /// Remove ASCII armor from OpenPGP data
+    #[command(after_help = DEARMOR_EXAMPLES)]
+    Dearmor(ArmorArgs),
+    /// Print a shell completion script
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
     /// The Stateless OpenPGP interface (as zpgp-sop); see 'zpgp sop --help'
     #[command(disable_help_flag = true)]
     Sop(SopArgs),
@@ -412,6 +424,66 @@ pub struct VerifyArgs {
     /// input when absent or -)
     #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
+}
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  zpgp inspect message.pgp                            # recipients, format, signers
+  zpgp inspect bob.asc                                # a certificate: keys, user IDs
+  curl -s https://example.org/key.asc | zpgp inspect --json";
+
+const ARMOR_EXAMPLES: &str = "\
+Examples:
+  zpgp armor message.pgp -o message.asc
+  gpg --export alice@example.org | zpgp armor > alice.asc";
+
+const DEARMOR_EXAMPLES: &str = "\
+Examples:
+  zpgp dearmor message.asc -o message.pgp
+  zpgp dearmor < alice.asc > alice.pgp";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  echo 'source <(zpgp completions bash)' >> ~/.bashrc
+  zpgp completions zsh > ~/.zfunc/_zpgp               # with fpath+=~/.zfunc in ~/.zshrc
+  zpgp completions fish > ~/.config/fish/completions/zpgp.fish";
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The file to inspect (standard input when absent or -)
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ArmorArgs {
+    /// Write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+
+    /// The input (standard input when absent or -)
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: Shell,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
 }
 
 #[cfg(test)]

@@ -45,6 +45,20 @@ pub fn open_input(path: Option<&Path>) -> Result<Box<dyn Read + Send + Sync>> {
     }
 }
 
+/// Opens an input like [`open_input`], showing a progress bar on stderr
+/// for large files when stderr is a terminal and --quiet is not given.
+pub fn open_input_progress(
+    ctx: &Context,
+    path: Option<&Path>,
+) -> Result<Box<dyn Read + Send + Sync>> {
+    let input = open_input(path)?;
+    let len = path
+        .and_then(|p| std::fs::metadata(p).ok())
+        .filter(|m| m.is_file())
+        .map_or(0, |m| m.len());
+    Ok(super::progress::wrap(input, len, ctx.quiet))
+}
+
 /// `path` with `ext` appended (`report.pdf` → `report.pdf.pgp`).
 pub fn with_extension(path: &Path, ext: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();

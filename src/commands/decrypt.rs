@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
     if let Some(p) = to_file {
         crate::output::check_writable(p, args.force)?;
     }
-    let input = common::open_input(input_path)?;
+    let input = common::open_input_progress(ctx, input_path)?;
 
     let mut secret_keys = Vec::new();
     for fpr in keyring.secret_fingerprints()? {

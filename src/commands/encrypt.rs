@@ -88,7 +88,7 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
     if let Some(p) = output_path.as_deref().filter(|p| p.as_os_str() != "-") {
         crate::output::check_writable(p, args.force)?;
     }
-    let input = common::open_input(input_path)?;
+    let input = common::open_input_progress(ctx, input_path)?;
     let content = if args.armor {
         Content::Text
     } else {

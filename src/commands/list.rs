@@ -53,7 +53,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_cert(out: &mut dyn Write, c: &CertInfo) -> Result<()> {
+pub(super) fn print_cert(out: &mut dyn Write, c: &CertInfo) -> Result<()> {
     writeln!(
         out,
         "{}   {} {} [{}]{}{}{}",

@@ -6,15 +6,19 @@ use anyhow::Result;
 use crate::cli::Command;
 use crate::context::Context;
 
+mod armor;
 mod common;
+mod completions;
 mod decrypt;
 mod delete;
 mod encrypt;
 mod export;
 mod generate;
 mod import;
+mod inspect;
 mod list;
 mod passwd;
+mod progress;
 mod sign;
 mod verify;
 
@@ -30,6 +34,10 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<()> {
         Command::Decrypt(args) => decrypt::run(ctx, args),
         Command::Sign(args) => sign::run(ctx, args),
         Command::Verify(args) => verify::run(ctx, args),
+        Command::Inspect(args) => inspect::run(ctx, args),
+        Command::Armor(args) => armor::armor(ctx, args),
+        Command::Dearmor(args) => armor::dearmor(ctx, args),
+        Command::Completions(args) => completions::run(ctx, args),
         Command::Sop(args) => crate::sop::run("zpgp sop", args.args),
     }
 }

@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
     for c in &certs {
         signers.push(common::unlock_signer(ctx, c)?);
     }
-    let input = common::open_input(input_path)?;
+    let input = common::open_input_progress(ctx, input_path)?;
     let armored = args.armor || mode == SignMode::Cleartext;
     let content = if armored {
         Content::Text

@@ -19,14 +19,14 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     let (report, out) = match &args.signature {
         Some(sig) => {
             let sig = common::open_input(Some(sig))?;
-            let data = common::open_input(input_path)?;
+            let data = common::open_input_progress(ctx, input_path)?;
             (ops::verify_detached(sig, data, &opts)?, None)
         }
         None => {
             if let Some(p) = real_path(&args.output) {
                 crate::output::check_writable(p, args.force)?;
             }
-            let input = common::open_input(input_path)?;
+            let input = common::open_input_progress(ctx, input_path)?;
             // A file output appears only if the signatures check out.
             let mut out = Output::open(args.output.as_deref(), args.force, Content::Text)?;
             let report = ops::verify(input, &mut out, &opts)?;

@@ -72,7 +72,7 @@ pub struct ArmorReport {
 }
 
 /// The packet tag of a binary OpenPGP stream's first byte.
-fn first_tag(b: u8) -> Option<Tag> {
+pub fn first_tag(b: u8) -> Option<Tag> {
     if b & 0x80 == 0 {
         return None;
     }

@@ -15,6 +15,7 @@ pub mod detach;
 pub mod encrypt;
 mod errors;
 pub mod generate;
+pub mod inspect;
 pub mod keyinfo;
 pub mod keys;
 pub mod report;

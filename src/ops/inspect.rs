@@ -1,0 +1,562 @@
+//! What a file is, told without any secret: certificates and secret keys,
+//! encrypted messages (recipients, packet format), signed messages,
+//! detached and cleartext signatures.
+//!
+//! The walk streams: an encrypted message is read only up to the header of
+//! its encrypted container, and the body of a signed message is skipped,
+//! not held, on the way to its signatures.
+
+use std::io::{BufRead, BufReader, Read};
+use std::time::SystemTime;
+
+use anyhow::Result;
+use openpgp::cert::CertParser;
+use openpgp::crypto::S2K;
+use openpgp::packet::key::SecretKeyMaterial;
+use openpgp::packet::{PKESK, Packet, SEIP, SKESK, Signature, Tag};
+use openpgp::parse::{PacketParserBuilder, PacketParserResult, Parse};
+use openpgp::policy::Policy;
+use openpgp::types::SignatureType;
+use openpgp::{Cert, KeyHandle};
+use sequoia_openpgp as openpgp;
+use serde::Serialize;
+
+use super::armor::first_tag;
+use super::errors::{Stage, classify};
+use super::keyinfo::{self, CertInfo};
+use super::report::LiteralInfo;
+use crate::error::{Error, Failure, failure_of};
+use crate::time::rfc3339;
+
+/// What kind of OpenPGP data a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// One or more certificates (public keys).
+    Certificate,
+    /// One or more secret keys (with or without further certificates).
+    SecretKey,
+    /// An encrypted message (to keys and/or a password).
+    EncryptedMessage,
+    /// An inline-signed message.
+    SignedMessage,
+    /// Text signed with the cleartext signature framework.
+    CleartextSigned,
+    /// Signatures without the data they sign.
+    DetachedSignature,
+    /// A key revocation signature alone.
+    RevocationCertificate,
+    /// A literal data packet, neither signed nor encrypted.
+    PlainMessage,
+}
+
+impl FileKind {
+    /// A phrase for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FileKind::Certificate => "certificate (public key)",
+            FileKind::SecretKey => "secret key",
+            FileKind::EncryptedMessage => "encrypted message",
+            FileKind::SignedMessage => "signed message",
+            FileKind::CleartextSigned => "cleartext-signed text",
+            FileKind::DetachedSignature => "detached signature",
+            FileKind::RevocationCertificate => "revocation certificate",
+            FileKind::PlainMessage => "OpenPGP message, neither signed nor encrypted",
+        }
+    }
+}
+
+/// The JSON schema of `zpgp inspect --json` (documented in the README).
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    pub kind: FileKind,
+    pub armored: bool,
+    /// Certificates and secret keys, for key files.
+    pub certs: Vec<InspectedCert>,
+    /// For encrypted messages.
+    pub encryption: Option<EncryptionInfo>,
+    /// Whether the message is signed: `null` when the signatures, if any,
+    /// are inside the encryption.
+    pub signed: Option<bool>,
+    /// Signatures, and for signed messages the signers announced by
+    /// one-pass signature packets.  Not verified: that is `zpgp verify`.
+    pub signatures: Vec<SignatureInfo>,
+    /// The compression algorithm of a compressed message.
+    pub compression: Option<String>,
+    /// The literal data packet of an unencrypted message.
+    pub literal: Option<LiteralInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectedCert {
+    #[serde(flatten)]
+    pub info: CertInfo,
+    /// The keys whose secret part the file holds.
+    pub secret_keys: Vec<SecretKeyState>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretKeyState {
+    pub fingerprint: String,
+    /// Whether the secret part is encrypted with a passphrase.
+    pub protected: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EncryptionInfo {
+    /// `SEIPDv1`, `SEIPDv2`, `SED` (no integrity protection) or `AED`
+    /// (the abandoned draft AEAD packet).
+    pub format: String,
+    pub integrity_protected: bool,
+    /// The cipher, where the packet names it (SEIPDv2).
+    pub cipher: Option<String>,
+    /// The AEAD mode of SEIPDv2: `OCB`, `EAX` or `GCM`.
+    pub aead: Option<String>,
+    pub chunk_size: Option<u64>,
+    pub recipients: Vec<RecipientInfo>,
+    pub passwords: Vec<PasswordInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientInfo {
+    /// Version of the PKESK packet (3 or 6).
+    pub version: u8,
+    /// The recipient key ID or fingerprint; `null` for a hidden recipient.
+    pub key: Option<String>,
+    pub algorithm: String,
+    /// The certificate holding that key, when the caller knows it.
+    pub cert_fingerprint: Option<String>,
+    /// Its primary user ID (unsanitized: display it through the
+    /// sanitizing wrapper).
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PasswordInfo {
+    /// Version of the SKESK packet (4 or 6).
+    pub version: u8,
+    pub cipher: String,
+    pub aead: Option<String>,
+    /// How the key is derived from the password: `argon2`, `iterated`, …
+    pub s2k: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureInfo {
+    /// `binary`, `text`, `key_revocation`, …; `one_pass` for a signer
+    /// announced by a one-pass signature packet whose signature was not
+    /// reached.
+    pub signature_type: String,
+    /// The issuing key's fingerprint or key ID, as the signature names it.
+    pub issuer: Option<String>,
+    pub algorithm: String,
+    pub hash_algo: String,
+    pub created: Option<String>,
+    pub cert_fingerprint: Option<String>,
+    pub user_id: Option<String>,
+}
+
+/// How inspect names keys: the caller's certificates, found by key handle.
+pub struct Naming<'a> {
+    pub lookup: Option<&'a super::CertLookup<'a>>,
+    pub policy: &'a dyn Policy,
+    pub time: SystemTime,
+}
+
+impl Naming<'_> {
+    /// The certificate holding `handle`, and its primary user ID.
+    fn name(&self, handle: &KeyHandle) -> (Option<String>, Option<String>) {
+        let Some(lookup) = self.lookup else {
+            return (None, None);
+        };
+        let certs = lookup(std::slice::from_ref(handle));
+        let Some(cert) = certs
+            .iter()
+            .find(|c| c.keys().any(|k| k.key().key_handle().aliases(handle)))
+        else {
+            return (None, None);
+        };
+        let uid = super::keys::primary_user_id(cert, self.policy, Some(self.time));
+        (Some(format!("{:X}", cert.fingerprint())), uid)
+    }
+}
+
+/// Tells what `input` is.  Never asks for or needs a secret; fails with
+/// [`Failure::BadData`] on input that is not OpenPGP, saying what it seems
+/// to be instead.
+pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<InspectReport> {
+    let mut input = BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
+    let head = input
+        .fill_buf()
+        .map_err(|e| anyhow::Error::from(e).context("reading the input"))?;
+    if head.is_empty() {
+        return Err(Error::new(Failure::BadData, "the input is empty").into());
+    }
+    let armored = trim_start(head).starts_with(b"-----BEGIN PGP ");
+    let cleartext = trim_start(head).starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----");
+    if !armored {
+        if let Some(what) = sniff(trim_start(head)) {
+            return Err(not_openpgp(&format!("looks like {what}")));
+        }
+        if first_tag(head[0]).is_none() {
+            return Err(not_openpgp("it does not start with an OpenPGP packet"));
+        }
+    }
+
+    let ppr = PacketParserBuilder::from_reader(input)
+        .and_then(|b| b.automatic_hashing(false).process_csf_message(true).build())
+        .map_err(bad)?;
+    let first = match &ppr {
+        PacketParserResult::Some(pp) => pp.packet.tag(),
+        PacketParserResult::EOF(_) => {
+            return Err(not_openpgp("it holds no OpenPGP packet"));
+        }
+    };
+    if let PacketParserResult::Some(pp) = &ppr {
+        if let Packet::Unknown(u) = &pp.packet {
+            return Err(not_openpgp(&format!(
+                "its first packet (a {}) cannot be parsed: {}",
+                u.tag(),
+                u.error()
+            )));
+        }
+    }
+
+    let mut report = InspectReport {
+        kind: FileKind::PlainMessage,
+        armored,
+        certs: Vec::new(),
+        encryption: None,
+        signed: Some(false),
+        signatures: Vec::new(),
+        compression: None,
+        literal: None,
+    };
+
+    if matches!(first, Tag::PublicKey | Tag::SecretKey) {
+        for cert in CertParser::from(ppr) {
+            let cert = cert.map_err(bad)?;
+            report.certs.push(inspect_cert(&cert, naming));
+        }
+        report.kind = if report.certs.iter().any(|c| !c.secret_keys.is_empty()) {
+            FileKind::SecretKey
+        } else {
+            FileKind::Certificate
+        };
+        report.signed = None;
+        return Ok(report);
+    }
+
+    walk_message(ppr, naming, &mut report)?;
+    report.kind = if report.encryption.is_some() {
+        report.signed = None;
+        FileKind::EncryptedMessage
+    } else if report.literal.is_some() {
+        report.signed = Some(!report.signatures.is_empty());
+        if cleartext {
+            FileKind::CleartextSigned
+        } else if report.signatures.is_empty() {
+            FileKind::PlainMessage
+        } else {
+            FileKind::SignedMessage
+        }
+    } else if !report.signatures.is_empty() {
+        report.signed = None;
+        let revocation = report
+            .signatures
+            .iter()
+            .all(|s| s.signature_type == "key_revocation");
+        if revocation {
+            FileKind::RevocationCertificate
+        } else {
+            FileKind::DetachedSignature
+        }
+    } else {
+        return Err(not_openpgp(
+            "it holds OpenPGP packets, but neither keys, a message nor signatures",
+        ));
+    };
+    Ok(report)
+}
+
+/// Walks a message's packets; stops at an encrypted container.
+fn walk_message(
+    mut ppr: PacketParserResult,
+    naming: &Naming,
+    report: &mut InspectReport,
+) -> Result<()> {
+    let mut one_pass: Vec<(KeyHandle, SignatureInfo)> = Vec::new();
+    let mut issuers: Vec<KeyHandle> = Vec::new();
+    while let PacketParserResult::Some(pp) = ppr {
+        let mut descend = false;
+        match &pp.packet {
+            Packet::PKESK(p) => {
+                encryption(report).recipients.push(recipient(p, naming));
+            }
+            Packet::SKESK(s) => {
+                encryption(report).passwords.push(password(s));
+            }
+            Packet::SEIP(s) => {
+                let e = encryption(report);
+                e.integrity_protected = true;
+                match s {
+                    SEIP::V2(s) => {
+                        e.format = "SEIPDv2".into();
+                        e.cipher = Some(s.symmetric_algo().to_string());
+                        e.aead = Some(s.aead().to_string());
+                        e.chunk_size = Some(s.chunk_size());
+                    }
+                    _ => e.format = "SEIPDv1".into(),
+                }
+                // The container header is all there is to tell without
+                // the key: the body is not read.
+                return Ok(());
+            }
+            Packet::Unknown(u) if matches!(u.tag(), Tag::SED | Tag::AED) => {
+                let e = encryption(report);
+                e.format = if u.tag() == Tag::SED { "SED" } else { "AED" }.into();
+                e.integrity_protected = u.tag() == Tag::AED;
+                return Ok(());
+            }
+            Packet::OnePassSig(o) => {
+                let handle: KeyHandle = o.issuer().clone();
+                let (cert_fingerprint, user_id) = naming.name(&handle);
+                one_pass.push((
+                    handle.clone(),
+                    SignatureInfo {
+                        signature_type: "one_pass".into(),
+                        issuer: Some(handle_hex(&handle)),
+                        algorithm: o.pk_algo().to_string(),
+                        hash_algo: o.hash_algo().to_string(),
+                        created: None,
+                        cert_fingerprint,
+                        user_id,
+                    },
+                ));
+            }
+            Packet::Signature(s) => {
+                issuers.extend(s.get_issuers());
+                report.signatures.push(signature(s, naming));
+            }
+            Packet::Literal(l) => report.literal = Some(l.into()),
+            Packet::CompressedData(c) => {
+                report.compression = Some(c.algo().to_string());
+                descend = true;
+            }
+            Packet::Unknown(u) => {
+                return Err(Error::new(
+                    Failure::BadData,
+                    format!(
+                        "damaged OpenPGP data: a {} cannot be parsed: {}",
+                        u.tag(),
+                        u.error()
+                    ),
+                )
+                .into());
+            }
+            _ => {}
+        }
+        ppr = if descend {
+            pp.recurse().map_err(bad)?.1
+        } else {
+            pp.next().map_err(bad)?.1
+        };
+    }
+    // One-pass signers whose signatures never came (a truncated message).
+    for (handle, o) in one_pass {
+        if !issuers.iter().any(|i| i.aliases(&handle)) {
+            report.signatures.push(o);
+        }
+    }
+    Ok(())
+}
+
+fn encryption(report: &mut InspectReport) -> &mut EncryptionInfo {
+    report.encryption.get_or_insert_with(|| EncryptionInfo {
+        format: "unknown (no encrypted data follows)".into(),
+        integrity_protected: false,
+        cipher: None,
+        aead: None,
+        chunk_size: None,
+        recipients: Vec::new(),
+        passwords: Vec::new(),
+    })
+}
+
+fn recipient(p: &PKESK, naming: &Naming) -> RecipientInfo {
+    let handle = p.recipient();
+    let (cert_fingerprint, user_id) = match &handle {
+        Some(h) => naming.name(h),
+        None => (None, None),
+    };
+    RecipientInfo {
+        version: p.version(),
+        key: handle.as_ref().map(handle_hex),
+        algorithm: p.pk_algo().to_string(),
+        cert_fingerprint,
+        user_id,
+    }
+}
+
+fn password(s: &SKESK) -> PasswordInfo {
+    let (cipher, aead, s2k) = match s {
+        SKESK::V6(s) => (s.symmetric_algo(), Some(s.aead_algo().to_string()), s.s2k()),
+        SKESK::V4(s) => (s.symmetric_algo(), None, s.s2k()),
+        _ => return unknown_password(s.version()),
+    };
+    PasswordInfo {
+        version: s.version(),
+        cipher: cipher.to_string(),
+        aead,
+        s2k: s2k_name(s2k),
+    }
+}
+
+fn unknown_password(version: u8) -> PasswordInfo {
+    PasswordInfo {
+        version,
+        cipher: "unknown".into(),
+        aead: None,
+        s2k: "unknown".into(),
+    }
+}
+
+#[allow(deprecated)] // Old S2K kinds still have to be named.
+fn s2k_name(s2k: &S2K) -> String {
+    match s2k {
+        S2K::Argon2 { .. } => "argon2".into(),
+        S2K::Iterated { .. } => "iterated".into(),
+        S2K::Salted { .. } => "salted".into(),
+        S2K::Simple { .. } => "simple".into(),
+        S2K::Implicit => "implicit".into(),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+fn signature(s: &Signature, naming: &Naming) -> SignatureInfo {
+    let issuers = s.get_issuers();
+    // A fingerprint names the key better than a key ID.
+    let issuer = issuers
+        .iter()
+        .find(|h| matches!(h, KeyHandle::Fingerprint(_)))
+        .or(issuers.first())
+        .cloned();
+    let (cert_fingerprint, user_id) = match &issuer {
+        Some(h) => naming.name(h),
+        None => (None, None),
+    };
+    SignatureInfo {
+        signature_type: signature_type(s.typ()),
+        issuer: issuer.as_ref().map(handle_hex),
+        algorithm: s.pk_algo().to_string(),
+        hash_algo: s.hash_algo().to_string(),
+        created: s.signature_creation_time().map(rfc3339),
+        cert_fingerprint,
+        user_id,
+    }
+}
+
+fn signature_type(t: SignatureType) -> String {
+    use SignatureType::*;
+    match t {
+        Binary => "binary".into(),
+        Text => "text".into(),
+        Standalone => "standalone".into(),
+        KeyRevocation => "key_revocation".into(),
+        SubkeyRevocation => "subkey_revocation".into(),
+        CertificationRevocation => "certification_revocation".into(),
+        DirectKey => "direct_key".into(),
+        GenericCertification
+        | PersonaCertification
+        | CasualCertification
+        | PositiveCertification => "certification".into(),
+        SubkeyBinding => "subkey_binding".into(),
+        PrimaryKeyBinding => "primary_key_binding".into(),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+fn inspect_cert(cert: &Cert, naming: &Naming) -> InspectedCert {
+    let mut info = keyinfo::describe(cert, naming.policy, naming.time);
+    let secret_keys: Vec<SecretKeyState> = cert
+        .keys()
+        .secret()
+        .map(|ka| SecretKeyState {
+            fingerprint: format!("{:X}", ka.key().fingerprint()),
+            protected: matches!(ka.key().secret(), SecretKeyMaterial::Encrypted(_)),
+        })
+        .collect();
+    info.secret = !secret_keys.is_empty();
+    InspectedCert { info, secret_keys }
+}
+
+fn handle_hex(h: &KeyHandle) -> String {
+    format!("{h:X}")
+}
+
+fn trim_start(buf: &[u8]) -> &[u8] {
+    let start = buf
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(buf.len());
+    &buf[start..]
+}
+
+fn not_openpgp(why: &str) -> anyhow::Error {
+    Error::new(Failure::BadData, format!("not OpenPGP data: {why}")).into()
+}
+
+/// A parse error: damaged or not OpenPGP.  Every failure to parse is bad
+/// data here; inspect never decrypts, so nothing else can go wrong.
+fn bad(e: anyhow::Error) -> anyhow::Error {
+    let e = classify(e, Stage::Parse);
+    if failure_of(&e).is_some() {
+        return e;
+    }
+    let msg = format!("the input is not valid OpenPGP data: {e}");
+    e.context(Error::new(Failure::BadData, msg))
+}
+
+/// What a buffer that is not OpenPGP looks like, from its first bytes.
+fn sniff(head: &[u8]) -> Option<&'static str> {
+    const MAGIC: &[(&[u8], &str)] = &[
+        (b"\x1f\x8b", "a gzip file"),
+        (b"BZh", "a bzip2 file"),
+        (b"\xfd7zXZ\x00", "an xz file"),
+        (b"\x28\xb5\x2f\xfd", "a zstd file"),
+        (b"PK\x03\x04", "a zip file"),
+        (b"7z\xbc\xaf\x27\x1c", "a 7-zip file"),
+        (b"%PDF", "a PDF document"),
+        (b"\x89PNG", "a PNG image"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"\x7fELF", "an ELF executable"),
+        (b"SSH PRIVATE KEY", "an SSH key"),
+        (b"-----BEGIN OPENSSH", "an SSH key"),
+        (b"ssh-", "an SSH public key"),
+        (b"-----BEGIN CERTIFICATE", "an X.509 certificate (PEM)"),
+        (b"-----BEGIN ", "a PEM file, not OpenPGP armor"),
+        (
+            b"\x30\x82",
+            "DER-encoded ASN.1 (an X.509 certificate or key?)",
+        ),
+    ];
+    for (magic, what) in MAGIC {
+        if head.starts_with(magic) {
+            return Some(what);
+        }
+    }
+    if head.len() > 262 && &head[257..262] == b"ustar" {
+        return Some("a tar archive");
+    }
+    let sample = &head[..head.len().min(4096)];
+    let text = match std::str::from_utf8(sample) {
+        Ok(_) => true,
+        // A multi-byte character cut at the end of the sample.
+        Err(e) => e.valid_up_to() + 4 > sample.len(),
+    };
+    if text && !sample.contains(&0) {
+        return Some("text");
+    }
+    None
+}
