@@ -43,9 +43,10 @@ struct DateRange {
     not_after: Option<std::time::SystemTime>,
 }
 
-/// The draft's VERIFICATION lines for the good signatures: time, signing
-/// key, certificate, mode, and a JSON object naming the CERTS arguments
-/// that held the signer.
+/// The draft's VERIFICATIONS lines, one per good signature: time,
+/// signing (sub)key, certificate, `mode:`, and a JSON object naming the
+/// CERTS arguments that held the signer.  (No leading keyword: the draft
+/// has none, and sqop, gosop and pgpainless-cli write none.)
 fn verification_lines(sigs: &[SignatureReport], certs: &[(Cert, String)]) -> String {
     let mut out = String::new();
     for s in sigs.iter().filter(|s| s.is_good()) {
@@ -58,7 +59,7 @@ fn verification_lines(sigs: &[SignatureReport], certs: &[(Cert, String)]) -> Str
         signers.dedup();
         let json = serde_json::json!({ "signers": signers });
         out.push_str(&format!(
-            "VERIFICATION {} {} {} mode:{} {}\n",
+            "{} {} {} mode:{} {}\n",
             s.creation_time
                 .map(ops::keys::format_time)
                 .unwrap_or_default(),

@@ -11,3 +11,4 @@ mod messages_sign;
 mod rfc9580;
 mod sop;
 mod sop_errors;
+mod sop_peers;
