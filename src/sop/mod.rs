@@ -83,7 +83,11 @@ pub fn run(bin_name: &str, args: impl IntoIterator<Item = OsString>) -> Result<(
                 .filter(|l| !l.is_empty())
                 .collect::<Vec<_>>()
                 .join(" ");
-            let line = line.strip_prefix("error: ").unwrap_or(&line);
+            let line = match e.kind() {
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+                | ErrorKind::MissingSubcommand => "a subcommand is required (see --help)",
+                _ => line.strip_prefix("error: ").unwrap_or(&line),
+            };
             return Err(Error::new(failure, line.to_string()).into());
         }
     };
