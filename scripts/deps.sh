@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(pkg-config libssl-dev libclang-dev)
 tools=(pkg-config)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(gnupg sqop gosop pgpainless-cli)
+  pkgs+=(gnupg sqop gosop pgpainless-cli zsh fish)
   tools+=(gpg)
 fi
 

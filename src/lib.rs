@@ -9,6 +9,7 @@ pub mod context;
 pub mod display;
 pub mod error;
 pub mod keyring;
+pub mod man;
 pub mod ops;
 pub mod output;
 pub mod passphrase;

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary, driven in temporary homes.
 
 mod concurrency;
+mod docs;
 mod gpg_keys;
 mod gpg_messages;
 mod harness;
