@@ -297,9 +297,20 @@ impl Keyring {
     /// file.  Secret key material goes to the secret store, the public
     /// part to the certificate directory.
     pub fn import(&self, certs: Vec<Cert>) -> Result<Vec<ImportOutcome>> {
+        let mut outcomes = Vec::with_capacity(certs.len());
+        self.import_each(certs, |o| outcomes.push(o))?;
+        Ok(outcomes)
+    }
+
+    /// Like [`Keyring::import`], one certificate at a time: each outcome
+    /// goes to `on_outcome` and is dropped, so a keyring of any size
+    /// imports in bounded memory.  The index is written once, at the end.
+    pub fn import_each<I>(&self, certs: I, mut on_outcome: impl FnMut(ImportOutcome)) -> Result<()>
+    where
+        I: IntoIterator<Item = Cert>,
+    {
         let lock = self.lock()?;
         let mut index = self.fresh_index(&lock)?;
-        let mut outcomes = Vec::with_capacity(certs.len());
         for cert in certs {
             let fpr = cert.fingerprint();
             let secret = if cert.is_tsk() {
@@ -309,15 +320,14 @@ impl Keyring {
             };
             let (public, merged) = self.merge_public(cert.strip_secret_key_material())?;
             index.insert(format!("{fpr:X}"), entry_for(&self.certd, &merged)?);
-            outcomes.push(ImportOutcome {
+            on_outcome(ImportOutcome {
                 fingerprint: fpr,
                 public,
                 secret,
                 cert: merged,
             });
         }
-        self.write_index(&lock, &index)?;
-        Ok(outcomes)
+        self.write_index(&lock, &index)
     }
 
     /// Replaces a held secret key with `tsk` (same fingerprint), e.g. after

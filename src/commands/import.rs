@@ -38,39 +38,33 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
             .collect()
     };
 
-    // Everything is read and parsed before anything is written, so a bad
-    // file changes nothing.
-    let mut certs = Vec::new();
+    // Every file is read and checked whole before anything is written, so
+    // a bad file changes nothing.  Certificates are then parsed a second
+    // time while importing, one at a time, so memory stays bounded by the
+    // files' bytes rather than by their parsed certificates.
+    let mut inputs = Vec::new();
     let mut revocations = Vec::new();
-    let mut rows = Vec::new();
     for source in &sources {
         let name = source
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "standard input".into());
         let data = read_source(source.as_ref())?;
-        let parsed = parse(&data, &name)?;
-        for cert in parsed.certs {
-            match cert.with_policy(&ctx.policy, ctx.time) {
-                Ok(_) => certs.push((cert, name.clone())),
-                Err(e) => rows.push(Row {
-                    fingerprint: Some(format!("{:X}", cert.fingerprint())),
-                    userid: primary_userid(&cert),
-                    status: "rejected".into(),
-                    secret: None,
-                    reason: Some(format!("no valid self-signature: {e}")),
-                    source: name.clone(),
-                }),
+        match check(&data, &name)? {
+            Checked::Certs => inputs.push((data, name)),
+            Checked::Revocations(sigs) => {
+                revocations.extend(sigs.into_iter().map(|s| (s, name.clone())))
             }
         }
-        revocations.extend(parsed.revocations.into_iter().map(|s| (s, name.clone())));
     }
 
     let keyring = ctx.keyring()?;
+    let mut rejected = Vec::new();
+    let mut revoked = Vec::new();
     for (sig, name) in revocations {
         match apply_revocation(ctx, keyring, sig) {
-            Ok(cert) => certs.push((cert, name)),
-            Err(e) => rows.push(Row {
+            Ok(cert) => revoked.push((cert, name)),
+            Err(e) => rejected.push(Row {
                 fingerprint: None,
                 userid: None,
                 status: "rejected".into(),
@@ -81,28 +75,65 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
         }
     }
 
-    let names: Vec<String> = certs.iter().map(|(_, n)| n.clone()).collect();
-    let unprotected: Vec<bool> = certs
+    let mut names = Vec::new();
+    let mut unprotected = Vec::new();
+    let certs = inputs
         .iter()
-        .map(|(c, _)| c.keys().secret().any(|k| k.key().has_unencrypted_secret()))
-        .collect();
-    let outcomes = keyring.import(certs.into_iter().map(|(c, _)| c).collect())?;
-    for ((o, name), unprotected) in outcomes.iter().zip(names).zip(unprotected) {
-        if unprotected {
-            eprintln!(
-                "zpgp: warning: the secret key {:X} has no passphrase; protect it with: zpgp passwd {:X}",
-                o.fingerprint, o.fingerprint
-            );
-        }
-        rows.push(Row {
+        .flat_map(|(data, name)| {
+            CertParser::from_bytes(data)
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .map(move |c| (c, name.clone()))
+        })
+        .chain(revoked)
+        .filter_map(
+            |(cert, name)| match cert.with_policy(&ctx.policy, ctx.time) {
+                Ok(_) => {
+                    if cert
+                        .keys()
+                        .secret()
+                        .any(|k| k.key().has_unencrypted_secret())
+                    {
+                        unprotected.push(cert.fingerprint());
+                    }
+                    names.push(name);
+                    Some(cert)
+                }
+                Err(e) => {
+                    rejected.push(Row {
+                        fingerprint: Some(format!("{:X}", cert.fingerprint())),
+                        userid: primary_userid(&cert),
+                        status: "rejected".into(),
+                        secret: None,
+                        reason: Some(format!("no valid self-signature: {e}")),
+                        source: name,
+                    });
+                    None
+                }
+            },
+        );
+    let mut imported = Vec::new();
+    keyring.import_each(certs, |o| {
+        imported.push(Row {
             fingerprint: Some(format!("{:X}", o.fingerprint)),
             userid: primary_userid(&o.cert),
             status: o.public.to_string(),
             secret: o.secret,
             reason: None,
-            source: name,
-        });
+            source: String::new(),
+        })
+    })?;
+    for (row, name) in imported.iter_mut().zip(names) {
+        row.source = name;
     }
+    for fpr in unprotected {
+        eprintln!(
+            "zpgp: warning: the secret key {fpr:X} has no passphrase; protect it with: zpgp passwd {fpr:X}"
+        );
+    }
+    let mut rows = rejected;
+    rows.extend(imported);
 
     report(ctx, &rows)?;
     if !rows.is_empty() && rows.iter().all(|r| r.status == "rejected") {
@@ -200,14 +231,15 @@ fn read_source(source: Option<&PathBuf>) -> Result<Vec<u8>> {
     Ok(data)
 }
 
-struct Parsed {
-    certs: Vec<Cert>,
-    revocations: Vec<openpgp::packet::Signature>,
+pub(crate) enum Checked {
+    Certs,
+    Revocations(Vec<openpgp::packet::Signature>),
 }
 
-/// Certificates, or else bare key revocation signatures (as `generate`
-/// writes them, or as other tools export them).
-fn parse(data: &[u8], name: &str) -> Result<Parsed> {
+/// Checks that `data` is whole: certificates with no damage anywhere, or
+/// else bare key revocation signatures (as `generate` writes them, or as
+/// other tools export them).
+pub(crate) fn check(data: &[u8], name: &str) -> Result<Checked> {
     let not_openpgp = || {
         Error::new(Failure::BadData, format!("{name} is not OpenPGP key data")).hint(format!(
             "expected a certificate or key, armored or binary{}",
@@ -217,15 +249,20 @@ fn parse(data: &[u8], name: &str) -> Result<Parsed> {
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::new(Failure::BadData, format!("{name} is empty")).into());
     }
-    let items: Vec<Result<Cert>> = match CertParser::from_bytes(data) {
-        Ok(p) => p.collect(),
-        Err(_) => return Err(not_openpgp().into()),
-    };
-    let (certs, errors): (Vec<_>, Vec<_>) = items.into_iter().partition(|c| c.is_ok());
-    let certs: Vec<Cert> = certs.into_iter().filter_map(Result::ok).collect();
-    let first_error = errors.into_iter().find_map(Result::err);
-    if let Some(e) = &first_error {
-        if !certs.is_empty() {
+    let parser = CertParser::from_bytes(data).map_err(|_| not_openpgp())?;
+    let mut certs = 0usize;
+    let mut first_error = None;
+    for item in parser {
+        match item {
+            Ok(_) => certs += 1,
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (&first_error, certs) {
+        (None, n) if n > 0 => return Ok(Checked::Certs),
+        (Some(e), n) if n > 0 => {
             // A truncated or corrupted file would otherwise import the
             // pieces before the damage as if they were whole.
             return Err(Error::new(
@@ -235,11 +272,7 @@ fn parse(data: &[u8], name: &str) -> Result<Parsed> {
             .hint("nothing was imported; get a fresh copy of the file")
             .into());
         }
-    } else if !certs.is_empty() {
-        return Ok(Parsed {
-            certs,
-            revocations: Vec::new(),
-        });
+        _ => {}
     }
     if let Ok(pile) = PacketPile::from_bytes(data) {
         let sigs: Vec<_> = pile
@@ -250,10 +283,7 @@ fn parse(data: &[u8], name: &str) -> Result<Parsed> {
             })
             .collect();
         if !sigs.is_empty() {
-            return Ok(Parsed {
-                certs: Vec::new(),
-                revocations: sigs,
-            });
+            return Ok(Checked::Revocations(sigs));
         }
     }
     match first_error {
