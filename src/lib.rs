@@ -8,6 +8,7 @@ pub mod commands;
 pub mod context;
 pub mod display;
 pub mod error;
+pub mod fuzz;
 pub mod keyring;
 pub mod man;
 pub mod ops;

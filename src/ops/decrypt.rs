@@ -495,6 +495,14 @@ pub fn decrypt(
     output: impl Write,
     opts: &mut DecryptOptions<'_>,
 ) -> Result<DecryptReport> {
+    super::guard_parser(move || decrypt_unguarded(input, output, opts))
+}
+
+fn decrypt_unguarded(
+    input: impl Read + Send + Sync,
+    output: impl Write,
+    opts: &mut DecryptOptions<'_>,
+) -> Result<DecryptReport> {
     let policy = opts.policy;
     let time = opts.time;
     let buffer_size = opts.buffer_size;

@@ -200,6 +200,14 @@ pub fn verify(
     output: impl Write,
     opts: &VerifyOptions,
 ) -> Result<VerifyReport> {
+    super::guard_parser(move || verify_unguarded(input, output, opts))
+}
+
+fn verify_unguarded(
+    input: impl Read + Send + Sync,
+    output: impl Write,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport> {
     let helper = Helper {
         certs: &opts.certs,
         lookup: opts.cert_lookup,
@@ -230,6 +238,14 @@ pub fn verify(
 
 /// Verifies detached signatures (`signature`, armored or not) over `data`.
 pub fn verify_detached(
+    signature: impl Read + Send + Sync,
+    data: impl Read + Send + Sync,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport> {
+    super::guard_parser(move || verify_detached_unguarded(signature, data, opts))
+}
+
+fn verify_detached_unguarded(
     signature: impl Read + Send + Sync,
     data: impl Read + Send + Sync,
     opts: &VerifyOptions,

@@ -2,9 +2,11 @@
 
 mod concurrency;
 mod docs;
+mod fuzz;
 mod gpg_keys;
 mod gpg_messages;
 mod harness;
+mod inspect;
 mod keys;
 mod messages;
 mod messages_errors;
