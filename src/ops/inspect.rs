@@ -192,8 +192,11 @@ pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<Inspec
     if head.is_empty() {
         return Err(Error::new(Failure::BadData, "the input is empty").into());
     }
-    let armored = trim_start(head).starts_with(b"-----BEGIN PGP ");
-    let cleartext = trim_start(head).starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----");
+    // Armor may follow some text (a revocation certificate's note, an
+    // email's headers): the armor reader skips it.
+    let armor = armor_start(head);
+    let armored = armor.is_some();
+    let cleartext = armor.is_some_and(|a| a.starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----"));
     if !armored {
         if let Some(what) = sniff(trim_start(head)) {
             return Err(not_openpgp(&format!("looks like {what}")));
@@ -234,11 +237,19 @@ pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<Inspec
     };
 
     if matches!(first, Tag::PublicKey | Tag::SecretKey) {
+        let mut revocation_only = true;
         for cert in CertParser::from(ppr) {
             let cert = cert.map_err(bad)?;
+            // A bare primary key with its revocation: what generate and
+            // gpg --gen-revoke write.
+            revocation_only &= cert.userids().next().is_none()
+                && cert.keys().subkeys().next().is_none()
+                && cert.primary_key().self_revocations().next().is_some();
             report.certs.push(inspect_cert(&cert, naming));
         }
-        report.kind = if report.certs.iter().any(|c| !c.secret_keys.is_empty()) {
+        report.kind = if revocation_only {
+            FileKind::RevocationCertificate
+        } else if report.certs.iter().any(|c| !c.secret_keys.is_empty()) {
             FileKind::SecretKey
         } else {
             FileKind::Certificate
@@ -492,6 +503,18 @@ fn inspect_cert(cert: &Cert, naming: &Naming) -> InspectedCert {
 
 fn handle_hex(h: &KeyHandle) -> String {
     format!("{h:X}")
+}
+
+/// Where the first armor header line starts, if any.
+fn armor_start(buf: &[u8]) -> Option<&[u8]> {
+    const HEADER: &[u8] = b"-----BEGIN PGP ";
+    let t = trim_start(buf);
+    if t.starts_with(HEADER) {
+        return Some(t);
+    }
+    buf.windows(HEADER.len() + 1)
+        .position(|w| w[0] == b'\n' && &w[1..] == HEADER)
+        .map(|i| &buf[i + 1..])
 }
 
 fn trim_start(buf: &[u8]) -> &[u8] {

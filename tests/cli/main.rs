@@ -6,6 +6,7 @@ mod fuzz;
 mod gpg_keys;
 mod gpg_messages;
 mod harness;
+mod inspect;
 mod keys;
 mod messages;
 mod messages_errors;
