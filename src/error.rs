@@ -210,6 +210,11 @@ pub fn failure_of(err: &anyhow::Error) -> Option<Failure> {
 
 /// The first hint in an error's chain, if any.
 pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
+    // An `Error` attached with `.context(...)` is not visible through
+    // `chain()` (anyhow wraps it), only through `downcast_ref`.
+    if let Some(hint) = err.downcast_ref::<Error>().and_then(|e| e.hint.as_deref()) {
+        return Some(hint);
+    }
     err.chain()
         .find_map(|e| e.downcast_ref::<Error>().and_then(|e| e.hint.as_deref()))
 }

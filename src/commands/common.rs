@@ -129,7 +129,11 @@ pub fn unlock_signer(ctx: &Context, cert: &Cert) -> Result<KeyPair> {
         return ops::unlock(&key, None);
     }
     let label = ops::cert_label(cert, &ctx.policy, Some(ctx.time));
-    let tries = if ctx.passphrase_file.is_some() { 1 } else { 3 };
+    let tries = if ctx.passphrase_file.is_some() {
+        1
+    } else {
+        PASSPHRASE_TRIES
+    };
     let mut last = None;
     for attempt in 0..tries {
         let pw = ctx.passphrase(&format!("Passphrase for {label}"), false)?;
@@ -153,8 +157,46 @@ pub fn unlock_signer(ctx: &Context, cert: &Cert) -> Result<KeyPair> {
                 Failure::KeyIsProtected,
                 format!("cannot unlock the secret key of {label}"),
             )
-            .hint("check the passphrase; in scripts give it with --passphrase-file"),
+            .hint(wrong_passphrase_hint(ctx)),
         ))
+}
+
+/// How many times a passphrase is asked for on the terminal before giving
+/// up; a --passphrase-file is tried once.
+pub const PASSPHRASE_TRIES: usize = 3;
+
+/// The fix for a passphrase that did not unlock a key: how many tries were
+/// made, and how scripts give it.
+pub fn wrong_passphrase_hint(ctx: &Context) -> String {
+    if ctx.passphrase_file.is_some() {
+        "the passphrase from --passphrase-file (its first line) was tried once and is wrong; \
+         check that file"
+            .into()
+    } else {
+        format!(
+            "{PASSPHRASE_TRIES} tries failed; check the passphrase (in scripts, give it with \
+             --passphrase-file FILE, @ENV:NAME or @FD:N)"
+        )
+    }
+}
+
+/// Puts the passphrase fix on an error that a wrong passphrase or
+/// password caused.
+pub fn with_passphrase_hint(ctx: &Context, mut e: anyhow::Error) -> anyhow::Error {
+    if let Some(err) = e.downcast_mut::<Error>() {
+        let wrong_password =
+            err.failure == Failure::CannotDecrypt && err.message.starts_with("wrong password");
+        // A more precise hint (--batch forbids asking) stays; the ops'
+        // generic one does not help here.
+        let generic = matches!(
+            err.hint.as_deref(),
+            None | Some("give the key's passphrase")
+        );
+        if (err.failure == Failure::KeyIsProtected || wrong_password) && generic {
+            err.hint = Some(wrong_passphrase_hint(ctx));
+        }
+    }
+    e
 }
 
 /// Fingerprints of the certificates named by `--signer`.

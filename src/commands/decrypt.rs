@@ -70,7 +70,8 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
     // (and any required signature) passed; on failure it is dropped,
     // which removes it.
     let mut out = Output::open(output_path.as_deref(), args.force, Content::Text)?;
-    let report = ops::decrypt(input, &mut out, &mut opts)?;
+    let report = ops::decrypt(input, &mut out, &mut opts)
+        .map_err(|e| common::with_passphrase_hint(ctx, e))?;
 
     if ctx.json {
         eprintln!("{}", serde_json::to_string_pretty(&report)?);

@@ -65,7 +65,7 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
                     Failure::KeyIsProtected,
                     format!("wrong passphrase for the secret key {fpr:X}"),
                 )
-                .hint("check the passphrase; in scripts give it with --passphrase-file")
+                .hint(super::common::wrong_passphrase_hint(ctx))
                 .into());
             }
         }

@@ -6,6 +6,7 @@ mod fuzz;
 mod gpg_keys;
 mod gpg_messages;
 mod harness;
+mod hints;
 mod inspect;
 mod keys;
 mod messages;

@@ -1,0 +1,267 @@
+//! Issue 7: every error with a known fix prints the fix as a hint on
+//! stderr: a missing key, an ambiguous query, an expired recipient, a
+//! wrong passphrase (on the terminal and from a file), binary data for a
+//! terminal, no secret key to sign with.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use openpgp::cert::prelude::*;
+use openpgp::serialize::SerializeInto;
+use predicates::prelude::*;
+use predicates::str::{contains, is_empty};
+use sequoia_openpgp as openpgp;
+
+use crate::harness::{Env, zpgp_bin};
+use crate::messages::{User, error_has};
+
+const DAY: u64 = 24 * 60 * 60;
+
+/// Runs `zpgp ARGS` with a pseudo-terminal for stdin, stdout and stderr
+/// (util-linux `script`), typing `input`; returns the exit code and what
+/// the terminal showed.  `None` when `script` is not installed.
+pub fn on_a_terminal(dir: &Path, args: &[&str], input: &str) -> Option<(i32, String)> {
+    let have_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_script {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "script (util-linux) is not installed, and CI is set"
+        );
+        eprintln!("SKIPPED: script (util-linux) is not installed; no terminal test");
+        return None;
+    }
+    let mut line = shell_quote(&zpgp_bin().display().to_string());
+    for a in args {
+        line.push(' ');
+        line.push_str(&shell_quote(a));
+    }
+    let out = std::process::Command::new("script")
+        .args(["-qfec", &line, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("ZPGP_HOME")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(input.as_bytes())?;
+            // script ends the session when its input ends: keep it open
+            // until the command is done.
+            let out = child.wait_with_output();
+            drop(stdin);
+            out
+        })
+        .expect("run script");
+    Some((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+    ))
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[test]
+fn missing_key_says_import_it() {
+    let alice = User::new("Alice");
+    alice
+        .zpgp()
+        .args(["encrypt", "-r", "carol@example.org"])
+        .write_stdin("hi")
+        .assert()
+        .code(4)
+        .stdout(is_empty())
+        .stderr(error_has(&[
+            "no key in the keyring matches <carol@example.org>",
+            "hint: see the keys on file with 'zpgp list', or import the key first: zpgp import FILE",
+        ]));
+    alice
+        .zpgp()
+        .args(["export", "carol"])
+        .assert()
+        .code(4)
+        .stderr(contains("hint: ").and(contains("zpgp import")));
+}
+
+#[test]
+fn ambiguous_query_lists_candidates_and_says_how_to_name_one() {
+    let env = Env::new();
+    let a = env.generate(&["--name", "Alice Smith", "--email", "alice@smith.example"]);
+    let b = env.generate(&["--name", "Alice Jones", "--email", "alice@jones.example"]);
+    env.zpgp()
+        .args(["encrypt", "-r", "alice"])
+        .write_stdin("hi")
+        .assert()
+        .code(73)
+        .stdout(is_empty())
+        .stderr(error_has(&[
+            "matches 2 keys",
+            &format!("{a} Alice Smith <alice@smith.example>"),
+            &format!("{b} Alice Jones <alice@jones.example>"),
+            "hint: name one key by its full fingerprint",
+        ]));
+    // Two secret keys and no --signer: which one signs?
+    env.zpgp()
+        .args(["sign", "-o", "x.pgp"])
+        .write_stdin("hi")
+        .assert()
+        .code(73)
+        .stderr(error_has(&[
+            "which one should sign?",
+            &a,
+            &b,
+            "hint: name one with --signer QUERY",
+        ]));
+}
+
+#[test]
+fn expired_recipient_says_ask_for_an_update() {
+    let alice = User::new("Alice");
+    let (dave, _) = CertBuilder::general_purpose(Some("Dave <dave@example.org>"))
+        .set_creation_time(SystemTime::now() - Duration::from_secs(10 * DAY))
+        .set_validity_period(Duration::from_secs(DAY))
+        .generate()
+        .unwrap();
+    let file = alice.write("dave.asc", dave.armored().to_vec().unwrap());
+    alice.import(&file);
+    alice
+        .zpgp()
+        .args(["encrypt", "-r", "dave@example.org"])
+        .write_stdin("late")
+        .assert()
+        .code(17)
+        .stdout(is_empty())
+        .stderr(error_has(&[
+            "expired",
+            "hint: ask Dave for an updated key and import it",
+        ]));
+}
+
+#[test]
+fn wrong_passphrase_from_a_file_says_it_was_tried_once() {
+    let (alice, bob) = crate::messages::alice_and_bob();
+    let msg = alice.write("m.pgp", alice.encrypt(&["-r", "bob", "--no-self"], b"hi"));
+    let wrong = bob.write("wrong.txt", "not it\n");
+    let hint = "hint: the passphrase from --passphrase-file (its first line) was tried once and is wrong; check that file";
+    bob.zpgp()
+        .arg("--passphrase-file")
+        .arg(&wrong)
+        .args(["decrypt", "-o", "m.txt"])
+        .arg(&msg)
+        .assert()
+        .code(67)
+        .stdout(is_empty())
+        .stderr(error_has(&["the passphrase is wrong", hint]));
+    bob.zpgp()
+        .arg("--passphrase-file")
+        .arg(&wrong)
+        .args(["sign", "-o", "s.pgp"])
+        .write_stdin("x")
+        .assert()
+        .code(67)
+        .stderr(error_has(&["cannot unlock the secret key", hint]));
+    bob.zpgp()
+        .arg("--passphrase-file")
+        .arg(&wrong)
+        .args(["passwd", "--no-passphrase", "bob"])
+        .assert()
+        .code(67)
+        .stderr(error_has(&[hint]));
+    // A message password, likewise.
+    let pw = alice.write("pw.pgp", alice.encrypt(&["--password", "--no-self"], b"hi"));
+    bob.zpgp()
+        .arg("--passphrase-file")
+        .arg(&wrong)
+        .args(["decrypt", "-o", "pw.txt"])
+        .arg(&pw)
+        .assert()
+        .code(29)
+        .stderr(error_has(&["wrong password for the message", hint]));
+    // --batch without a passphrase: how to give one.
+    bob.zpgp()
+        .args(["decrypt", "-o", "m.txt"])
+        .arg(&msg)
+        .assert()
+        .code(67)
+        .stderr(error_has(&["hint: give it with --passphrase-file FILE"]));
+}
+
+#[test]
+fn wrong_passphrase_on_the_terminal_says_how_many_tries() {
+    let (alice, bob) = crate::messages::alice_and_bob();
+    alice.write("m.pgp", alice.encrypt(&["-r", "bob", "--no-self"], b"hi"));
+    std::fs::copy(alice.path("m.pgp"), bob.path("m.pgp")).unwrap();
+    let home = bob.env.home().display().to_string();
+    let Some((code, screen)) = on_a_terminal(
+        bob.env.dir.path(),
+        &["--home", &home, "decrypt", "-o", "m.txt", "m.pgp"],
+        "one\ntwo\nthree\n",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 67, "{screen}");
+    assert_eq!(screen.matches("Passphrase for Bob").count(), 3, "{screen}");
+    assert!(
+        screen.contains("wrong passphrase, try again (2 left)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("hint: 3 tries failed; check the passphrase (in scripts, give it with --passphrase-file FILE"),
+        "{screen}"
+    );
+    assert!(!bob.path("m.txt").exists());
+}
+
+#[test]
+fn binary_output_to_a_terminal_says_armor_or_o() {
+    let (alice, _bob) = crate::messages::alice_and_bob();
+    let home = alice.env.home().display().to_string();
+    alice.write("notes.txt", "hi");
+    let Some((code, screen)) = on_a_terminal(
+        alice.env.dir.path(),
+        &[
+            "--home",
+            &home,
+            "--batch",
+            "dearmor",
+            &alice.cert().display().to_string(),
+        ],
+        "",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 83, "{screen}");
+    assert!(
+        screen.contains("refusing to write binary data to the terminal")
+            && screen.contains("hint: use --armor for text output, or -o FILE to write a file"),
+        "{screen}"
+    );
+    let (code, screen) = on_a_terminal(
+        alice.env.dir.path(),
+        &["--home", &home, "--batch", "export", "--binary", "alice"],
+        "",
+    )
+    .unwrap();
+    assert_eq!(code, 83, "{screen}");
+    assert!(screen.contains("hint: use --armor"), "{screen}");
+}
+
+#[test]
+fn no_secret_key_says_generate_one() {
+    let env = Env::new();
+    env.zpgp()
+        .args(["sign", "-o", "x.pgp"])
+        .write_stdin("hi")
+        .assert()
+        .code(4)
+        .stderr(error_has(&[
+            "you have no secret key to sign with",
+            "hint: make one with: zpgp generate --name NAME --email EMAIL",
+        ]));
+}
