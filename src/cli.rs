@@ -54,8 +54,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Print reports as JSON (list, import on stdout; verify and decrypt on
-    /// stderr)
+    /// Print reports as JSON (list, import, inspect on stdout; verify and
+    /// decrypt on stderr)
     #[arg(long, global = true)]
     pub json: bool,
 }
