@@ -208,6 +208,31 @@ pub fn failure_of(err: &anyhow::Error) -> Option<Failure> {
     })
 }
 
+/// A failure with no exit code of its own (exit 1) that still tells the
+/// user how to fix it, e.g. unsafe permissions on the keyring.
+#[derive(Debug)]
+pub struct Unsafe {
+    pub message: String,
+    pub hint: String,
+}
+
+impl fmt::Display for Unsafe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Unsafe {}
+
+/// Shorthand: an `anyhow::Error` with exit code 1 and a hint.
+pub fn unsafe_error(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    Unsafe {
+        message: message.into(),
+        hint: hint.into(),
+    }
+    .into()
+}
+
 /// The first hint in an error's chain, if any.
 pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
     // An `Error` attached with `.context(...)` is not visible through
@@ -215,8 +240,11 @@ pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
     if let Some(hint) = err.downcast_ref::<Error>().and_then(|e| e.hint.as_deref()) {
         return Some(hint);
     }
-    err.chain()
-        .find_map(|e| e.downcast_ref::<Error>().and_then(|e| e.hint.as_deref()))
+    err.chain().find_map(|e| {
+        e.downcast_ref::<Error>()
+            .and_then(|e| e.hint.as_deref())
+            .or_else(|| e.downcast_ref::<Unsafe>().map(|u| u.hint.as_str()))
+    })
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -108,6 +108,12 @@ impl Keyring {
         for dir in [&certd_dir, &secret_dir] {
             create_private_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        // Another user who may write here could swap certificates or
+        // plant keys; one who may read secret/ learns which keys are held
+        // and gets their encrypted secrets to attack offline.
+        check_mode(home, 0o022, "the keyring home", "go-w")?;
+        check_mode(&certd_dir, 0o022, "the certificate directory", "go-w")?;
+        check_mode(&secret_dir, 0o077, "the secret key directory", "700")?;
         let certd = CertD::with_base_dir(&certd_dir)
             .with_context(|| format!("cannot open {}", certd_dir.display()))?;
         Ok(Keyring {
@@ -280,13 +286,28 @@ impl Keyring {
     /// The transferable secret key for this primary fingerprint, if held.
     pub fn secret(&self, fpr: &Fingerprint) -> Result<Option<Cert>> {
         let path = self.secret_path(fpr);
-        match fs::read(&path) {
-            Ok(data) => Ok(Some(Cert::from_bytes(&data).with_context(|| {
-                format!("the secret key file {} is damaged", path.display())
-            })?)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        // Checked on the open file, so a swap after the check cannot slip
+        // another file in.
+        let mode = file
+            .metadata()
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(unsafe_mode(&path, mode, "the secret key file", "600"));
         }
+        let mut data = Vec::new();
+        file.read_to_end(&mut data)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let data = openpgp::crypto::mem::Protected::from(data);
+        Ok(Some(Cert::from_bytes(&data[..]).with_context(|| {
+            format!("the secret key file {} is damaged", path.display())
+        })?))
     }
 
     fn secret_path(&self, fpr: &Fingerprint) -> PathBuf {
@@ -409,10 +430,13 @@ impl Keyring {
     }
 
     fn write_secret(&self, _lock: &WriteLock, tsk: &Cert) -> Result<()> {
-        let mut data = Vec::new();
+        // Sized up front so no reallocation leaves a copy behind; the
+        // buffer is zeroed when dropped (an unprotected key is plaintext).
+        let mut data = Vec::with_capacity(tsk.as_tsk().serialized_len());
         tsk.as_tsk()
             .serialize(&mut data)
             .context("cannot serialize the secret key")?;
+        let data = openpgp::crypto::mem::Protected::from(data);
         write_atomic(
             &self.secret_dir,
             &self.secret_path(&tsk.fingerprint()),
@@ -655,6 +679,47 @@ fn key_id_matches(fprs: &str, id: &str) -> bool {
         64 => f.starts_with(id),
         _ => false,
     })
+}
+
+/// Refuses `path` when its mode has any of the `forbidden` bits, naming
+/// the fix (`chmod FIX PATH`).
+fn check_mode(path: &Path, forbidden: u32, what: &str, fix: &str) -> Result<()> {
+    let mode = fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & forbidden != 0 {
+        return Err(unsafe_mode(path, mode, what, fix));
+    }
+    Ok(())
+}
+
+fn unsafe_mode(path: &Path, mode: u32, what: &str, fix: &str) -> anyhow::Error {
+    let may = if mode & 0o022 != 0 {
+        "write to"
+    } else {
+        "read"
+    };
+    crate::error::unsafe_error(
+        format!(
+            "refusing to use {what} {}: other users may {may} it (mode {:04o})",
+            path.display(),
+            mode & 0o7777
+        ),
+        format!("make it private: chmod {fix} {}", shell_quote(path)),
+    )
+}
+
+/// A path as a shell word, for hints the user may paste.
+fn shell_quote(path: &Path) -> String {
+    let s = path.display().to_string();
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {

@@ -68,7 +68,8 @@ fn read_fd(fd: i32) -> Result<Vec<u8>> {
 /// A passphrase from an indirect parameter: its first line, without the
 /// line ending.
 pub fn from_indirect(spec: &str) -> Result<Password> {
-    let data = read_indirect(spec)?;
+    // Protected zeroes the buffer when dropped.
+    let data = sequoia_openpgp::crypto::mem::Protected::from(read_indirect(spec)?);
     let line = data.split(|&b| b == b'\n').next().unwrap_or(&[]);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if std::str::from_utf8(line).is_err() {

@@ -13,6 +13,7 @@ mod messages;
 mod messages_errors;
 mod messages_sign;
 mod rfc9580;
+mod secrets;
 mod tools;
 mod sop;
 mod sop_errors;
