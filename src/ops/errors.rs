@@ -127,14 +127,16 @@ pub(crate) fn classify(err: anyhow::Error, stage: Stage) -> anyhow::Error {
 
 /// Classifies a read error from a sequoia stream reader.
 ///
-/// While decrypting, any error that is not a plain I/O error of the
-/// underlying input is about the message: with the OpenSSL backend, for
-/// one, a failed OCB tag surfaces as "OpenSSL returned a 0 c_int as an
-/// error" rather than as `Error::ManipulatedMessage`.
+/// While decrypting or verifying, any error that is not a plain I/O
+/// error of the underlying input is about the message: with the OpenSSL
+/// backend, for one, a failed OCB tag surfaces as "OpenSSL returned a 0
+/// c_int as an error" rather than as `Error::ManipulatedMessage`, and a
+/// tampered signed message fails in sequoia's grammar ("Unrecognized EOF
+/// found at 1") or with errors such as "Unknown kind of fingerprint".
 pub(crate) fn read_error(stage: Stage) -> fn(io::Error) -> anyhow::Error {
     match stage {
         Stage::Decrypt => |e| damaged(classify(unwrap_io(e), Stage::Decrypt)),
-        Stage::Verify => |e| classify(unwrap_io(e), Stage::Verify),
+        Stage::Verify => |e| damaged(classify(unwrap_io(e), Stage::Verify)),
         Stage::Parse => |e| classify(unwrap_io(e), Stage::Parse),
     }
 }

@@ -23,7 +23,7 @@ use openpgp::policy::Policy;
 use openpgp::{Cert, Fingerprint, KeyHandle, Packet};
 use serde::Serialize;
 
-use super::errors::{Stage, classify, read_error};
+use super::errors::{Stage, classify, damaged, read_error};
 use super::report::{LiteralInfo, SignatureReport, SignatureStatus, collect_structure};
 use crate::error::{Error, Failure};
 
@@ -218,10 +218,10 @@ fn verify_unguarded(
     let mut input = std::io::BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
     super::errors::check_looks_like_openpgp(&mut input)?;
     let mut verifier = VerifierBuilder::from_reader(input)
-        .map_err(|e| classify(e, Stage::Verify))?
+        .map_err(|e| damaged(classify(e, Stage::Verify)))?
         .buffer_size(opts.buffer_size)
         .with_policy(opts.policy, opts.time, helper)
-        .map_err(|e| classify(e, Stage::Verify))?;
+        .map_err(|e| damaged(classify(e, Stage::Verify)))?;
     let kind = if verifier.processing_csf_message() == Some(true) {
         SignedKind::Cleartext
     } else {
@@ -260,13 +260,13 @@ fn verify_detached_unguarded(
     let mut signature = std::io::BufReader::new(signature);
     super::errors::check_looks_like_openpgp(&mut signature)?;
     let mut verifier = DetachedVerifierBuilder::from_reader(signature)
-        .map_err(|e| classify(e, Stage::Verify))?
+        .map_err(|e| damaged(classify(e, Stage::Verify)))?
         .with_policy(opts.policy, opts.time, helper)
-        .map_err(|e| classify(e, Stage::Verify))?;
+        .map_err(|e| damaged(classify(e, Stage::Verify)))?;
     let mut counted = Counting { inner: data, n: 0 };
     verifier
         .verify_reader(&mut counted)
-        .map_err(|e| classify(e, Stage::Verify))?;
+        .map_err(|e| damaged(classify(e, Stage::Verify)))?;
     let n = counted.n;
     Ok(finish(
         verifier.into_helper(),

@@ -18,3 +18,4 @@ mod tools;
 mod sop;
 mod sop_errors;
 mod sop_peers;
+mod tamper;
