@@ -72,6 +72,24 @@ pub struct ImportOutcome {
     pub cert: Cert,
 }
 
+/// The index file's bytes: mapped (lookups read only the pages they
+/// touch, with no copy), or read when mapping is not possible.
+enum IndexBytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for IndexBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            IndexBytes::Mapped(m) => m,
+            IndexBytes::Owned(v) => v,
+        }
+    }
+}
+
 /// One certificate's line in the index.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -452,36 +470,56 @@ impl Keyring {
 
     /// The index, brought up to date first when the certificate directory
     /// changed behind it.
-    fn index(&self) -> Result<String> {
+    fn index(&self) -> Result<IndexBytes> {
         let tag = self.certd.tag();
-        if let Some(text) = self.read_index(tag)? {
-            return Ok(text);
+        if let Some(bytes) = self.read_index(tag)? {
+            return Ok(bytes);
         }
         let lock = self.lock()?;
         let tag = self.certd.tag();
-        if let Some(text) = self.read_index(tag)? {
-            return Ok(text);
+        if let Some(bytes) = self.read_index(tag)? {
+            return Ok(bytes);
         }
         let index = self.rebuild_index(&lock)?;
         self.write_index(&lock, &index)?;
-        Ok(self.read_index(self.certd.tag())?.unwrap_or_default())
+        Ok(self
+            .read_index(self.certd.tag())?
+            .unwrap_or(IndexBytes::Owned(Vec::new())))
     }
 
     /// The index's text when its recorded tag is `tag`.
-    fn read_index(&self, tag: Tag) -> Result<Option<String>> {
-        let text = match fs::read_to_string(self.index_path()) {
-            Ok(t) => t,
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidData) => {
-                return Ok(None);
-            }
+    fn read_index(&self, tag: Tag) -> Result<Option<IndexBytes>> {
+        let file = match File::open(self.index_path()) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).context("cannot read the keyring index"),
         };
-        let header = text.lines().next().unwrap_or("");
-        let fresh = header
-            .strip_prefix(INDEX_MAGIC)
+        let len = file
+            .metadata()
+            .context("cannot read the keyring index")?
+            .len();
+        if len == 0 {
+            return Ok(None);
+        }
+        // SAFETY: the index is only ever replaced by rename, never changed
+        // in place, so the mapped file does not change under us.
+        let bytes = match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(m) => IndexBytes::Mapped(m),
+            Err(_) => {
+                let mut v = Vec::with_capacity(len as usize);
+                (&file)
+                    .read_to_end(&mut v)
+                    .context("cannot read the keyring index")?;
+                IndexBytes::Owned(v)
+            }
+        };
+        let header = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        let fresh = std::str::from_utf8(header)
+            .ok()
+            .and_then(|h| h.strip_prefix(INDEX_MAGIC))
             .and_then(|rest| rest.trim().parse::<u64>().ok())
             == Some(tag.0);
-        Ok(fresh.then_some(text))
+        Ok(fresh.then_some(bytes))
     }
 
     /// The current index as a map, updated for any change to the
@@ -489,7 +527,7 @@ impl Keyring {
     fn fresh_index(&self, lock: &WriteLock) -> Result<BTreeMap<String, Entry>> {
         let tag = self.certd.tag();
         match self.read_index(tag)? {
-            Some(text) => Ok(parse_index(&text)),
+            Some(bytes) => Ok(parse_index(&String::from_utf8_lossy(&bytes))),
             None => self.rebuild_index(lock),
         }
     }
@@ -610,7 +648,7 @@ fn parse_index(text: &str) -> BTreeMap<String, Entry> {
 
 /// Matching certificates in the index text.  The search is a substring scan
 /// over the whole file, then a check of the field each hit landed in.
-fn search_index(text: &str, query: &Query) -> Vec<Fingerprint> {
+fn search_index(text: &[u8], query: &Query) -> Vec<Fingerprint> {
     let (needle, field) = match query {
         Query::Fingerprint(fp) => (format!("{fp:X}"), 2),
         Query::KeyId(id) => (format!("{id:X}"), 2),
@@ -619,21 +657,25 @@ fn search_index(text: &str, query: &Query) -> Vec<Fingerprint> {
     };
     let mut found: HashSet<&str> = HashSet::new();
     let mut out = Vec::new();
-    let body = match text.find('\n') {
+    let body = match memchr::memchr(b'\n', text) {
         Some(i) => &text[i + 1..],
         None => return out,
     };
+    let finder = memchr::memmem::Finder::new(needle.as_bytes());
     let mut from = 0;
-    while let Some(pos) = body[from..].find(&needle) {
+    while let Some(pos) = finder.find(&body[from..]) {
         let hit = from + pos;
-        let start = body[..hit].rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let end = body[hit..]
-            .find('\n')
+        let start = memchr::memrchr(b'\n', &body[..hit])
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let end = memchr::memchr(b'\n', &body[hit..])
             .map(|i| hit + i)
             .unwrap_or(body.len());
         // A hit in the wrong field may hide a good one later on the line.
         from = hit + 1;
-        let line = &body[start..end];
+        let Ok(line) = std::str::from_utf8(&body[start..end]) else {
+            continue;
+        };
         let offset = hit - start;
         // Which tab-separated field does the hit start in, and does it stay
         // inside it?
