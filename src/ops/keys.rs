@@ -61,15 +61,9 @@ pub(crate) fn cert_short_name(
 /// Escapes control characters (terminal escapes, newlines) in text that
 /// comes from other people's keys or messages.
 pub(crate) fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    // The one sanitizing display: control characters, terminal escapes,
+    // bidi overrides and overlong text, all handled alike everywhere.
+    crate::display::Safe(s).to_string()
 }
 
 /// Makes a signing or decryption key pair out of a secret key, decrypting
@@ -148,6 +142,9 @@ mod tests {
 
     #[test]
     fn sanitizes_control_characters() {
-        assert_eq!(sanitize("a\x1b[2Jb\nc"), "a\\u{1b}[2Jb\\nc");
+        assert_eq!(sanitize("a\x1b[2Jb\nc"), "a\\u{1b}[2Jb\\u{a}c");
+        // Bidi overrides and overlong user IDs too, as in every display.
+        assert_eq!(sanitize("\u{202E}x"), "\\u{202e}x");
+        assert!(sanitize(&"a".repeat(5000)).chars().count() < 300);
     }
 }

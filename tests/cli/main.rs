@@ -6,6 +6,7 @@ mod fuzz;
 mod gpg_keys;
 mod gpg_messages;
 mod harness;
+mod hostile;
 mod hints;
 mod inspect;
 mod keys;
