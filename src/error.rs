@@ -201,6 +201,14 @@ pub fn fail(failure: Failure, message: impl Into<String>) -> anyhow::Error {
 
 /// The failure kind anywhere in an error's chain, if any.
 pub fn failure_of(err: &anyhow::Error) -> Option<Failure> {
+    // The outermost word wins; an `Error` attached with `.context(...)` is
+    // visible only through `downcast_ref`, not through `chain()`.
+    if let Some(e) = err.downcast_ref::<Error>() {
+        return Some(e.failure);
+    }
+    if let Some(f) = err.downcast_ref::<Failure>() {
+        return Some(*f);
+    }
     err.chain().find_map(|e| {
         e.downcast_ref::<Error>()
             .map(|e| e.failure)
@@ -274,6 +282,8 @@ mod tests {
     fn failure_found_in_context_chain() {
         let e = anyhow::Error::from(Error::new(Failure::BadData, "x")).context("reading y");
         assert_eq!(failure_of(&e), Some(Failure::BadData));
+        let e = anyhow::anyhow!("inner").context(Error::new(Failure::KeyIsProtected, "outer"));
+        assert_eq!(failure_of(&e), Some(Failure::KeyIsProtected));
         let e = anyhow::anyhow!("plain");
         assert_eq!(failure_of(&e), None);
     }
