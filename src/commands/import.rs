@@ -106,7 +106,12 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
                         userid: primary_userid(&cert),
                         status: "rejected".into(),
                         secret: None,
-                        reason: Some(format!("no valid self-signature: {e}")),
+                        reason: Some(crate::ops::keyinfo::rejection_reason(
+                            &cert,
+                            &ctx.policy,
+                            ctx.time,
+                            &e,
+                        )),
                         source: name,
                     });
                     None

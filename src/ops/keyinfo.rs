@@ -137,12 +137,64 @@ fn revocation_reason(status: &RevocationStatus) -> Option<String> {
     }
 }
 
+/// Why `policy` refuses `cert` (`err` is what `with_policy` said), naming
+/// the weak algorithm when that is the reason: sequoia itself says only
+/// "No binding signature at time …" when every self-signature is SHA-1,
+/// and the same for a primary key that is too weak.
+pub fn rejection_reason(
+    cert: &Cert,
+    policy: &dyn Policy,
+    time: SystemTime,
+    err: &anyhow::Error,
+) -> String {
+    use openpgp::policy::HashAlgoSecurity;
+    let chain = |e: &anyhow::Error| {
+        e.chain()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(": ")
+    };
+    // SAFETY (of the policy, not memory): the null policy is used only to
+    // reach the primary key as a valid amalgamation, to ask `policy`.
+    let null = unsafe { openpgp::policy::NullPolicy::new() };
+    if let Ok(vc) = cert.with_policy(&null, time) {
+        let primary: ValidErasedKeyAmalgamation<PublicParts> = vc.primary_key().into();
+        if let Err(e) = policy.key(&primary) {
+            return format!("the primary key is too weak: {}", chain(&e));
+        }
+    }
+    let self_sigs = cert
+        .primary_key()
+        .self_signatures()
+        .chain(cert.userids().flat_map(|u| u.self_signatures()));
+    let mut weak = None;
+    let mut any_good = false;
+    for sig in self_sigs {
+        match policy.signature(sig, HashAlgoSecurity::SecondPreImageResistance) {
+            Ok(()) => any_good = true,
+            Err(e) => weak = weak.or(Some(e)),
+        }
+    }
+    match weak {
+        Some(e) if !any_good => format!(
+            "no valid self-signature: every one uses a weak algorithm: {}",
+            chain(&e)
+        ),
+        _ => format!("no valid self-signature: {err}"),
+    }
+}
+
 /// Describes `cert` as of `time` under `policy`.
 pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo {
     let primary = cert.primary_key().key();
     let created = primary.creation_time();
     let (state, reason, expires, caps) = match cert.with_policy(policy, time) {
-        Err(e) => ("invalid", Some(e.to_string()), None, Vec::new()),
+        Err(e) => (
+            "invalid",
+            Some(rejection_reason(cert, policy, time, &e)),
+            None,
+            Vec::new(),
+        ),
         Ok(vc) => {
             let expires = vc.primary_key().key_expiration_time();
             let caps = capabilities(vc.primary_key().key_flags());

@@ -13,6 +13,7 @@ mod keys;
 mod messages;
 mod messages_errors;
 mod messages_sign;
+mod policy;
 mod rfc9580;
 mod secrets;
 mod tools;

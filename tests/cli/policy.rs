@@ -1,0 +1,159 @@
+//! Weak or broken material is refused with an error that names the
+//! reason: SHA-1 and MD5 data signatures, SHA-1 self-signatures, RSA keys
+//! under 2048 bits, and messages without integrity protection.
+//!
+//! zpgp offers no opt-in for any of these.  GnuPG has one for old data
+//! (`--ignore-mdc-error`, `--allow-weak-digest-algos`); a user with such
+//! data can open it there, once, and keep what it holds.
+
+use std::time::{Duration, SystemTime};
+
+use openpgp::cert::prelude::*;
+use openpgp::packet::key::{Key4, PrimaryRole, SecretParts};
+use openpgp::packet::signature::SignatureBuilder;
+use openpgp::packet::{Key, UserID};
+use openpgp::serialize::Serialize;
+use openpgp::types::{HashAlgorithm, KeyFlags, SignatureType};
+use openpgp::{Cert, Packet};
+use sequoia_openpgp as openpgp;
+
+use crate::harness::Env;
+
+fn export(cert: &Cert) -> Vec<u8> {
+    let mut v = Vec::new();
+    cert.serialize(&mut v).unwrap();
+    v
+}
+
+/// A certificate of one primary key and one user ID, self-signed with
+/// `hash`, made a year ago.
+fn cert_with(primary: Key<SecretParts, PrimaryRole>, hash: HashAlgorithm, uid: &str) -> Cert {
+    let then = SystemTime::now() - Duration::from_secs(365 * 86400);
+    let mut signer = primary.clone().into_keypair().unwrap();
+    let uid = UserID::from(uid);
+    let sig = SignatureBuilder::new(SignatureType::PositiveCertification)
+        .set_hash_algo(hash)
+        .set_signature_creation_time(then)
+        .unwrap()
+        .set_key_flags(KeyFlags::empty().set_certification().set_signing())
+        .unwrap()
+        .sign_userid_binding(&mut signer, primary.parts_as_public(), &uid)
+        .unwrap();
+    let primary: Key<_, PrimaryRole> = primary.parts_into_public();
+    Cert::from_packets(
+        vec![
+            Packet::PublicKey(primary),
+            Packet::from(uid),
+            Packet::from(sig),
+        ]
+        .into_iter(),
+    )
+    .unwrap()
+}
+
+fn ed25519_primary() -> Key<SecretParts, PrimaryRole> {
+    let then = SystemTime::now() - Duration::from_secs(366 * 86400);
+    let mut k = Key4::generate_ed25519().unwrap();
+    k.set_creation_time(then).unwrap();
+    k.into()
+}
+
+/// Imports `cert` and expects it refused, with `reason` in the message.
+fn assert_import_refused(env: &Env, cert: &Cert, name: &str, reason: &str) {
+    let file = env.write(name, export(cert));
+    let out = env.zpgp().arg("import").arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(41), "{name}: {stderr}");
+    assert!(stderr.contains("rejected"), "{name}: {stderr}");
+    assert!(stderr.contains(reason), "{name}: no {reason:?} in {stderr}");
+    // Nothing was stored.
+    let fpr = cert.fingerprint().to_hex();
+    env.zpgp().args(["list", &fpr]).assert().code(4);
+}
+
+#[test]
+fn weak_self_signatures_and_small_rsa_keys_are_refused_on_import() {
+    let env = Env::new();
+    let sha1 = cert_with(ed25519_primary(), HashAlgorithm::SHA1, "<sha1@example.org>");
+    assert_import_refused(&env, &sha1, "sha1.pgp", "SHA1");
+
+    let mut rsa = Key4::generate_rsa(1024).unwrap();
+    rsa.set_creation_time(SystemTime::now() - Duration::from_secs(366 * 86400))
+        .unwrap();
+    let rsa = cert_with(rsa.into(), HashAlgorithm::SHA256, "<rsa1024@example.org>");
+    assert_import_refused(&env, &rsa, "rsa1024.pgp", "RSA1024");
+
+    // The same key with a SHA-256 self-signature is fine.
+    let ok = cert_with(ed25519_primary(), HashAlgorithm::SHA256, "<ok@example.org>");
+    let file = env.write("ok.pgp", export(&ok));
+    env.zpgp().arg("import").arg(&file).assert().success();
+}
+
+#[test]
+fn weak_data_signatures_are_refused_naming_the_hash() {
+    let env = Env::new();
+    let (cert, _) = CertBuilder::general_purpose(Some("<signer@example.org>"))
+        .set_creation_time(SystemTime::now() - Duration::from_secs(86400))
+        .generate()
+        .unwrap();
+    let file = env.write(
+        "signer.pgp",
+        export(&cert.clone().strip_secret_key_material()),
+    );
+    env.zpgp().arg("import").arg(&file).assert().success();
+    let data = b"pay Mallory 1000 EUR\n";
+    let data_file = env.write("data.txt", data);
+    let key = cert
+        .keys()
+        .with_policy(&openpgp::policy::StandardPolicy::new(), None)
+        .for_signing()
+        .secret()
+        .next()
+        .unwrap()
+        .key()
+        .clone();
+    for (hash, name) in [(HashAlgorithm::SHA1, "SHA1"), (HashAlgorithm::MD5, "MD5")] {
+        let mut signer = key.clone().into_keypair().unwrap();
+        let sig = SignatureBuilder::new(SignatureType::Binary)
+            .set_hash_algo(hash)
+            .sign_message(&mut signer, data)
+            .unwrap();
+        let mut bytes = Vec::new();
+        Packet::from(sig).serialize(&mut bytes).unwrap();
+        let sig_file = env.write(&format!("{name}.sig"), &bytes);
+        let out = env
+            .zpgp()
+            .arg("verify")
+            .arg("--signature")
+            .arg(&sig_file)
+            .arg(&data_file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{name}: {stderr}");
+        assert!(!stderr.contains("good signature"), "{stderr}");
+        assert!(stderr.contains("rejected by policy"), "{stderr}");
+        assert!(stderr.contains(name), "{name} not named in: {stderr}");
+    }
+}
+
+#[test]
+fn messages_without_integrity_protection_are_refused() {
+    let env = Env::new();
+    let msg = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/policy/no-mdc-aes128.gpg"
+    );
+    let pw = env.write("pw.txt", "pw\n");
+    let out = env
+        .zpgp()
+        .args(["decrypt", "--passphrase-file"])
+        .arg(&pw)
+        .args(["-o", "out.txt", msg])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(41), "{stderr}");
+    assert!(stderr.contains("without integrity protection"), "{stderr}");
+    assert!(!env.path("out.txt").exists());
+}
