@@ -1,6 +1,8 @@
 //! Integration tests: the real binary, driven in temporary homes.
 
 mod concurrency;
+mod concurrency_load;
+mod crash;
 mod docs;
 mod fuzz;
 mod gpg_keys;
