@@ -112,7 +112,7 @@ fn killed_imports_leave_whole_certificates_and_resume() {
     );
     let full = start.elapsed();
 
-    let mut rng = Rng::new(0xc4a5_11);
+    let mut rng = Rng::new(0x00c4_a511);
     let rounds = 6;
     let mut landed = 0;
     for round in 0..rounds {
@@ -171,7 +171,7 @@ fn killed_passwd_leaves_the_old_or_the_new_passphrase() {
     assert!(spawn(&env, &refs(&b_to_a)).wait().unwrap().success());
     let full = start.elapsed() / 2;
 
-    let mut rng = Rng::new(0x9a55_3d);
+    let mut rng = Rng::new(0x009a_553d);
     let mut current_is_a = true;
     let (mut kills, mut landed, mut changed) = (0, 0, 0);
     for _ in 0..24 {
