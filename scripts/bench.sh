@@ -311,7 +311,8 @@ note() { NOTES+=("$1"); }
 # what inspect says of FILE (its password/format lines), for the notes.
 describe() {
     "$ZPGP" --home "$ZHP" inspect "$1" 2>/dev/null |
-        awk '/format:|password:|recipient:|signature:/ { sub(/^ +/, ""); gsub(/  +/, " "); printf "%s%s", s, $0; s = "; " }' || true
+        awk '/format:|password:/ { sub(/^ +/, ""); gsub(/  +/, " "); printf "%s%s", s, $0; s = "; " }
+             /signature:/ { if (match($0, /\([^()]*\)/)) printf "%s%s", s, substr($0, RSTART + 1, RLENGTH - 2); s = "; " }' || true
 }
 
 # --- throughput: encrypt, decrypt, sign, verify of SIZE ---------------------
