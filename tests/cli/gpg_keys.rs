@@ -7,98 +7,43 @@
 //! daemons are killed when the test ends.  Without gpg on PATH these tests
 //! skip with a message, except under CI (env var `CI` set), where they fail.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
-use tempfile::TempDir;
 
-use crate::harness::{Env, PASSPHRASE, have};
+use crate::harness::{Env, Gpg, PASSPHRASE};
 
 // ---------------------------------------------------------------------------
-// A throwaway GnuPG home.
+// The shared throwaway GnuPG home, with what the key tests add to it.
 
-struct Gpg {
-    dir: TempDir,
-}
-
-/// A fresh gpg home, or `None` (after saying so) when gpg is not installed.
-/// Under CI a missing gpg is a failure, never a skip.
 fn gpg() -> Option<Gpg> {
-    if !have("gpg") {
-        if std::env::var_os("CI").is_some() {
-            panic!("gpg is not installed, and CI is set: GnuPG interop tests must not be skipped");
-        }
-        eprintln!("SKIPPED: gpg is not installed; GnuPG interoperability is not tested");
-        return None;
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("zg")
-        .tempdir_in("/tmp")
-        .expect("gpg home directory");
-    // gpg warns about a home that others may read.
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
-        .expect("chmod gpg home");
-    Some(Gpg { dir })
+    Gpg::new()
 }
 
-impl Gpg {
-    fn home(&self) -> &Path {
-        self.dir.path()
-    }
+trait GpgKeys {
+    fn generate_with_subkey(
+        &self,
+        userid: &str,
+        algo: &str,
+        subkey: Option<&str>,
+        passphrase: &str,
+    ) -> String;
+    fn import_output(&self, file: &Path) -> Output;
+    fn keys(&self, secret: bool, query: &str) -> Vec<Vec<String>>;
+}
 
-    /// `gpg --homedir D --batch --no-tty`, in the C locale so messages are
-    /// stable.
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("gpg");
-        c.env_remove("GNUPGHOME")
-            .env("LC_ALL", "C")
-            .env("LANGUAGE", "C")
-            .arg("--homedir")
-            .arg(self.home())
-            .arg("--batch")
-            .arg("--no-tty")
-            .stdin(Stdio::null());
-        c
-    }
-
-    /// The same, with a loopback passphrase (empty for none).
-    fn cmd_pw(&self, passphrase: &str) -> Command {
-        let mut c = self.cmd();
-        c.args(["--pinentry-mode", "loopback", "--passphrase", passphrase]);
-        c
-    }
-
-    fn run(&self, mut c: Command) -> Output {
-        let out = c.output().expect("run gpg");
-        eprintln!(
-            "gpg {:?}: {}\n{}",
-            c.get_args().collect::<Vec<_>>(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn ok(&self, c: Command) -> Output {
-        let out = self.run(c);
-        assert!(out.status.success(), "gpg failed: {}", text(&out.stderr));
-        out
-    }
-
+impl GpgKeys for Gpg {
     /// Makes a key with `--quick-gen-key USERID ALGO` (and `--quick-add-key
     /// FPR SUBALGO` when given), and returns the primary fingerprint.
-    fn generate(&self, userid: &str, algo: &str, subkey: Option<&str>, passphrase: &str) -> String {
-        let mut c = self.cmd_pw(passphrase);
-        c.args(["--quick-gen-key", userid, algo, "default", "never"]);
-        self.ok(c);
-        let fpr = self
-            .keys(false, userid)
-            .into_iter()
-            .find(|r| r[0] == "fpr")
-            .map(|r| r[9].clone())
-            .expect("fingerprint of the new gpg key");
+    fn generate_with_subkey(
+        &self,
+        userid: &str,
+        algo: &str,
+        subkey: Option<&str>,
+        passphrase: &str,
+    ) -> String {
+        let fpr = self.generate(userid, algo, passphrase);
         if let Some(sub) = subkey {
             let mut c = self.cmd_pw(passphrase);
             c.args(["--quick-add-key", &fpr, sub]);
@@ -107,7 +52,8 @@ impl Gpg {
         fpr
     }
 
-    fn import(&self, file: &Path) -> Output {
+    /// `gpg --import FILE`, whatever its outcome.
+    fn import_output(&self, file: &Path) -> Output {
         let mut c = self.cmd();
         c.arg("--import").arg(file);
         self.run(c)
@@ -126,20 +72,6 @@ impl Gpg {
             .arg(query);
         let out = self.run(c);
         colons(&out.stdout)
-    }
-}
-
-impl Drop for Gpg {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env_remove("GNUPGHOME")
-            .arg("--homedir")
-            .arg(self.home())
-            .args(["--kill", "all"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
     }
 }
 
@@ -264,7 +196,7 @@ fn gpg_rsa3072_cert_imports_into_zpgp() {
     let Some(g) = gpg() else { return };
     let env = Env::new();
     let uid = "Rsa Gnupg <rsa@example.org>";
-    let fpr = g.generate(uid, "rsa3072", Some("rsa3072"), "");
+    let fpr = g.generate_with_subkey(uid, "rsa3072", Some("rsa3072"), "");
     let file = gpg_export(&g, &env, &fpr, None);
 
     let out = zpgp_import(&env, &file);
@@ -316,7 +248,7 @@ fn gpg_ed25519_cv25519_cert_imports_into_zpgp() {
     let Some(g) = gpg() else { return };
     let env = Env::new();
     let uid = "Ed Gnupg <ed@example.org>";
-    let fpr = g.generate(uid, "ed25519", Some("cv25519"), "");
+    let fpr = g.generate_with_subkey(uid, "ed25519", Some("cv25519"), "");
     let file = gpg_export(&g, &env, &fpr, None);
 
     // From standard input, as `gpg --export | zpgp import` would.
@@ -364,7 +296,7 @@ fn gpg_secret_key_imports_into_zpgp_and_passwd_works() {
     let new_file = env.write("new.txt", format!("{new}\n"));
 
     let uid = "Sec Gnupg <sec@example.org>";
-    let fpr = g.generate(uid, "ed25519", Some("cv25519"), old);
+    let fpr = g.generate_with_subkey(uid, "ed25519", Some("cv25519"), old);
     let file = gpg_export(&g, &env, &fpr, Some(old));
     assert!(
         std::fs::read_to_string(&file)
@@ -428,7 +360,7 @@ fn gpg_secret_key_imports_into_zpgp_and_passwd_works() {
 fn gpg_revocation_certificate_revokes_in_zpgp() {
     let Some(g) = gpg() else { return };
     let env = Env::new();
-    let fpr = g.generate(
+    let fpr = g.generate_with_subkey(
         "Rev Gnupg <revg@example.org>",
         "ed25519",
         Some("cv25519"),
@@ -466,7 +398,7 @@ fn zpgp_cert_valid_in_gpg(generate_args: &[&str], email: &str, algo: &str) {
     let fpr = env.generate(&[&["--name", "Zed Zpgp", "--email", email], generate_args].concat());
     let file = zpgp_export(&env, &fpr, false);
 
-    let out = g.import(&file);
+    let out = g.import_output(&file);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(err.contains("imported: 1"), "{err}");
@@ -536,7 +468,7 @@ fn zpgp_v6_cert_is_refused_by_gpg_2_2() {
     assert_eq!(fpr.len(), 64, "a v6 fingerprint: {fpr}");
     let file = zpgp_export(&env, &fpr, false);
 
-    let out = g.import(&file);
+    let out = g.import_output(&file);
     let err = text(&out.stderr);
     let listed = g
         .keys(false, "v6@example.org")
@@ -613,7 +545,7 @@ fn zpgp_revocation_certificate_revokes_in_gpg() {
     let Some(g) = gpg() else { return };
     let env = Env::new();
     let fpr = env.generate(&["--email", "rev@example.org"]);
-    let out = g.import(&zpgp_export(&env, &fpr, false));
+    let out = g.import_output(&zpgp_export(&env, &fpr, false));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let rows = g.keys(false, &fpr);
     let (pub_, _) = row(&rows, "pub");
@@ -624,7 +556,7 @@ fn zpgp_revocation_certificate_revokes_in_gpg() {
         rev.exists(),
         "zpgp wrote no revocation certificate at {rev:?}"
     );
-    let out = g.import(&rev);
+    let out = g.import_output(&rev);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(err.contains("revocation certificate added"), "{err}");
