@@ -6,7 +6,8 @@
 #
 # The caller sets BENCH_NAME (the prefix of its messages), and before
 # keyring_bench: RUNS (runs per lookup), and defines
-#   kr_row OPERATION N ZPGP_MS GPG_MS   (GPG_MS empty when gpg did not run)
+#   kr_row OPERATION N ZPGP_MS GPG_MS [ZPGP_RSS_KB GPG_RSS_KB]
+#          (GPG_MS empty when gpg did not run; the RSS for imports only)
 #   kr_note TEXT
 # to collect the results.
 
@@ -145,13 +146,15 @@ gpg_h() { gpg --homedir "$1" --batch --no-tty "${@:2}"; }
 
 # time_import NAME PROGRAM ARGS... : like time_once (for a program, not a
 # shell function), and notes the peak resident memory when /usr/bin/time is
-# there.
+# there (also in LAST_RSS_KB; empty without it).
 time_import() {
     local name=$1 ms
     shift
+    LAST_RSS_KB=""
     if [ -x /usr/bin/time ]; then
         ms=$(time_once /usr/bin/time -o "$WORK/rss" -f %M "$@")
-        kr_note "$name: peak resident memory $(($(tail -1 "$WORK/rss") / 1024)) MB"
+        LAST_RSS_KB=$(tail -1 "$WORK/rss")
+        kr_note "$name: peak resident memory $((LAST_RSS_KB / 1024)) MB"
     else
         ms=$(time_once "$@")
     fi
@@ -183,6 +186,7 @@ keyring_bench() {
     # Not in a subshell: time_import calls kr_note.
     time_import "zpgp import of $n certificates" "$ZPGP" --home "$zh" --batch import "$file" >"$WORK/ms"
     zms=$(cat "$WORK/ms")
+    local zrss=$LAST_RSS_KB grss=""
     grep -q "^zpgp: $n certificates processed: $n new" "$WORK/last.err" ||
         die "zpgp did not import $n new certificates: $(tail -1 "$WORK/last.err")"
 
@@ -193,12 +197,13 @@ keyring_bench() {
         time_import "gpg --import of $n certificates" \
             gpg --homedir "$gh" --batch --no-tty --quiet --import "$file" >"$WORK/ms"
         gms=$(cat "$WORK/ms")
+        grss=$LAST_RSS_KB
         # Settle the trust database once, so no lookup below pays for it.
         gpg_h "$gh" --check-trustdb >/dev/null 2>&1 || true
         count=$(gpg_h "$gh" --with-colons --list-keys | grep -c '^pub') || true
         [ "$count" -eq "$n" ] || die "gpg lists $count certificates after importing $n"
     fi
-    kr_row "import (whole keyring)" "$n" "$zms" "$gms"
+    kr_row "import (whole keyring)" "$n" "$zms" "$gms" "$zrss" "$grss"
 
     local k fpr kid what q res
     # (q, zh and gh are seen by these through bash's dynamic scoping)
