@@ -25,13 +25,7 @@ pub fn read_indirect(spec: &str) -> Result<Vec<u8>> {
             });
     }
     if let Some(fd) = spec.strip_prefix("@FD:") {
-        let fd: i32 = fd.parse().map_err(|_| {
-            fail(
-                Failure::UnsupportedSpecialPrefix,
-                format!("@FD: takes a file descriptor number, not {fd:?}"),
-            )
-        })?;
-        return read_fd(fd);
+        return read_fd(fd_number(fd)?);
     }
     if spec.starts_with('@') && spec.contains(':') && !std::path::Path::new(spec).exists() {
         return Err(fail(
@@ -46,6 +40,16 @@ pub fn read_indirect(spec: &str) -> Result<Vec<u8>> {
             Failure::BadData
         };
         anyhow::Error::from(Error::new(failure, format!("cannot read {spec}: {e}")))
+    })
+}
+
+/// The N of `@FD:N`.
+pub fn fd_number(n: &str) -> Result<i32> {
+    n.parse().map_err(|_| {
+        fail(
+            Failure::UnsupportedSpecialPrefix,
+            format!("@FD: takes a file descriptor number, not {n:?}"),
+        )
     })
 }
 

@@ -123,13 +123,7 @@ pub fn out_target(spec: &str) -> Result<OutTarget> {
         ));
     }
     if let Some(fd) = spec.strip_prefix("@FD:") {
-        let fd: i32 = fd.parse().map_err(|_| {
-            fail(
-                Failure::UnsupportedSpecialPrefix,
-                format!("@FD: takes a file descriptor number, not {fd:?}"),
-            )
-        })?;
-        return Ok(OutTarget::Fd(fd));
+        return Ok(OutTarget::Fd(crate::passphrase::fd_number(fd)?));
     }
     if spec.starts_with('@') {
         return Err(fail(
