@@ -330,3 +330,102 @@ pub fn merge_updates(cert: Cert, updates: &[Cert]) -> Result<Cert> {
     }
     Ok(cert)
 }
+
+/// Re-issues, hashed with SHA-512, every newest self-signature that the
+/// policy no longer accepts for its hash (SHA-1, MD5, RIPEMD-160): user ID
+/// bindings, subkey bindings (with a fresh back-signature from a signing
+/// subkey) and the direct-key signature.  Everything else in the old
+/// signature (flags, preferences, expiry) is kept.  This is SOP's
+/// `update-key` keeping an old key usable; a key with nothing weak comes
+/// back unchanged.
+pub fn refresh_weak_self_signatures(
+    key: Cert,
+    passwords: &[Password],
+    policy: &dyn openpgp::policy::Policy,
+    time: std::time::SystemTime,
+) -> Result<Cert> {
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::policy::HashAlgoSecurity;
+    use openpgp::types::{HashAlgorithm, SignatureType};
+
+    let weak = |sig: &openpgp::packet::Signature| {
+        policy
+            .signature(sig, HashAlgoSecurity::CollisionResistance)
+            .is_err()
+    };
+    let renew = |sig: &openpgp::packet::Signature| -> Result<SignatureBuilder> {
+        SignatureBuilder::from(sig.clone())
+            .set_hash_algo(HashAlgorithm::SHA512)
+            .set_signature_creation_time(time)
+    };
+
+    let mut new_sigs: Vec<openpgp::Packet> = Vec::new();
+    let mut primary_signer = None;
+    let signer = |key: &Cert| -> Result<KeyPair> {
+        let primary = key
+            .primary_key()
+            .key()
+            .clone()
+            .parts_into_secret()
+            .map_err(|_| {
+                Error::new(
+                    Failure::KeyCannotCertify,
+                    "the primary secret key is not in the input",
+                )
+            })?;
+        unlock_any(&primary, passwords)
+    };
+
+    if let Some(sig) = key.primary_key().self_signatures().next() {
+        if weak(sig) && sig.typ() == SignatureType::DirectKey {
+            let s = primary_signer.get_or_insert(signer(&key)?);
+            new_sigs.push(renew(sig)?.sign_direct_key(s, None)?.into());
+        }
+    }
+    for ua in key.userids() {
+        if let Some(sig) = ua.self_signatures().next() {
+            if weak(sig) {
+                let s = match &mut primary_signer {
+                    Some(s) => s,
+                    None => primary_signer.insert(signer(&key)?),
+                };
+                new_sigs.push(ua.userid().bind(s, &key, renew(sig)?)?.into());
+            }
+        }
+    }
+    for ka in key.keys().subkeys() {
+        let Some(sig) = ka.self_signatures().next() else {
+            continue;
+        };
+        if !weak(sig) {
+            continue;
+        }
+        let mut builder = renew(sig)?;
+        if sig.key_flags().is_some_and(|f| f.for_signing()) {
+            let sub = ka.key().clone().parts_into_secret().map_err(|_| {
+                Error::new(
+                    Failure::KeyCannotSign,
+                    format!(
+                        "the secret of signing subkey {} is needed to renew its binding",
+                        ka.key().fingerprint()
+                    ),
+                )
+            })?;
+            let mut sub_signer = unlock_any(&sub, passwords)?;
+            let backsig = SignatureBuilder::new(SignatureType::PrimaryKeyBinding)
+                .set_hash_algo(HashAlgorithm::SHA512)
+                .set_signature_creation_time(time)?
+                .sign_primary_key_binding(&mut sub_signer, key.primary_key().key(), ka.key())?;
+            builder = builder.set_embedded_signature(backsig)?;
+        }
+        let s = match &mut primary_signer {
+            Some(s) => s,
+            None => primary_signer.insert(signer(&key)?),
+        };
+        new_sigs.push(ka.key().bind(s, &key, builder)?.into());
+    }
+    if new_sigs.is_empty() {
+        return Ok(key);
+    }
+    Ok(key.insert_packets(new_sigs)?.0)
+}

@@ -85,16 +85,21 @@ pub fn update_key(a: cli::UpdateKeyArgs) -> Result<()> {
     // Nothing here adds a capability, so --signing-only and
     // --no-added-capabilities hold by construction.
     let _ = (a.signing_only, a.no_added_capabilities);
-    let _passwords = io::passwords_to_try(&a.with_key_password)?;
+    let passwords = io::passwords_to_try(&a.with_key_password)?;
     let updates: Vec<_> = io::read_certs_named(&a.merge_certs)?
         .into_iter()
         .map(|(c, _)| c)
         .collect();
     let keys = stdin_certs("standard input")?;
     certs::require_secret(&keys, "standard input")?;
+    let policy = openpgp::policy::StandardPolicy::new();
+    let now = std::time::SystemTime::now();
     let keys = keys
         .into_iter()
-        .map(|k| certs::merge_updates(k, &updates))
+        .map(|k| {
+            let k = certs::merge_updates(k, &updates)?;
+            certs::refresh_weak_self_signatures(k, &passwords, &policy, now)
+        })
         .collect::<Result<Vec<_>>>()?;
     print_certs(&keys, true, !a.no_armor)
 }

@@ -131,7 +131,7 @@ fn version(a: cli::VersionArgs) -> Result<()> {
         // The draft: a leading "~" marks an incomplete implementation,
         // and the lines after it say where.
         format!(
-            "~{SOP_SPEC}\nupdate-key merges --merge-certs updates but does not refresh expiring or weak self-signatures"
+            "~{SOP_SPEC}\nupdate-key renews self-signatures with weak hashes but does not extend expiring ones"
         )
     } else if a.extended {
         format!(

@@ -21,5 +21,6 @@ mod secrets;
 mod sop;
 mod sop_errors;
 mod sop_peers;
+mod sop_update;
 mod tamper;
 mod tools;
