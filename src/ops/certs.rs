@@ -332,9 +332,10 @@ pub fn merge_updates(cert: Cert, updates: &[Cert]) -> Result<Cert> {
 }
 
 /// Re-issues, hashed with SHA-512, every newest self-signature that the
-/// policy no longer accepts for its hash (SHA-1, MD5, RIPEMD-160): user ID
-/// bindings, subkey bindings (with a fresh back-signature from a signing
-/// subkey) and the direct-key signature.  Everything else in the old
+/// policy no longer accepts for its hash (SHA-1, MD5, RIPEMD-160) or that
+/// has expired or expires within 30 days: user ID bindings, subkey bindings
+/// (with a fresh back-signature from a signing subkey) and the direct-key
+/// signature.  Everything else in the old
 /// signature (flags, preferences, expiry) is kept.  This is SOP's
 /// `update-key` keeping an old key usable; a key with nothing weak comes
 /// back unchanged.
@@ -348,10 +349,14 @@ pub fn refresh_weak_self_signatures(
     use openpgp::policy::HashAlgoSecurity;
     use openpgp::types::{HashAlgorithm, SignatureType};
 
+    // A self-signature that has expired or expires within this window is
+    // re-issued too; its validity period counts again from now.
+    let soon = time + std::time::Duration::from_secs(30 * 24 * 60 * 60);
     let weak = |sig: &openpgp::packet::Signature| {
         policy
             .signature(sig, HashAlgoSecurity::CollisionResistance)
             .is_err()
+            || sig.signature_expiration_time().is_some_and(|t| t < soon)
     };
     let renew = |sig: &openpgp::packet::Signature| -> Result<SignatureBuilder> {
         SignatureBuilder::from(sig.clone())

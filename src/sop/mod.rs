@@ -128,11 +128,9 @@ fn version(a: cli::VersionArgs) -> Result<()> {
     let text = if a.backend {
         backend
     } else if a.sop_spec {
-        // The draft: a leading "~" marks an incomplete implementation,
-        // and the lines after it say where.
-        format!(
-            "~{SOP_SPEC}\nupdate-key renews self-signatures with weak hashes but does not extend expiring ones"
-        )
+        // The draft's "~" prefix (an incomplete implementation) is not
+        // needed: every subcommand and option is implemented.
+        SOP_SPEC.to_string()
     } else if a.extended {
         format!(
             "zpgp-sop {}\n{backend}\nspec: {SOP_SPEC}\nprofiles: generate-key and encrypt: rfc4880 (default), rfc9580",

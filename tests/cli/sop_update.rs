@@ -150,3 +150,73 @@ fn update_key_renews_sha1_self_signatures() {
         new.as_tsk().to_vec().unwrap()
     );
 }
+
+#[test]
+fn update_key_renews_expired_self_signatures() {
+    let env = Env::new();
+    let p = StandardPolicy::new();
+    let now = SystemTime::now();
+    let made = now - Duration::from_secs(3 * 86400);
+    let (key, _) = CertBuilder::new()
+        .set_creation_time(made)
+        .add_userid("Short Lived <short@example.org>")
+        .add_transport_encryption_subkey()
+        .generate()
+        .unwrap();
+    // Re-sign the user ID with a self-signature valid for one day, made
+    // two days ago: it has expired, and with it the only binding.
+    let mut signer = key
+        .primary_key()
+        .key()
+        .clone()
+        .parts_into_secret()
+        .unwrap()
+        .into_keypair()
+        .unwrap();
+    let ua = key.userids().next().unwrap();
+    let old_sig = ua.self_signatures().next().unwrap().clone();
+    let builder = SignatureBuilder::from(old_sig.clone())
+        .set_signature_creation_time(now - Duration::from_secs(2 * 86400))
+        .unwrap()
+        .set_signature_validity_period(Duration::from_secs(86400))
+        .unwrap();
+    let sig = ua.userid().bind(&mut signer, &key, builder).unwrap();
+    // Only the short-lived binding remains.
+    let packets: Vec<Packet> = key
+        .as_tsk()
+        .into_packets()
+        .map(|p| {
+            if p == Packet::from(old_sig.clone()) {
+                Packet::from(sig.clone())
+            } else {
+                p
+            }
+        })
+        .collect();
+    let key = Cert::from_packets(packets.into_iter()).unwrap();
+    assert!(
+        key.with_policy(&p, None)
+            .map(|vc| vc.userids().count())
+            .unwrap_or(0)
+            == 0,
+        "the user ID's binding has expired"
+    );
+
+    let out = assert_cmd::Command::cargo_bin("zpgp-sop")
+        .unwrap()
+        .current_dir(env.dir.path())
+        .arg("update-key")
+        .write_stdin(key.as_tsk().armored().to_vec().unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = Cert::from_bytes(&out.stdout).unwrap();
+    let vc = new.with_policy(&p, None).unwrap();
+    assert_eq!(vc.userids().count(), 1, "the user ID is bound again");
+    let renewed = vc.userids().next().unwrap().binding_signature().clone();
+    assert!(renewed.signature_expiration_time().unwrap() > now);
+}
