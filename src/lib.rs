@@ -15,5 +15,6 @@ pub mod ops;
 pub mod output;
 pub mod passphrase;
 pub mod query;
+pub mod readahead;
 pub mod sop;
 pub mod time;
