@@ -199,6 +199,17 @@ pub fn fail(failure: Failure, message: impl Into<String>) -> anyhow::Error {
     Error::new(failure, message).into()
 }
 
+/// An input file that could not be read: missing (exit 61), or otherwise
+/// unreadable (exit 41).
+pub fn unreadable(path: &std::path::Path, e: std::io::Error) -> anyhow::Error {
+    let failure = if e.kind() == std::io::ErrorKind::NotFound {
+        Failure::MissingInput
+    } else {
+        Failure::BadData
+    };
+    fail(failure, format!("cannot read {}: {e}", path.display()))
+}
+
 /// The failure kind anywhere in an error's chain, if any.
 pub fn failure_of(err: &anyhow::Error) -> Option<Failure> {
     // The outermost word wins; an `Error` attached with `.context(...)` is

@@ -33,14 +33,7 @@ pub fn read_indirect(spec: &str) -> Result<Vec<u8>> {
             format!("unknown prefix in {spec:?}: use a file name, @ENV:NAME or @FD:N"),
         ));
     }
-    std::fs::read(spec).map_err(|e| {
-        let failure = if e.kind() == std::io::ErrorKind::NotFound {
-            Failure::MissingInput
-        } else {
-            Failure::BadData
-        };
-        anyhow::Error::from(Error::new(failure, format!("cannot read {spec}: {e}")))
-    })
+    std::fs::read(spec).map_err(|e| crate::error::unreadable(std::path::Path::new(spec), e))
 }
 
 /// The N of `@FD:N`.

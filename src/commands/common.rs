@@ -34,14 +34,7 @@ pub fn open_input(path: Option<&Path>) -> Result<Box<dyn Read + Send + Sync>> {
     }
     match std::fs::File::open(path) {
         Ok(f) => Ok(Box::new(f)),
-        Err(e) => {
-            let failure = if e.kind() == std::io::ErrorKind::NotFound {
-                Failure::MissingInput
-            } else {
-                Failure::BadData
-            };
-            Err(Error::new(failure, format!("cannot read {}: {e}", path.display())).into())
-        }
+        Err(e) => Err(crate::error::unreadable(path, e)),
     }
 }
 

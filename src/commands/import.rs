@@ -1,7 +1,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use openpgp::cert::prelude::*;
 use openpgp::parse::Parse;
 use openpgp::types::{RevocationStatus, SignatureType};
@@ -208,31 +208,12 @@ fn primary_userid(cert: &Cert) -> Option<String> {
 
 fn read_source(source: Option<&PathBuf>) -> Result<Vec<u8>> {
     let mut data = Vec::new();
-    match source {
-        None => {
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut data)
-                .context("cannot read standard input")?;
-        }
-        Some(path) => {
-            if path.is_dir() {
-                return Err(Error::new(
-                    Failure::BadData,
-                    format!("{} is a directory", path.display()),
-                )
-                .into());
-            }
-            data = std::fs::read(path).map_err(|e| {
-                let failure = if e.kind() == std::io::ErrorKind::NotFound {
-                    Failure::MissingInput
-                } else {
-                    Failure::BadData
-                };
-                Error::new(failure, format!("cannot read {}: {e}", path.display()))
-            })?;
-        }
-    }
+    super::common::open_input(source.map(PathBuf::as_path))?
+        .read_to_end(&mut data)
+        .map_err(|e| match source {
+            Some(p) => crate::error::unreadable(p, e),
+            None => anyhow::Error::from(e).context("cannot read standard input"),
+        })?;
     Ok(data)
 }
 
