@@ -357,8 +357,8 @@ impl Keyring {
             } else {
                 None
             };
-            let (public, merged) = self.merge_public(cert.strip_secret_key_material())?;
-            index.insert(format!("{fpr:X}"), entry_for(&self.certd, &merged)?);
+            let (public, merged, tag) = self.merge_public(cert.strip_secret_key_material())?;
+            index.insert(format!("{fpr:X}"), make_entry(&merged, tag.0));
             on_outcome(ImportOutcome {
                 fingerprint: fpr,
                 public,
@@ -400,11 +400,14 @@ impl Keyring {
         self.write_index(&lock, &index)
     }
 
-    fn merge_public(&self, cert: Cert) -> Result<(ImportStatus, Cert)> {
+    /// Merges `cert` into the certificate directory; returns what changed,
+    /// the certificate as now on file, and its file's tag.
+    fn merge_public(&self, cert: Cert) -> Result<(ImportStatus, Cert, Tag)> {
         let fpr = cert.fingerprint();
         let mut status = ImportStatus::New;
         let mut result = None;
-        self.certd
+        let (tag, _) = self
+            .certd
             .insert(&format!("{fpr:x}"), cert, false, |new, old| {
                 let merged = match old {
                     None => new,
@@ -425,7 +428,7 @@ impl Keyring {
                 Ok(MergeResult::Data(bytes))
             })
             .with_context(|| format!("cannot store the certificate {fpr:X}"))?;
-        Ok((status, result.expect("set by the merge callback")))
+        Ok((status, result.expect("set by the merge callback"), tag))
     }
 
     fn merge_secret(&self, lock: &WriteLock, tsk: Cert) -> Result<ImportStatus> {
@@ -583,14 +586,6 @@ fn to_certd_error(e: anyhow::Error) -> openpgp_cert_d::Error {
 /// looks at public data only).
 fn secrets_equal(a: &Cert, b: &Cert) -> bool {
     a.as_tsk().to_vec().ok() == b.as_tsk().to_vec().ok()
-}
-
-/// The index fields of a certificate after a write.
-fn entry_for(certd: &CertD, cert: &Cert) -> Result<Entry> {
-    let file = certd
-        .get_file(&format!("{:x}", cert.fingerprint()))?
-        .context("a certificate just written is missing")?;
-    Ok(make_entry(cert, Tag::try_from(&file)?.0))
 }
 
 /// One index line (after the fingerprint and tag): the fingerprints of the
