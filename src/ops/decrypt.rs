@@ -503,10 +503,16 @@ fn decrypt_unguarded(
     output: impl Write,
     opts: &mut DecryptOptions<'_>,
 ) -> Result<DecryptReport> {
-    let policy = opts.policy;
-    let time = opts.time;
-    let buffer_size = opts.buffer_size;
-    let helper = Helper {
+    let mut input = std::io::BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
+    super::errors::check_looks_like_openpgp(&mut input)?;
+    #[cfg(feature = "crypto-openssl")]
+    return decrypt_fast(input, output, opts);
+    #[cfg(not(feature = "crypto-openssl"))]
+    decrypt_stock(input, output, opts)
+}
+
+fn new_helper<'h, 'a>(opts: &'h mut DecryptOptions<'a>) -> Helper<'h, 'a> {
+    Helper {
         opts,
         report: DecryptReport {
             format: None,
@@ -525,9 +531,19 @@ fn decrypt_unguarded(
         password_tried: false,
         key_matched: false,
         seen_encryption: false,
-    };
-    let mut input = std::io::BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
-    super::errors::check_looks_like_openpgp(&mut input)?;
+    }
+}
+
+/// Sequoia's own path: every message the fast path does not take.
+fn decrypt_stock(
+    input: impl Read + Send + Sync,
+    output: impl Write,
+    opts: &mut DecryptOptions<'_>,
+) -> Result<DecryptReport> {
+    let policy = opts.policy;
+    let time = opts.time;
+    let buffer_size = opts.buffer_size;
+    let helper = new_helper(opts);
     let mut decryptor = DecryptorBuilder::from_reader(input)
         .map_err(|e| classify(e, Stage::Decrypt))?
         .buffer_size(buffer_size)
@@ -537,16 +553,112 @@ fn decrypt_unguarded(
     let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
     let n = super::copy(&mut decryptor, &mut out, read_error(Stage::Decrypt))?;
     if !decryptor.message_processed() {
-        return Err(Error::new(
-            Failure::BadData,
-            "the message ended before its end was verified",
-        )
-        .into());
+        return Err(unverified_end());
     }
     out.flush().context("writing output")?;
     let mut report = decryptor.into_helper().report;
     report.bytes_out = n;
     Ok(report)
+}
+
+fn unverified_end() -> anyhow::Error {
+    Error::new(
+        Failure::BadData,
+        "the message ended before its end was verified",
+    )
+    .into()
+}
+
+/// The fast path (see `super::fast`): sequoia finds the session key and
+/// parses the inner packets; the container is decrypted on a second core.
+/// Messages it does not handle are replayed into [`decrypt_stock`].
+#[cfg(feature = "crypto-openssl")]
+fn decrypt_fast(
+    input: impl Read + Send + Sync,
+    output: impl Write,
+    opts: &mut DecryptOptions<'_>,
+) -> Result<DecryptReport> {
+    use super::fast::decrypt as fast;
+
+    let (recorder, replay) = fast::record(input);
+    let Some(scanned) = fast::scan(recorder) else {
+        return decrypt_stock(replay.rewind()?, output, opts);
+    };
+    let policy = opts.policy;
+    let time = opts.time;
+    let buffer_size = opts.buffer_size;
+    let (format, sym_hint, aead) = match &scanned.container {
+        fast::Container::V1 => (MessageFormat::SeipdV1, None, None),
+        fast::Container::V2 { sym, aead, .. } => (MessageFormat::SeipdV2, Some(*sym), Some(*aead)),
+    };
+
+    // A SEIPDv2 session key from a key packet is authenticated there (AES
+    // key wrap, checksum, or AEAD for passwords), so a first chunk that
+    // fails its tag is damage (exit 41), not a wrong key; only session
+    // keys given by the caller are checked against the first chunk.
+    let given: Vec<SessionKey> = opts.session_keys.iter().map(|(_, k)| k.clone()).collect();
+    let v2 = format == MessageFormat::SeipdV2;
+    let mut helper = new_helper(opts);
+    let mut found = None;
+    helper
+        .decrypt(
+            &scanned.pkesks,
+            &scanned.skesks,
+            sym_hint,
+            &mut |algo, sk| {
+                let algo = algo.or(sym_hint);
+                let fits = if v2 && !given.iter().any(|g| g == sk) {
+                    scanned.key_schedule_ok(sk)
+                } else {
+                    scanned.key_fits(algo, sk)
+                };
+                if fits {
+                    found = Some((algo, sk.clone()));
+                }
+                fits
+            },
+        )
+        .map_err(|e| damaged(classify(e, Stage::Decrypt)))?;
+    let (algo, sk) = found.ok_or_else(|| anyhow::anyhow!("no session key was found"))?;
+
+    if !scanned.cipher_supported(algo) {
+        // An older cipher (say CAST5): sequoia's path, with the key found.
+        let decrypted_with = helper.report.decrypted_with.take();
+        let session_key = helper.report.session_key.take();
+        drop(helper);
+        drop(scanned);
+        opts.session_keys.insert(0, (algo, sk));
+        let result = decrypt_stock(replay.rewind()?, output, opts);
+        opts.session_keys.remove(0);
+        let mut report = result?;
+        report.decrypted_with = decrypted_with;
+        report.session_key = session_key;
+        return Ok(report);
+    }
+
+    replay.stop();
+    helper.seen_encryption = true;
+    helper.report.format = Some(format);
+    std::thread::scope(|scope| {
+        let reader = scanned.open(scope, algo, &sk)?;
+        let verified = reader.verified();
+        let mut decryptor = DecryptorBuilder::from_reader(reader)
+            .map_err(|e| classify(e, Stage::Decrypt))?
+            .buffer_size(buffer_size)
+            .with_policy(policy, time, helper)
+            .map_err(|e| damaged(classify(sed_check(e), Stage::Decrypt)))?;
+        let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+        let n = super::copy(&mut decryptor, &mut out, read_error(Stage::Decrypt))?;
+        if !decryptor.message_processed() || !verified.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(unverified_end());
+        }
+        out.flush().context("writing output")?;
+        let mut report = decryptor.into_helper().report;
+        report.bytes_out = n;
+        report.symmetric_algo = algo.map(|a| a.to_string());
+        report.aead_algo = aead.map(|a| a.to_string());
+        Ok(report)
+    })
 }
 
 /// Sequoia's parser does not know SED packets: it rejects them by policy

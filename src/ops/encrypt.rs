@@ -1,6 +1,8 @@
 //! Encryption to certificates and passwords, optionally signed.
 
-use std::io::{BufWriter, Read, Write};
+#[cfg(not(feature = "crypto-openssl"))]
+use std::io::BufWriter;
+use std::io::{Read, Write};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
@@ -13,7 +15,9 @@ use openpgp::cert::amalgamation::{ValidAmalgamation, ValidateAmalgamation};
 use openpgp::crypto::{KeyPair, Password, SessionKey};
 use openpgp::packet::key::PublicParts;
 use openpgp::policy::Policy;
-use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
+#[cfg(not(feature = "crypto-openssl"))]
+use openpgp::serialize::stream::{Armorer, Encryptor};
+use openpgp::serialize::stream::{LiteralWriter, Message, Recipient, Signer};
 use openpgp::types::{AEADAlgorithm, DataFormat, RevocationStatus, SymmetricAlgorithm};
 use serde::Serialize;
 
@@ -206,6 +210,47 @@ pub fn recipient_keys<'c>(
     )))
 }
 
+/// The PKESK and SKESK packets for a session key, as sequoia's encryptor
+/// writes them.
+#[cfg(feature = "crypto-openssl")]
+fn key_packets(
+    recipients: &[(
+        openpgp::KeyHandle,
+        &openpgp::packet::Key<PublicParts, openpgp::packet::key::UnspecifiedRole>,
+    )],
+    passwords: &[Password],
+    format: MessageFormat,
+    sym: SymmetricAlgorithm,
+    aead: AEADAlgorithm,
+    sk: &SessionKey,
+) -> Result<Vec<u8>> {
+    use openpgp::packet::{PKESK, SKESK, pkesk, skesk};
+    use openpgp::serialize::Serialize as _;
+    let v2 = format == MessageFormat::SeipdV2;
+    let mut out = Vec::new();
+    for (handle, key) in recipients {
+        let pkesk: PKESK = if v2 {
+            let mut p = pkesk::PKESK6::for_recipient(sk, *key)?;
+            p.set_recipient(Some(key.fingerprint()));
+            p.into()
+        } else {
+            let mut p = pkesk::PKESK3::for_recipient(sym, sk, *key)?;
+            p.set_recipient(Some(openpgp::KeyID::from(handle.clone())));
+            p.into()
+        };
+        openpgp::Packet::from(pkesk).serialize(&mut out)?;
+    }
+    for pw in passwords {
+        let skesk: SKESK = if v2 {
+            skesk::SKESK6::with_password(sym, sym, aead, Default::default(), sk, pw)?.into()
+        } else {
+            skesk::SKESK4::with_password(sym, sym, Default::default(), sk, pw)?.into()
+        };
+        openpgp::Packet::from(skesk).serialize(&mut out)?;
+    }
+    Ok(out)
+}
+
 fn expiry_reason(what: &str, expiration: Option<SystemTime>) -> String {
     match expiration {
         Some(t) => format!("{what} expired on {}", format_time(t)),
@@ -260,6 +305,8 @@ pub fn encrypt(
     };
 
     let mut recipients = Vec::new();
+    #[cfg(feature = "crypto-openssl")]
+    let mut pkesk_keys = Vec::new();
     let mut recipient_report = Vec::new();
     for (cert, kas) in &keys {
         for ka in kas {
@@ -270,6 +317,8 @@ pub fn encrypt(
                 ka.key().keyid().into()
             };
             let features = ka.valid_cert().features();
+            #[cfg(feature = "crypto-openssl")]
+            pkesk_keys.push((handle.clone(), ka.key()));
             recipients.push(Recipient::new(features, handle, ka.key()));
             recipient_report.push(RecipientReport {
                 cert_fingerprint: cert.fingerprint().to_hex(),
@@ -280,70 +329,91 @@ pub fn encrypt(
 
     let sym = SymmetricAlgorithm::default();
     let aead = AEADAlgorithm::default();
-    let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
-    let mut message = Message::new(&mut out);
-    if opts.armor {
-        message = Armorer::new(message).build()?;
-    }
-    let mut session_key = None;
-    let encryptor = if opts.export_session_key {
-        let sk = SessionKey::new(sym.key_size()?)?;
-        session_key = Some(format!(
-            "{}:{}",
-            u8::from(sym),
-            openpgp::fmt::hex::encode(&sk)
-        ));
-        Encryptor::with_session_key(message, sym, sk)?.add_recipients(recipients)
-    } else {
-        Encryptor::for_recipients(message, recipients)
-    };
-    let mut encryptor = encryptor
-        .add_passwords(opts.passwords.iter().cloned())
-        .symmetric_algo(sym);
-    if format == MessageFormat::SeipdV2 {
-        encryptor = encryptor.aead_algo(aead);
-    }
-    let mut message = encryptor.build().context("setting up encryption")?;
+    let sk = SessionKey::new(sym.key_size()?)?;
+    let session_key = opts
+        .export_session_key
+        .then(|| format!("{}:{}", u8::from(sym), openpgp::fmt::hex::encode(&sk)));
 
     let mut hash_algo = None;
-    let mut signers = Vec::new();
-    if let Some((first, rest)) = opts.signers.split_first() {
-        let mut signer =
-            Signer::with_template(message, first.clone(), signature_template(opts.text))?;
-        for s in rest {
-            signer = signer.add_signer(s.clone())?;
+    let signers: Vec<String> = opts
+        .signers
+        .iter()
+        .map(|k| k.public().fingerprint().to_hex())
+        .collect();
+    let mut inner = |message: Message<'_>, hash_algo: &mut Option<String>| -> Result<u64> {
+        let mut message = message;
+        if let Some((first, rest)) = opts.signers.split_first() {
+            let mut signer =
+                Signer::with_template(message, first.clone(), signature_template(opts.text))?;
+            for s in rest {
+                signer = signer.add_signer(s.clone())?;
+            }
+            for cert in &opts.recipients {
+                signer = signer.add_intended_recipient(cert);
+            }
+            let (s, h) = pick_hash(signer, &opts.signers)?;
+            signer = s;
+            *hash_algo = Some(h.to_string());
+            if let Some(t) = opts.time {
+                signer = signer.creation_time(t);
+            }
+            message = signer.build().context("setting up signing")?;
         }
-        for cert in &opts.recipients {
-            signer = signer.add_intended_recipient(cert);
+        let mut literal = LiteralWriter::new(message).format(if opts.text {
+            DataFormat::Unicode
+        } else {
+            DataFormat::Binary
+        });
+        if let Some(name) = &opts.file_name {
+            literal = literal.filename(name)?;
         }
-        let (s, h) = pick_hash(signer, &opts.signers)?;
-        signer = s;
-        hash_algo = Some(h.to_string());
-        if let Some(t) = opts.time {
-            signer = signer.creation_time(t);
-        }
-        signers = opts
-            .signers
-            .iter()
-            .map(|k| k.public().fingerprint().to_hex())
-            .collect();
-        message = signer.build().context("setting up signing")?;
-    }
+        let mut message = literal.build()?;
+        let bytes_in = super::copy(&mut input, &mut message, |e| {
+            anyhow::Error::from(e).context("reading the input")
+        })?;
+        message.finalize().context("finishing the message")?;
+        Ok(bytes_in)
+    };
 
-    let mut literal = LiteralWriter::new(message).format(if opts.text {
-        DataFormat::Unicode
-    } else {
-        DataFormat::Binary
-    });
-    if let Some(name) = &opts.file_name {
-        literal = literal.filename(name)?;
-    }
-    let mut message = literal.build()?;
-    let bytes_in = super::copy(&mut input, &mut message, |e| {
-        anyhow::Error::from(e).context("reading the input")
-    })?;
-    message.finalize().context("finishing the message")?;
-    out.flush().context("writing output")?;
+    #[cfg(feature = "crypto-openssl")]
+    let bytes_in = {
+        use super::fast::encrypt as fast;
+        drop(recipients);
+        let esks = key_packets(&pkesk_keys, &opts.passwords, format, sym, aead, &sk)?;
+        let plan = fast::Plan {
+            container: if format == MessageFormat::SeipdV2 {
+                fast::Container::V2 { aead }
+            } else {
+                fast::Container::V1
+            },
+            sym,
+            session_key: sk,
+            esks,
+            armor: opts.armor,
+        };
+        fast::encrypt(plan, output, |sink| {
+            inner(Message::new(sink), &mut hash_algo)
+        })?
+    };
+    #[cfg(not(feature = "crypto-openssl"))]
+    let bytes_in = {
+        let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+        let mut message = Message::new(&mut out);
+        if opts.armor {
+            message = Armorer::new(message).build()?;
+        }
+        let mut encryptor = Encryptor::with_session_key(message, sym, sk)?
+            .add_recipients(recipients)
+            .add_passwords(opts.passwords.iter().cloned())
+            .symmetric_algo(sym);
+        if format == MessageFormat::SeipdV2 {
+            encryptor = encryptor.aead_algo(aead);
+        }
+        let message = encryptor.build().context("setting up encryption")?;
+        let n = inner(message, &mut hash_algo)?;
+        out.flush().context("writing output")?;
+        n
+    };
 
     Ok(EncryptReport {
         format,

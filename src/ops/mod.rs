@@ -14,6 +14,8 @@ pub mod decrypt;
 pub mod detach;
 pub mod encrypt;
 mod errors;
+#[cfg(feature = "crypto-openssl")]
+mod fast;
 pub mod generate;
 pub mod inspect;
 pub mod keyinfo;

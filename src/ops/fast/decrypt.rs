@@ -1,0 +1,669 @@
+//! Reading SEIPDv1 and SEIPDv2 packets on two cores.
+//!
+//! Sequoia parses the packets in front of the encrypted container (and
+//! finds the session key with the caller's helper); then a worker thread
+//! decrypts the container's body buffer by buffer — CFB as one ECB pass
+//! plus XOR, AEAD chunks with one context — and checks the MDC or the
+//! tags, while the caller's thread reads the ciphertext and hands the
+//! plaintext to sequoia's parser for the inner packets (literal data,
+//! compression, signatures).  The plaintext reader reports end of data
+//! only after the integrity check passed, and an error otherwise.
+
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::crypto::SessionKey;
+use openpgp::packet::{PKESK, SEIP, SKESK};
+use openpgp::parse::buffered_reader::BufferedReader;
+use openpgp::parse::{PacketParser, PacketParserResult, Parse};
+use openpgp::types::{AEADAlgorithm, SymmetricAlgorithm};
+use openpgp::{Packet, crypto::symmetric};
+
+use super::crypto::{self, Aead, BLOCK, CfbDecryptor, MDC_DIGEST, MdcHasher, TAG, manipulated};
+
+/// Ciphertext read per job (a multiple of the block size).
+const BUFFER: usize = 1 << 20;
+/// SEIPDv1 plaintext: random prefix (one block) and two check bytes.
+const PREFIX: usize = BLOCK + 2;
+/// SEIPDv1 plaintext trailer: the MDC packet (header and SHA-1).
+const MDC_PACKET: usize = 2 + MDC_DIGEST;
+/// Jobs in flight: one being decrypted while the next is read.
+const IN_FLIGHT: usize = 2;
+
+/// Records what sequoia reads from the input until the fast path is
+/// decided on, so the stock path can start over with the same bytes
+/// (standard input cannot be rewound).
+pub(crate) struct Recorder<R> {
+    state: Arc<Mutex<RecState<R>>>,
+}
+
+struct RecState<R> {
+    inner: Option<R>,
+    log: Option<Vec<u8>>,
+}
+
+impl<R: Read> Read for Recorder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let s = &mut *s;
+        let inner = s
+            .inner
+            .as_mut()
+            .ok_or_else(|| io::Error::other("input already taken"))?;
+        let n = inner.read(buf)?;
+        if let Some(log) = &mut s.log {
+            log.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// The other end of a [`Recorder`].
+pub(crate) struct Replay<R> {
+    state: Arc<Mutex<RecState<R>>>,
+}
+
+pub(crate) fn record<R: Read>(inner: R) -> (Recorder<R>, Replay<R>) {
+    let state = Arc::new(Mutex::new(RecState {
+        inner: Some(inner),
+        log: Some(Vec::new()),
+    }));
+    (
+        Recorder {
+            state: state.clone(),
+        },
+        Replay { state },
+    )
+}
+
+impl<R: Read> Replay<R> {
+    /// Stops recording: the fast path goes on.
+    pub fn stop(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).log = None;
+    }
+
+    /// The input from the start again: what was read, then the rest.
+    /// Call after the parser that read it is dropped.
+    pub fn rewind(self) -> io::Result<io::Chain<io::Cursor<Vec<u8>>, R>> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let log = s
+            .log
+            .take()
+            .ok_or_else(|| io::Error::other("input no longer recorded"))?;
+        let inner = s
+            .inner
+            .take()
+            .ok_or_else(|| io::Error::other("input already taken"))?;
+        Ok(io::Cursor::new(log).chain(inner))
+    }
+}
+
+/// The encrypted container the fast path can open.
+#[derive(Clone)]
+pub(crate) enum Container {
+    V1,
+    V2 {
+        sym: SymmetricAlgorithm,
+        aead: AEADAlgorithm,
+        chunk: usize,
+        salt: Vec<u8>,
+    },
+}
+
+/// A message parsed up to its encrypted container.
+pub(crate) struct Scanned<'a> {
+    pub pp: PacketParser<'a>,
+    pub pkesks: Vec<PKESK>,
+    pub skesks: Vec<SKESK>,
+    pub container: Container,
+    /// The first bytes of the container body, to check session keys on.
+    head: Vec<u8>,
+}
+
+/// Parses the key packets and the container header.  `None` when the
+/// message is anything the fast path does not handle (or is malformed):
+/// the stock path then reads it from the start and reports on it.
+pub(crate) fn scan<'a, R: Read + Send + Sync + 'a>(input: R) -> Option<Scanned<'a>> {
+    let mut ppr = PacketParser::from_reader(input).ok()?;
+    let mut pkesks = Vec::new();
+    let mut skesks = Vec::new();
+    loop {
+        let PacketParserResult::Some(mut pp) = ppr else {
+            return None;
+        };
+        let container = match &pp.packet {
+            Packet::PKESK(p) => {
+                pkesks.push(p.clone());
+                ppr = pp.next().ok()?.1;
+                continue;
+            }
+            Packet::SKESK(s) => {
+                skesks.push(s.clone());
+                ppr = pp.next().ok()?.1;
+                continue;
+            }
+            Packet::SEIP(SEIP::V1(_)) => Container::V1,
+            Packet::SEIP(SEIP::V2(s))
+                if crypto::aead_supported(s.symmetric_algo(), s.aead())
+                    && s.chunk_size().is_power_of_two()
+                    && (64..=1 << 22).contains(&s.chunk_size()) =>
+            {
+                Container::V2 {
+                    sym: s.symmetric_algo(),
+                    aead: s.aead(),
+                    chunk: s.chunk_size() as usize,
+                    salt: s.salt().to_vec(),
+                }
+            }
+            _ => return None,
+        };
+        let want = match &container {
+            Container::V1 => PREFIX + MDC_PACKET,
+            Container::V2 { chunk, .. } => chunk + 2 * TAG,
+        };
+        let head = pp.data(want).ok()?.to_vec();
+        let short = match &container {
+            Container::V1 => head.len() < PREFIX + MDC_PACKET,
+            Container::V2 { .. } => head.len() < TAG,
+        };
+        if short {
+            return None;
+        }
+        return Some(Scanned {
+            pp,
+            pkesks,
+            skesks,
+            container,
+            head,
+        });
+    }
+}
+
+impl<'a> Scanned<'a> {
+    /// Whether `key` opens the container: the quick check for SEIPDv1
+    /// (any cipher, through sequoia), the first chunk's tag for SEIPDv2.
+    pub fn key_fits(&self, algo: Option<SymmetricAlgorithm>, key: &SessionKey) -> bool {
+        match &self.container {
+            Container::V1 => {
+                let Some(algo) = algo else { return false };
+                let Ok(bs) = algo.block_size() else {
+                    return false;
+                };
+                if algo.key_size().ok() != Some(key.len()) || self.head.len() < bs + 2 {
+                    return false;
+                }
+                let src = openpgp::parse::buffered_reader::Memory::with_cookie(
+                    &self.head[..bs + 2],
+                    Default::default(),
+                );
+                let Ok(mut dec) = symmetric::Decryptor::new(
+                    algo,
+                    symmetric::BlockCipherMode::CFB,
+                    symmetric::UnpaddingMode::None,
+                    key,
+                    None,
+                    src,
+                ) else {
+                    return false;
+                };
+                let mut p = vec![0u8; bs + 2];
+                dec.read_exact(&mut p).is_ok() && p[bs - 2..bs] == p[bs..]
+            }
+            Container::V2 {
+                sym,
+                aead,
+                chunk,
+                salt,
+            } => {
+                let Ok((k, iv, ad)) = crypto::v2_schedule(key, *sym, *aead, *chunk, salt) else {
+                    return false;
+                };
+                let Ok(mut ctx) = Aead::new(*sym, *aead, &k, &iv, &ad, false) else {
+                    return false;
+                };
+                let body = self.head.len() - TAG;
+                if body == 0 {
+                    return ctx.check_final_tag(0, 0, &self.head).is_ok();
+                }
+                let first = body.min(chunk + TAG);
+                let mut out = vec![0u8; first + TAG];
+                ctx.open(0, &self.head[..first], &mut out).is_ok()
+            }
+        }
+    }
+
+    /// Whether `key` has the size the SEIPDv2 container's cipher needs.
+    pub fn key_schedule_ok(&self, key: &SessionKey) -> bool {
+        match &self.container {
+            Container::V1 => false,
+            Container::V2 { sym, .. } => sym.key_size().ok() == Some(key.len()),
+        }
+    }
+
+    /// Whether the fast path can decrypt with this cipher.
+    pub fn cipher_supported(&self, algo: Option<SymmetricAlgorithm>) -> bool {
+        match &self.container {
+            Container::V1 => algo.is_some_and(crypto::is_aes),
+            Container::V2 { .. } => true,
+        }
+    }
+
+    /// Starts the worker in `scope` and returns the plaintext reader.
+    pub fn open<'scope>(
+        self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        algo: Option<SymmetricAlgorithm>,
+        key: &SessionKey,
+    ) -> io::Result<PlainReader<'a>> {
+        let (to_worker, jobs) = sync_channel::<Job>(IN_FLIGHT);
+        let (done_tx, from_worker) = channel::<Done>();
+        match &self.container {
+            Container::V1 => {
+                let algo = algo.ok_or_else(|| io::Error::other("no cipher"))?;
+                let dec = CfbDecryptor::new(algo, key)?;
+                spawn(scope, move || worker_v1(jobs, done_tx, dec))?;
+            }
+            Container::V2 {
+                sym,
+                aead,
+                chunk,
+                salt,
+            } => {
+                let (k, iv, ad) = crypto::v2_schedule(key, *sym, *aead, *chunk, salt)
+                    .map_err(io::Error::other)?;
+                let ctx = Aead::new(*sym, *aead, &k, &iv, &ad, false)?;
+                let chunk = *chunk;
+                spawn(scope, move || worker_v2(jobs, done_tx, ctx, chunk))?;
+            }
+        }
+        let read_size = match &self.container {
+            Container::V1 => BUFFER,
+            Container::V2 { chunk, .. } => (BUFFER / (chunk + TAG)).max(1) * (chunk + TAG),
+        };
+        Ok(PlainReader {
+            pp: Some(self.pp),
+            v1: matches!(self.container, Container::V1),
+            read_size,
+            to_worker: Some(to_worker),
+            from_worker: Mutex::new(from_worker),
+            pool: Vec::new(),
+            in_flight: 0,
+            input_done: false,
+            prev: [0; BLOCK],
+            carry: Vec::new(),
+            cur: Vec::new(),
+            pos: 0,
+            end: 0,
+            pre: Vec::new(),
+            pre_pos: 0,
+            hold: Vec::with_capacity(2 * MDC_PACKET),
+            skip: PREFIX,
+            finished: false,
+            failed: None,
+            verified: Arc::new(AtomicBool::new(false)),
+        })
+    }
+}
+
+fn spawn<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    f: impl FnOnce() + Send + 'scope,
+) -> io::Result<()> {
+    std::thread::Builder::new()
+        .name("zpgp-decrypt".into())
+        .spawn_scoped(scope, f)
+        .map(drop)
+}
+
+struct Job {
+    /// SEIPDv1: the previous ciphertext block, then `n` bytes of
+    /// ciphertext.  SEIPDv2: `n` bytes of whole chunks (and at the end a
+    /// last, shorter one).
+    cipher: Vec<u8>,
+    plain: Vec<u8>,
+    n: usize,
+    /// SEIPDv2: the final tag, on the last job.
+    last: Option<[u8; TAG]>,
+    is_last: bool,
+}
+
+struct Done {
+    cipher: Vec<u8>,
+    plain: Vec<u8>,
+    len: usize,
+    result: io::Result<()>,
+    /// SEIPDv1, last job: the MDC computed and the bytes held back.
+    mdc: Option<([u8; MDC_DIGEST], Vec<u8>)>,
+}
+
+fn worker_v1(jobs: Receiver<Job>, done: Sender<Done>, mut dec: CfbDecryptor) {
+    let mut mdc = Some(MdcHasher::new());
+    for mut job in jobs {
+        job.plain.resize(job.n.div_ceil(BLOCK) * BLOCK + BLOCK, 0);
+        let result = dec.decrypt(&job.cipher[..BLOCK + job.n], job.n, &mut job.plain);
+        let mut digest = None;
+        if result.is_ok() {
+            if let Some(h) = &mut mdc {
+                h.update(&job.plain[..job.n]);
+            }
+            if job.is_last {
+                digest = mdc.take().map(MdcHasher::finish);
+            }
+        }
+        let _ = done.send(Done {
+            cipher: job.cipher,
+            plain: job.plain,
+            len: job.n,
+            result,
+            mdc: digest,
+        });
+    }
+}
+
+fn worker_v2(jobs: Receiver<Job>, done: Sender<Done>, mut ctx: Aead, chunk: usize) {
+    let mut index = 0u64;
+    let mut total = 0u64;
+    let mut failed = false;
+    for mut job in jobs {
+        job.plain.resize(job.n + TAG, 0);
+        let mut len = 0;
+        let mut result = Ok(());
+        if failed {
+            result = Err(manipulated());
+        }
+        for piece in job.cipher[..job.n].chunks(chunk + TAG) {
+            if result.is_err() {
+                break;
+            }
+            match ctx.open(index, piece, &mut job.plain[len..]) {
+                Ok(n) => {
+                    len += n;
+                    index += 1;
+                    total += n as u64;
+                }
+                Err(e) => result = Err(e),
+            }
+        }
+        if result.is_ok() {
+            if let Some(tag) = &job.last {
+                result = ctx.check_final_tag(index, total, tag);
+            }
+        }
+        failed |= result.is_err();
+        let _ = done.send(Done {
+            cipher: job.cipher,
+            plain: job.plain,
+            len,
+            result,
+            mdc: None,
+        });
+    }
+}
+
+/// The decrypted inner packets, for sequoia's parser.
+pub(crate) struct PlainReader<'a> {
+    pp: Option<PacketParser<'a>>,
+    v1: bool,
+    read_size: usize,
+    to_worker: Option<SyncSender<Job>>,
+    /// In a mutex only to be `Sync`, as sequoia's readers require.
+    from_worker: Mutex<Receiver<Done>>,
+    pool: Vec<Vec<u8>>,
+    in_flight: usize,
+    input_done: bool,
+    /// SEIPDv1: the last ciphertext block read.
+    prev: [u8; BLOCK],
+    /// SEIPDv2: ciphertext read past the last whole job (a final tag
+    /// candidate).
+    carry: Vec<u8>,
+    /// Plaintext being served: `cur[pos..end]`, after `pre[pre_pos..]`.
+    cur: Vec<u8>,
+    pos: usize,
+    end: usize,
+    pre: Vec<u8>,
+    pre_pos: usize,
+    /// SEIPDv1: the last bytes of plaintext, held back (the MDC packet).
+    hold: Vec<u8>,
+    /// SEIPDv1: prefix bytes not yet skipped.
+    skip: usize,
+    finished: bool,
+    /// A failure is reported again on every later read.
+    failed: Option<(io::ErrorKind, String, bool)>,
+    verified: Arc<AtomicBool>,
+}
+
+impl PlainReader<'_> {
+    /// Set once the whole container was read and its integrity checked.
+    pub fn verified(&self) -> Arc<AtomicBool> {
+        self.verified.clone()
+    }
+
+    fn buffer(&mut self) -> Vec<u8> {
+        self.pool
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(BUFFER + 2 * BLOCK + TAG))
+    }
+
+    fn read_full(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let pp = self
+            .pp
+            .as_mut()
+            .ok_or_else(|| io::Error::other("input closed"))?;
+        let mut filled = 0;
+        while filled < buf.len() {
+            match pp.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(filled)
+    }
+
+    fn next_job(&mut self) -> io::Result<Job> {
+        let mut cipher = self.buffer();
+        let plain = self.buffer();
+        cipher.clear();
+        if self.v1 {
+            cipher.extend_from_slice(&self.prev);
+            cipher.resize(BLOCK + self.read_size, 0);
+            let n = self.read_full(&mut cipher[BLOCK..])?;
+            let is_last = n < self.read_size;
+            if n >= BLOCK {
+                self.prev.copy_from_slice(&cipher[n..BLOCK + n]);
+            }
+            cipher.truncate(BLOCK + n);
+            Ok(Job {
+                cipher,
+                plain,
+                n,
+                last: None,
+                is_last,
+            })
+        } else {
+            let want = self.read_size + TAG;
+            cipher.extend_from_slice(&self.carry);
+            let have = cipher.len();
+            cipher.resize(want, 0);
+            let n = have + self.read_full(&mut cipher[have..])?;
+            cipher.truncate(n);
+            if n == want {
+                self.carry.clear();
+                self.carry.extend_from_slice(&cipher[self.read_size..]);
+                Ok(Job {
+                    cipher,
+                    plain,
+                    n: self.read_size,
+                    last: None,
+                    is_last: false,
+                })
+            } else {
+                if n < TAG {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the encrypted data ended early",
+                    ));
+                }
+                let mut tag = [0u8; TAG];
+                tag.copy_from_slice(&cipher[n - TAG..]);
+                Ok(Job {
+                    cipher,
+                    plain,
+                    n: n - TAG,
+                    last: Some(tag),
+                    is_last: true,
+                })
+            }
+        }
+    }
+
+    /// Keeps the worker busy, then takes its next result.
+    fn pump(&mut self) -> io::Result<()> {
+        while self.in_flight < IN_FLIGHT && !self.input_done {
+            let job = self.next_job()?;
+            self.input_done = job.is_last;
+            self.to_worker
+                .as_ref()
+                .ok_or_else(|| io::Error::other("decryption stopped"))?
+                .send(job)
+                .map_err(|_| io::Error::other("the decryption thread stopped"))?;
+            self.in_flight += 1;
+        }
+        let done = self
+            .from_worker
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .recv()
+            .map_err(|_| io::Error::other("the decryption thread stopped"))?;
+        self.in_flight -= 1;
+        self.pool.push(done.cipher);
+        let old = std::mem::replace(&mut self.cur, done.plain);
+        if old.capacity() > 0 {
+            self.pool.push(old);
+        }
+        done.result?;
+        let last = self.input_done && self.in_flight == 0;
+        self.pos = 0;
+        self.end = done.len;
+        if self.v1 {
+            self.release_v1(last, done.mdc)?;
+        }
+        if last {
+            self.finish()?;
+        }
+        Ok(())
+    }
+
+    /// Drops the prefix and holds back the MDC packet; at the end checks
+    /// it.
+    fn release_v1(
+        &mut self,
+        last: bool,
+        mdc: Option<([u8; MDC_DIGEST], Vec<u8>)>,
+    ) -> io::Result<()> {
+        let skip = self.skip.min(self.end);
+        self.skip -= skip;
+        self.pos = skip;
+        let len = self.end - self.pos;
+        self.pre.clear();
+        self.pre_pos = 0;
+        if len >= MDC_PACKET {
+            self.pre.append(&mut self.hold);
+            self.hold
+                .extend_from_slice(&self.cur[self.end - MDC_PACKET..self.end]);
+            self.end -= MDC_PACKET;
+        } else {
+            self.hold.extend_from_slice(&self.cur[self.pos..self.end]);
+            self.end = self.pos;
+            let excess = self.hold.len().saturating_sub(MDC_PACKET);
+            self.pre.extend_from_slice(&self.hold[..excess]);
+            self.hold.drain(..excess);
+        }
+        if last {
+            let Some((digest, tail)) = mdc else {
+                return Err(io::Error::other("no MDC computed"));
+            };
+            let ok = self.skip == 0
+                && self.hold.len() == MDC_PACKET
+                && self.hold[..2] == [0xC0 | 19, MDC_DIGEST as u8]
+                && tail[..] == self.hold[2..]
+                && openssl::memcmp::eq(&digest, &self.hold[2..]);
+            if !ok {
+                // Nothing of the last buffer goes out.
+                self.pre.clear();
+                self.end = self.pos;
+                return Err(manipulated());
+            }
+        }
+        Ok(())
+    }
+
+    /// After the container: only the end of the message may follow.
+    fn finish(&mut self) -> io::Result<()> {
+        self.to_worker = None;
+        let pp = self
+            .pp
+            .take()
+            .ok_or_else(|| io::Error::other("input closed"))?;
+        let (_, next) = pp.next().map_err(io::Error::other)?;
+        match next {
+            PacketParserResult::EOF(_) => {}
+            PacketParserResult::Some(pp) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    openpgp::Error::MalformedMessage(format!(
+                        "unexpected {} packet after the encrypted data",
+                        pp.packet.tag()
+                    )),
+                ));
+            }
+        }
+        self.finished = true;
+        self.verified.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Read for PlainReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some((kind, msg, manip)) = &self.failed {
+            return Err(if *manip {
+                manipulated()
+            } else {
+                io::Error::new(*kind, msg.clone())
+            });
+        }
+        loop {
+            if self.pre_pos < self.pre.len() {
+                let n = buf.len().min(self.pre.len() - self.pre_pos);
+                buf[..n].copy_from_slice(&self.pre[self.pre_pos..self.pre_pos + n]);
+                self.pre_pos += n;
+                return Ok(n);
+            }
+            if self.pos < self.end {
+                let n = buf.len().min(self.end - self.pos);
+                buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            if self.finished || buf.is_empty() {
+                return Ok(0);
+            }
+            if let Err(e) = self.pump() {
+                let manip = e
+                    .get_ref()
+                    .and_then(|i| i.downcast_ref::<openpgp::Error>())
+                    .is_some_and(|o| matches!(o, openpgp::Error::ManipulatedMessage));
+                self.failed = Some((e.kind(), e.to_string(), manip));
+                self.pre.clear();
+                self.end = self.pos;
+                return Err(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! Writing SEIPDv1 and SEIPDv2 packets on two cores.
+//!
+//! The caller's thread builds the inner packets with sequoia (literal
+//! data, signatures) into a [`Sink`]; for SEIPDv1 it also hashes them for
+//! the MDC.  A worker thread encrypts full buffers, frames them as
+//! partial body chunks and writes them out.  CFB encryption is serial, so
+//! giving it a core of its own is what lets SEIPDv1 run at the cipher's
+//! speed.
+
+use std::io::{self, Write};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+
+use anyhow::{Context, Result};
+use sequoia_openpgp as openpgp;
+
+use openpgp::armor;
+use openpgp::crypto::SessionKey;
+use openpgp::packet::header::BodyLength;
+use openpgp::serialize::Marshal;
+use openpgp::types::{AEADAlgorithm, SymmetricAlgorithm};
+
+use openssl::sha::Sha1;
+
+use super::crypto::{Aead, BLOCK, CfbEncryptor, TAG};
+
+/// Plaintext buffer size, and the partial body chunk size of the output.
+const BUFFER: usize = 1 << 20;
+/// The partial body length octet for `BUFFER` (2^20).
+const PARTIAL_1MIB: u8 = 0xE0 | 20;
+/// How many buffers may be in flight between the threads.
+const BUFFERS: usize = 3;
+
+/// SEIPDv2 chunk size octet: 2^(12+6) = 256 KiB.  Sequoia writes 4 KiB
+/// chunks; larger ones amortise the per-chunk work, and 256 KiB keeps
+/// what a reader must hold before releasing a chunk small.  Any RFC 9580
+/// reader must accept up to 4 MiB.
+const V2_CHUNK_OCTET: u8 = 12;
+const V2_CHUNK: usize = 1 << (V2_CHUNK_OCTET as usize + 6);
+
+pub(crate) enum Container {
+    V1,
+    V2 { aead: AEADAlgorithm },
+}
+
+/// What the worker needs to write the encrypted container.
+pub(crate) struct Plan {
+    pub container: Container,
+    pub sym: SymmetricAlgorithm,
+    pub session_key: SessionKey,
+    /// The serialized PKESK and SKESK packets.
+    pub esks: Vec<u8>,
+    pub armor: bool,
+}
+
+enum Msg {
+    Data(Vec<u8>),
+    Last(Vec<u8>),
+}
+
+/// Writes the message: `produce` writes the inner packets into the
+/// `io::Write` it is given (a sequoia `Message` can be stacked on it).
+pub(crate) fn encrypt<W, T>(
+    plan: Plan,
+    output: W,
+    produce: impl FnOnce(&mut Sink) -> Result<T>,
+) -> Result<T>
+where
+    W: Write + Send,
+{
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Msg>(BUFFERS - 1);
+        let (free_tx, free_rx) = channel::<Vec<u8>>();
+        let Plan {
+            container,
+            sym,
+            session_key,
+            esks,
+            armor,
+        } = plan;
+        let v1 = matches!(container, Container::V1);
+        let mut prefix = Vec::new();
+        if v1 {
+            // Random block, then its last two bytes again: the quick check.
+            let bs = sym.block_size()?;
+            prefix.resize(bs, 0);
+            openpgp::crypto::random(&mut prefix)?;
+            prefix.extend_from_within(bs - 2..);
+        }
+        let worker = std::thread::Builder::new()
+            .name("zpgp-encrypt".into())
+            .spawn_scoped(scope, move || -> Result<()> {
+                let out = if armor {
+                    let mut w = armor::Writer::new(output, armor::Kind::Message)?;
+                    if !v1 {
+                        w.set_profile(openpgp::Profile::RFC9580)?;
+                    }
+                    Out::Armored(w)
+                } else {
+                    Out::Plain(output)
+                };
+                let mut framer = Framer::new(out);
+                framer.out.write_all(&esks)?;
+                // New-format CTB, tag 18 (SEIPD).
+                framer.out.write_all(&[0xC0 | 18])?;
+                match container {
+                    Container::V1 => worker_v1(rx, free_tx, framer, sym, &session_key),
+                    Container::V2 { aead } => {
+                        worker_v2(rx, free_tx, framer, sym, aead, &session_key)
+                    }
+                }
+            })?;
+
+        let mut sink = Sink {
+            cur: Vec::with_capacity(BUFFER),
+            tx: Some(tx),
+            free: Mutex::new(free_rx),
+            allocated: 1,
+            mdc: v1.then(Sha1::new),
+        };
+        sink.cur.extend_from_slice(&prefix);
+        let produced = produce(&mut sink);
+        let finished = match &produced {
+            Ok(_) => sink.finish(),
+            Err(_) => Ok(()),
+        };
+        // Without `Last`, the worker stops without finishing the packet.
+        drop(sink);
+        let worked = match worker.join() {
+            Ok(r) => r,
+            Err(_) => Err(anyhow::anyhow!("the encryption thread failed")),
+        };
+        // The worker's error (say, the output is a closed pipe) explains a
+        // failed send better than the send itself.
+        worked.context("writing output")?;
+        finished?;
+        produced
+    })
+}
+
+/// The plaintext side: collects the inner packets into full buffers.
+pub(crate) struct Sink {
+    cur: Vec<u8>,
+    tx: Option<SyncSender<Msg>>,
+    /// Buffers coming back from the worker.  In a mutex only to be
+    /// `Sync`, as sequoia's writer stack requires.
+    free: Mutex<Receiver<Vec<u8>>>,
+    allocated: usize,
+    /// SEIPDv1: the MDC, over the plaintext as it is sent.
+    mdc: Option<Sha1>,
+}
+
+fn worker_gone() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the encryption thread stopped")
+}
+
+impl Sink {
+    fn next_buffer(&mut self) -> io::Result<Vec<u8>> {
+        let free = self.free.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Ok(mut b) = free.try_recv() {
+            b.clear();
+            return Ok(b);
+        }
+        if self.allocated < BUFFERS {
+            self.allocated += 1;
+            return Ok(Vec::with_capacity(BUFFER));
+        }
+        let mut b = free.recv().map_err(|_| worker_gone())?;
+        b.clear();
+        Ok(b)
+    }
+
+    fn send(&mut self, last: bool) -> io::Result<()> {
+        let buf = if last {
+            std::mem::take(&mut self.cur)
+        } else {
+            let next = self.next_buffer()?;
+            std::mem::replace(&mut self.cur, next)
+        };
+        if let Some(mdc) = &mut self.mdc {
+            mdc.update(&buf);
+        }
+        self.forward(buf, last)
+    }
+
+    /// Sends the last buffer, already hashed.
+    fn send_unhashed(&mut self) -> io::Result<()> {
+        let buf = std::mem::take(&mut self.cur);
+        self.forward(buf, true)
+    }
+
+    fn forward(&mut self, buf: Vec<u8>, last: bool) -> io::Result<()> {
+        let tx = self.tx.as_ref().ok_or_else(worker_gone)?;
+        tx.send(if last { Msg::Last(buf) } else { Msg::Data(buf) })
+            .map_err(|_| worker_gone())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if let Some(mut mdc) = self.mdc.take() {
+            // The MDC packet ends the plaintext; the hash covers its
+            // header but not the digest.
+            mdc.update(&self.cur);
+            let header = [0xC0 | 19, 20];
+            mdc.update(&header);
+            self.cur.extend_from_slice(&header);
+            self.cur.extend_from_slice(&mdc.finish());
+            self.send_unhashed()?;
+        } else {
+            self.send(true)?;
+        }
+        self.tx = None;
+        Ok(())
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, mut data: &[u8]) -> io::Result<usize> {
+        let n = data.len();
+        while !data.is_empty() {
+            let room = BUFFER - self.cur.len();
+            let take = room.min(data.len());
+            self.cur.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.cur.len() == BUFFER {
+                self.send(false)?;
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Frames the packet body as 1 MiB partial body chunks and a final
+/// definite length, holding at most one chunk.
+struct Framer<W: Write> {
+    out: Out<W>,
+    /// `pend[0]` is room for a length octet; the body bytes follow.
+    pend: Vec<u8>,
+    off: usize,
+}
+
+impl<W: Write> Framer<W> {
+    fn new(out: Out<W>) -> Self {
+        let mut pend = Vec::with_capacity(2 * BUFFER + 4096);
+        pend.push(0);
+        Framer { out, pend, off: 1 }
+    }
+
+    /// `n` writable bytes at the end of the pending body.
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        let len = self.pend.len();
+        self.pend.resize(len + n, 0);
+        &mut self.pend[len..]
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.pend.extend_from_slice(bytes);
+    }
+
+    /// Writes out every full chunk that is not the last one.
+    fn emit(&mut self) -> io::Result<()> {
+        while self.pend.len() - self.off > BUFFER {
+            self.pend[self.off - 1] = PARTIAL_1MIB;
+            self.out
+                .write_all(&self.pend[self.off - 1..self.off + BUFFER])?;
+            self.off += BUFFER;
+        }
+        if self.off > 1 {
+            let start = self.off - 1;
+            self.pend.drain(..start);
+            self.off = 1;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.emit()?;
+        let body = &self.pend[self.off..];
+        let mut header = Vec::with_capacity(5);
+        BodyLength::Full(body.len() as u32)
+            .serialize(&mut header)
+            .map_err(io::Error::other)?;
+        self.out.write_all(&header)?;
+        self.out.write_all(body)?;
+        match self.out {
+            Out::Plain(mut w) => w.flush(),
+            Out::Armored(w) => w.finalize().map_err(io::Error::other)?.flush(),
+        }
+    }
+}
+
+enum Out<W: Write> {
+    Plain(W),
+    Armored(armor::Writer<W>),
+}
+
+impl<W: Write> Write for Out<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Out::Plain(w) => w.write(buf),
+            Out::Armored(w) => w.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Out::Plain(w) => w.write_all(buf),
+            Out::Armored(w) => w.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Out::Plain(w) => w.flush(),
+            Out::Armored(w) => w.flush(),
+        }
+    }
+}
+
+fn worker_v1(
+    rx: Receiver<Msg>,
+    free: Sender<Vec<u8>>,
+    mut framer: Framer<impl Write>,
+    sym: SymmetricAlgorithm,
+    key: &SessionKey,
+) -> Result<()> {
+    let mut cfb = CfbEncryptor::new(sym, key)?;
+    framer.push(&[1]);
+    for msg in rx {
+        let (buf, last) = match msg {
+            Msg::Data(b) => (b, false),
+            Msg::Last(b) => (b, true),
+        };
+        cfb.encrypt(&buf, framer.room(buf.len()))?;
+        let _ = free.send(buf);
+        if last {
+            framer.finish()?;
+            return Ok(());
+        }
+        framer.emit()?;
+    }
+    Err(anyhow::anyhow!("the message was not finished"))
+}
+
+fn worker_v2(
+    rx: Receiver<Msg>,
+    free: Sender<Vec<u8>>,
+    mut framer: Framer<impl Write>,
+    sym: SymmetricAlgorithm,
+    aead: AEADAlgorithm,
+    session_key: &SessionKey,
+) -> Result<()> {
+    let mut salt = [0u8; 32];
+    openpgp::crypto::random(&mut salt)?;
+    let (key, iv, ad) = super::crypto::v2_schedule(session_key, sym, aead, V2_CHUNK, &salt)?;
+    let mut ctx = Aead::new(sym, aead, &key, &iv, &ad, true)?;
+    framer.push(&[2, sym.into(), aead.into(), V2_CHUNK_OCTET]);
+    framer.push(&salt);
+    let mut index = 0u64;
+    let mut total = 0u64;
+    for msg in rx {
+        let (buf, last) = match msg {
+            Msg::Data(b) => (b, false),
+            Msg::Last(b) => (b, true),
+        };
+        for chunk in buf.chunks(V2_CHUNK) {
+            ctx.seal(index, chunk, framer.room(chunk.len() + TAG))?;
+            index += 1;
+            total += chunk.len() as u64;
+        }
+        let _ = free.send(buf);
+        if last {
+            let tag = ctx.final_tag(index, total)?;
+            framer.push(&tag);
+            framer.finish()?;
+            return Ok(());
+        }
+        framer.emit()?;
+    }
+    Err(anyhow::anyhow!("the message was not finished"))
+}
+
+const _: () = assert!(BUFFER % V2_CHUNK == 0 && BUFFER % BLOCK == 0);
