@@ -640,8 +640,35 @@ fn decrypt_fast(
     helper.seen_encryption = true;
     helper.report.format = Some(format);
     std::thread::scope(|scope| {
-        let reader = scanned.open(scope, algo, &sk)?;
+        let mut reader = scanned.open(scope, algo, &sk)?;
         let verified = reader.verified();
+        let is_verified = || verified.load(std::sync::atomic::Ordering::SeqCst);
+        let first = std::io::BufRead::fill_buf(&mut reader)
+            .map_err(read_error(Stage::Decrypt))?
+            .first()
+            .copied();
+        if first.is_some_and(super::fast::literal::is_literal) {
+            let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+            let (literal, n) = super::fast::literal::copy(&mut reader, &mut out).map_err(|e| {
+                if e.get_ref()
+                    .is_some_and(|i| i.is::<super::fast::literal::WriteError>())
+                {
+                    anyhow::Error::from(e).context("writing output")
+                } else {
+                    read_error(Stage::Decrypt)(e)
+                }
+            })?;
+            if !is_verified() {
+                return Err(unverified_end());
+            }
+            out.flush().context("writing output")?;
+            let mut report = helper.report;
+            report.literal = Some((&literal).into());
+            report.bytes_out = n;
+            report.symmetric_algo = algo.map(|a| a.to_string());
+            report.aead_algo = aead.map(|a| a.to_string());
+            return Ok(report);
+        }
         let mut decryptor = DecryptorBuilder::from_reader(reader)
             .map_err(|e| classify(e, Stage::Decrypt))?
             .buffer_size(buffer_size)
@@ -649,7 +676,7 @@ fn decrypt_fast(
             .map_err(|e| damaged(classify(sed_check(e), Stage::Decrypt)))?;
         let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
         let n = super::copy(&mut decryptor, &mut out, read_error(Stage::Decrypt))?;
-        if !decryptor.message_processed() || !verified.load(std::sync::atomic::Ordering::SeqCst) {
+        if !decryptor.message_processed() || !is_verified() {
             return Err(unverified_end());
         }
         out.flush().context("writing output")?;

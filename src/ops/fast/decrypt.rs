@@ -629,8 +629,9 @@ impl PlainReader<'_> {
     }
 }
 
-impl Read for PlainReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl PlainReader<'_> {
+    /// Makes plaintext available, unless the end is reached.
+    fn fill(&mut self) -> io::Result<()> {
         if let Some((kind, msg, manip)) = &self.failed {
             return Err(if *manip {
                 manipulated()
@@ -638,22 +639,7 @@ impl Read for PlainReader<'_> {
                 io::Error::new(*kind, msg.clone())
             });
         }
-        loop {
-            if self.pre_pos < self.pre.len() {
-                let n = buf.len().min(self.pre.len() - self.pre_pos);
-                buf[..n].copy_from_slice(&self.pre[self.pre_pos..self.pre_pos + n]);
-                self.pre_pos += n;
-                return Ok(n);
-            }
-            if self.pos < self.end {
-                let n = buf.len().min(self.end - self.pos);
-                buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
-                self.pos += n;
-                return Ok(n);
-            }
-            if self.finished || buf.is_empty() {
-                return Ok(0);
-            }
+        while self.pre_pos == self.pre.len() && self.pos == self.end && !self.finished {
             if let Err(e) = self.pump() {
                 let manip = e
                     .get_ref()
@@ -665,5 +651,39 @@ impl Read for PlainReader<'_> {
                 return Err(e);
             }
         }
+        Ok(())
+    }
+}
+
+impl io::BufRead for PlainReader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.fill()?;
+        if self.pre_pos < self.pre.len() {
+            Ok(&self.pre[self.pre_pos..])
+        } else {
+            Ok(&self.cur[self.pos..self.end])
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        if self.pre_pos < self.pre.len() {
+            self.pre_pos = (self.pre_pos + n).min(self.pre.len());
+        } else {
+            self.pos = (self.pos + n).min(self.end);
+        }
+    }
+}
+
+impl Read for PlainReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use io::BufRead;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let avail = self.fill_buf()?;
+        let n = buf.len().min(avail.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
     }
 }

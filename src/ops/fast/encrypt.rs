@@ -151,7 +151,7 @@ pub(crate) struct Sink {
 }
 
 fn worker_gone() -> io::Error {
-    io::Error::new(io::ErrorKind::BrokenPipe, "the encryption thread stopped")
+    io::Error::other("the encryption thread stopped")
 }
 
 impl Sink {

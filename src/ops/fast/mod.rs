@@ -17,5 +17,6 @@
 pub(crate) mod crypto;
 pub(crate) mod decrypt;
 pub(crate) mod encrypt;
+pub(crate) mod literal;
 #[cfg(test)]
 mod tests;
