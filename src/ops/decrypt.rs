@@ -648,7 +648,9 @@ fn decrypt_fast(
             .first()
             .copied();
         if first.is_some_and(super::fast::literal::is_literal) {
-            let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+            // The output is buffered by the caller; the plaintext comes in
+            // runs of a megabyte, which it writes through.
+            let mut out = output;
             let (literal, n) = super::fast::literal::copy(&mut reader, &mut out).map_err(|e| {
                 if e.get_ref()
                     .is_some_and(|i| i.is::<super::fast::literal::WriteError>())

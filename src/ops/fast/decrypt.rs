@@ -9,6 +9,7 @@
 //! compression, signatures).  The plaintext reader reports end of data
 //! only after the integrity check passed, and an error otherwise.
 
+use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -17,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use sequoia_openpgp as openpgp;
 
 use openpgp::crypto::SessionKey;
-use openpgp::packet::{PKESK, SEIP, SKESK};
+use openpgp::packet::{PKESK, SEIP, SKESK, Tag};
 use openpgp::parse::buffered_reader::BufferedReader;
 use openpgp::parse::{PacketParser, PacketParserResult, Parse};
 use openpgp::types::{AEADAlgorithm, SymmetricAlgorithm};
@@ -280,9 +281,11 @@ impl<'a> Scanned<'a> {
                 spawn(scope, move || worker_v2(jobs, done_tx, ctx, chunk))?;
             }
         }
+        // At least `BUFFER` bytes of plaintext per job, so the output
+        // (buffered by that much) writes them through without a copy.
         let read_size = match &self.container {
-            Container::V1 => BUFFER,
-            Container::V2 { chunk, .. } => (BUFFER / (chunk + TAG)).max(1) * (chunk + TAG),
+            Container::V1 => BUFFER + 4 * BLOCK,
+            Container::V2 { chunk, .. } => BUFFER.div_ceil(*chunk) * (chunk + TAG),
         };
         Ok(PlainReader {
             pp: Some(self.pp),
@@ -295,11 +298,8 @@ impl<'a> Scanned<'a> {
             input_done: false,
             prev: [0; BLOCK],
             carry: Vec::new(),
-            cur: Vec::new(),
-            pos: 0,
-            end: 0,
-            pre: Vec::new(),
-            pre_pos: 0,
+            ready: VecDeque::new(),
+            pending: Vec::new(),
             hold: Vec::with_capacity(2 * MDC_PACKET),
             skip: PREFIX,
             finished: false,
@@ -343,7 +343,10 @@ struct Done {
 fn worker_v1(jobs: Receiver<Job>, done: Sender<Done>, mut dec: CfbDecryptor) {
     let mut mdc = Some(MdcHasher::new());
     for mut job in jobs {
-        job.plain.resize(job.n.div_ceil(BLOCK) * BLOCK + BLOCK, 0);
+        let need = job.n.div_ceil(BLOCK) * BLOCK + BLOCK;
+        if job.plain.len() < need {
+            job.plain.resize(need, 0);
+        }
         let result = dec.decrypt(&job.cipher[..BLOCK + job.n], job.n, &mut job.plain);
         let mut digest = None;
         if result.is_ok() {
@@ -369,7 +372,9 @@ fn worker_v2(jobs: Receiver<Job>, done: Sender<Done>, mut ctx: Aead, chunk: usiz
     let mut total = 0u64;
     let mut failed = false;
     for mut job in jobs {
-        job.plain.resize(job.n + TAG, 0);
+        if job.plain.len() < job.n + TAG {
+            job.plain.resize(job.n + TAG, 0);
+        }
         let mut len = 0;
         let mut result = Ok(());
         if failed {
@@ -420,12 +425,13 @@ pub(crate) struct PlainReader<'a> {
     /// SEIPDv2: ciphertext read past the last whole job (a final tag
     /// candidate).
     carry: Vec<u8>,
-    /// Plaintext being served: `cur[pos..end]`, after `pre[pre_pos..]`.
-    cur: Vec<u8>,
-    pos: usize,
-    end: usize,
-    pre: Vec<u8>,
-    pre_pos: usize,
+    /// Plaintext that may be read.
+    ready: VecDeque<Seg>,
+    /// The plaintext of the latest job, held back until the next job (or
+    /// the end of the message) checks out, as sequoia holds back its
+    /// buffer: a message up to a megabyte is released only once verified,
+    /// and the last megabyte of any message only at its end.
+    pending: Vec<Seg>,
     /// SEIPDv1: the last bytes of plaintext, held back (the MDC packet).
     hold: Vec<u8>,
     /// SEIPDv1: prefix bytes not yet skipped.
@@ -443,9 +449,7 @@ impl PlainReader<'_> {
     }
 
     fn buffer(&mut self) -> Vec<u8> {
-        self.pool
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(BUFFER + 2 * BLOCK + TAG))
+        self.pool.pop().unwrap_or_default()
     }
 
     fn read_full(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -468,16 +472,18 @@ impl PlainReader<'_> {
     fn next_job(&mut self) -> io::Result<Job> {
         let mut cipher = self.buffer();
         let plain = self.buffer();
-        cipher.clear();
         if self.v1 {
-            cipher.extend_from_slice(&self.prev);
-            cipher.resize(BLOCK + self.read_size, 0);
-            let n = self.read_full(&mut cipher[BLOCK..])?;
+            // Buffers keep their length between jobs: resizing would
+            // zero a megabyte each time.
+            if cipher.len() < BLOCK + self.read_size {
+                cipher.resize(BLOCK + self.read_size, 0);
+            }
+            cipher[..BLOCK].copy_from_slice(&self.prev);
+            let n = self.read_full(&mut cipher[BLOCK..BLOCK + self.read_size])?;
             let is_last = n < self.read_size;
             if n >= BLOCK {
                 self.prev.copy_from_slice(&cipher[n..BLOCK + n]);
             }
-            cipher.truncate(BLOCK + n);
             Ok(Job {
                 cipher,
                 plain,
@@ -487,14 +493,15 @@ impl PlainReader<'_> {
             })
         } else {
             let want = self.read_size + TAG;
-            cipher.extend_from_slice(&self.carry);
-            let have = cipher.len();
-            cipher.resize(want, 0);
-            let n = have + self.read_full(&mut cipher[have..])?;
-            cipher.truncate(n);
+            if cipher.len() < want {
+                cipher.resize(want, 0);
+            }
+            let have = self.carry.len();
+            cipher[..have].copy_from_slice(&self.carry);
+            let n = have + self.read_full(&mut cipher[have..want])?;
             if n == want {
                 self.carry.clear();
-                self.carry.extend_from_slice(&cipher[self.read_size..]);
+                self.carry.extend_from_slice(&cipher[self.read_size..want]);
                 Ok(Job {
                     cipher,
                     plain,
@@ -510,7 +517,7 @@ impl PlainReader<'_> {
                     ));
                 }
                 let mut tag = [0u8; TAG];
-                tag.copy_from_slice(&cipher[n - TAG..]);
+                tag.copy_from_slice(&cipher[n - TAG..n]);
                 Ok(Job {
                     cipher,
                     plain,
@@ -542,65 +549,76 @@ impl PlainReader<'_> {
             .map_err(|_| io::Error::other("the decryption thread stopped"))?;
         self.in_flight -= 1;
         self.pool.push(done.cipher);
-        let old = std::mem::replace(&mut self.cur, done.plain);
-        if old.capacity() > 0 {
-            self.pool.push(old);
-        }
         done.result?;
         let last = self.input_done && self.in_flight == 0;
-        self.pos = 0;
-        self.end = done.len;
+        let mut segs = Vec::with_capacity(2);
         if self.v1 {
-            self.release_v1(last, done.mdc)?;
+            self.split_v1(done.plain, done.len, &mut segs);
+            if last {
+                self.check_mdc(done.mdc)?;
+            }
+        } else {
+            segs.push(Seg {
+                buf: done.plain,
+                start: 0,
+                end: done.len,
+            });
         }
+        let earlier = std::mem::replace(&mut self.pending, segs);
+        self.ready.extend(earlier);
         if last {
             self.finish()?;
+            self.ready.extend(self.pending.drain(..));
         }
         Ok(())
     }
 
-    /// Drops the prefix and holds back the MDC packet; at the end checks
-    /// it.
-    fn release_v1(
-        &mut self,
-        last: bool,
-        mdc: Option<([u8; MDC_DIGEST], Vec<u8>)>,
-    ) -> io::Result<()> {
-        let skip = self.skip.min(self.end);
-        self.skip -= skip;
-        self.pos = skip;
-        let len = self.end - self.pos;
-        self.pre.clear();
-        self.pre_pos = 0;
-        if len >= MDC_PACKET {
-            self.pre.append(&mut self.hold);
-            self.hold
-                .extend_from_slice(&self.cur[self.end - MDC_PACKET..self.end]);
-            self.end -= MDC_PACKET;
-        } else {
-            self.hold.extend_from_slice(&self.cur[self.pos..self.end]);
-            self.end = self.pos;
-            let excess = self.hold.len().saturating_sub(MDC_PACKET);
-            self.pre.extend_from_slice(&self.hold[..excess]);
-            self.hold.drain(..excess);
-        }
-        if last {
-            let Some((digest, tail)) = mdc else {
-                return Err(io::Error::other("no MDC computed"));
-            };
-            let ok = self.skip == 0
-                && self.hold.len() == MDC_PACKET
-                && self.hold[..2] == [0xC0 | 19, MDC_DIGEST as u8]
-                && tail[..] == self.hold[2..]
-                && openssl::memcmp::eq(&digest, &self.hold[2..]);
-            if !ok {
-                // Nothing of the last buffer goes out.
-                self.pre.clear();
-                self.end = self.pos;
-                return Err(manipulated());
+    /// Drops the prefix and holds back the last bytes seen (the MDC
+    /// packet, at the end).
+    fn split_v1(&mut self, plain: Vec<u8>, len: usize, segs: &mut Vec<Seg>) {
+        let start = self.skip.min(len);
+        self.skip -= start;
+        if len - start >= MDC_PACKET {
+            if !self.hold.is_empty() {
+                let held = std::mem::take(&mut self.hold);
+                let end = held.len();
+                segs.push(Seg {
+                    buf: held,
+                    start: 0,
+                    end,
+                });
             }
+            self.hold.extend_from_slice(&plain[len - MDC_PACKET..len]);
+            segs.push(Seg {
+                buf: plain,
+                start,
+                end: len - MDC_PACKET,
+            });
+        } else {
+            self.hold.extend_from_slice(&plain[start..len]);
+            let excess = self.hold.len().saturating_sub(MDC_PACKET);
+            if excess > 0 {
+                let out: Vec<u8> = self.hold.drain(..excess).collect();
+                segs.push(Seg {
+                    buf: out,
+                    start: 0,
+                    end: excess,
+                });
+            }
+            self.pool.push(plain);
         }
-        Ok(())
+    }
+
+    fn check_mdc(&self, mdc: Option<([u8; MDC_DIGEST], Vec<u8>)>) -> io::Result<()> {
+        let Some((digest, tail)) = mdc else {
+            return Err(io::Error::other("no MDC computed"));
+        };
+        let ok = self.skip == 0
+            && self.hold.len() == MDC_PACKET
+            && self.hold[..2] == [0xC0 | 19, MDC_DIGEST as u8]
+            && tail[..] == self.hold[2..]
+            && openssl::memcmp::eq(&digest, &self.hold[2..]);
+        if ok { Ok(()) } else { Err(manipulated()) }
     }
 
     /// After the container: only the end of the message may follow.
@@ -610,23 +628,32 @@ impl PlainReader<'_> {
             .pp
             .take()
             .ok_or_else(|| io::Error::other("input closed"))?;
-        let (_, next) = pp.next().map_err(io::Error::other)?;
-        match next {
-            PacketParserResult::EOF(_) => {}
-            PacketParserResult::Some(pp) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    openpgp::Error::MalformedMessage(format!(
-                        "unexpected {} packet after the encrypted data",
-                        pp.packet.tag()
-                    )),
-                ));
+        let (_, mut next) = pp.next().map_err(io::Error::other)?;
+        // Marker and padding packets are to be ignored wherever they are.
+        while let PacketParserResult::Some(pp) = next {
+            match pp.packet.tag() {
+                Tag::Marker | Tag::Padding => next = pp.next().map_err(io::Error::other)?.1,
+                tag => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        openpgp::Error::MalformedMessage(format!(
+                            "unexpected {tag} packet after the encrypted data"
+                        )),
+                    ));
+                }
             }
         }
         self.finished = true;
         self.verified.store(true, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// A run of plaintext: `buf[start..end]`.
+struct Seg {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
 }
 
 impl PlainReader<'_> {
@@ -639,37 +666,44 @@ impl PlainReader<'_> {
                 io::Error::new(*kind, msg.clone())
             });
         }
-        while self.pre_pos == self.pre.len() && self.pos == self.end && !self.finished {
-            if let Err(e) = self.pump() {
-                let manip = e
-                    .get_ref()
-                    .and_then(|i| i.downcast_ref::<openpgp::Error>())
-                    .is_some_and(|o| matches!(o, openpgp::Error::ManipulatedMessage));
-                self.failed = Some((e.kind(), e.to_string(), manip));
-                self.pre.clear();
-                self.end = self.pos;
-                return Err(e);
+        loop {
+            match self.ready.front() {
+                Some(seg) if seg.start < seg.end => return Ok(()),
+                Some(_) => {
+                    let seg = self.ready.pop_front().expect("front");
+                    if seg.buf.capacity() >= BUFFER {
+                        self.pool.push(seg.buf);
+                    }
+                }
+                None if self.finished => return Ok(()),
+                None => {
+                    if let Err(e) = self.pump() {
+                        let manip = e
+                            .get_ref()
+                            .and_then(|i| i.downcast_ref::<openpgp::Error>())
+                            .is_some_and(|o| matches!(o, openpgp::Error::ManipulatedMessage));
+                        self.failed = Some((e.kind(), e.to_string(), manip));
+                        self.pending.clear();
+                        return Err(e);
+                    }
+                }
             }
         }
-        Ok(())
     }
 }
 
 impl io::BufRead for PlainReader<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         self.fill()?;
-        if self.pre_pos < self.pre.len() {
-            Ok(&self.pre[self.pre_pos..])
-        } else {
-            Ok(&self.cur[self.pos..self.end])
-        }
+        Ok(match self.ready.front() {
+            Some(seg) => &seg.buf[seg.start..seg.end],
+            None => &[],
+        })
     }
 
     fn consume(&mut self, n: usize) {
-        if self.pre_pos < self.pre.len() {
-            self.pre_pos = (self.pre_pos + n).min(self.pre.len());
-        } else {
-            self.pos = (self.pos + n).min(self.end);
+        if let Some(seg) = self.ready.front_mut() {
+            seg.start = (seg.start + n).min(seg.end);
         }
     }
 }
