@@ -4,6 +4,7 @@ mod concurrency;
 mod concurrency_load;
 mod crash;
 mod docs;
+mod fastpath;
 mod fuzz;
 mod gpg_keys;
 mod gpg_messages;
