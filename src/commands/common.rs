@@ -69,10 +69,16 @@ pub fn with_extension(path: &Path, ext: &str) -> PathBuf {
 
 /// The certificates of the user's secret keys.
 pub fn own_certs(ctx: &Context) -> Result<Vec<Cert>> {
+    certs_on_file(ctx, &ctx.keyring()?.secret_fingerprints()?)
+}
+
+/// The certificates on file for these fingerprints (those missing are
+/// left out).
+pub fn certs_on_file(ctx: &Context, fprs: &[Fingerprint]) -> Result<Vec<Cert>> {
     let keyring = ctx.keyring()?;
     let mut certs = Vec::new();
-    for fpr in keyring.secret_fingerprints()? {
-        if let Some(c) = keyring.get(&fpr)? {
+    for fpr in fprs {
+        if let Some(c) = keyring.get(fpr)? {
             certs.push(c);
         }
     }

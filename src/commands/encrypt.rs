@@ -40,11 +40,19 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
         let own = match signer_certs.first() {
             Some(c) => Some(c.clone()),
             None => {
-                let mut own = common::own_certs(ctx)?;
-                if own.len() > 1 {
-                    ctx.info("zpgp: note: not encrypting to yourself: you hold several secret keys (add yours with -r)");
+                let secret = keyring.secret_fingerprints()?;
+                match secret.as_slice() {
+                    // Your only key is a recipient already: nothing to
+                    // add, and no need to read its certificate again.
+                    [fpr] if recipients.iter().any(|r| r.fingerprint() == *fpr) => None,
+                    _ => {
+                        let mut own = common::certs_on_file(ctx, &secret)?;
+                        if own.len() > 1 {
+                            ctx.info("zpgp: note: not encrypting to yourself: you hold several secret keys (add yours with -r)");
+                        }
+                        (own.len() == 1).then(|| own.remove(0))
+                    }
                 }
-                (own.len() == 1).then(|| own.remove(0))
             }
         };
         if let Some(own) = own {
