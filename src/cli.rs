@@ -19,7 +19,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-fn crate_version() -> &'static str {
+/// The version `zpgp --version` shows: zpgp's, sequoia-openpgp's and the
+/// crypto backend.
+pub fn crate_version() -> &'static str {
     concat!(
         env!("CARGO_PKG_VERSION"),
         " (sequoia-openpgp ",

@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -7,6 +8,15 @@ use zpgp::context::Context;
 use zpgp::error::{failure_of, hint_of};
 
 fn main() -> ExitCode {
+    // `zpgp --version` alone needs no parser: building clap's whole
+    // command tree would be most of its work after the process start.
+    let mut args = std::env::args_os().skip(1);
+    if let (Some(arg), None) = (args.next(), args.next()) {
+        if arg == "--version" || arg == "-V" {
+            let _ = writeln!(std::io::stdout(), "zpgp {}", zpgp::cli::crate_version());
+            return ExitCode::SUCCESS;
+        }
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

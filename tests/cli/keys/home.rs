@@ -243,3 +243,25 @@ fn version_names_sequoia_and_backend() {
         .stdout(contains("sequoia-openpgp"))
         .stderr(is_empty());
 }
+
+#[test]
+fn bare_version_prints_what_the_parser_prints() {
+    // `zpgp --version` and `zpgp -V` alone skip the parser; with any
+    // other argument clap answers.  Both must say the same.
+    let env = Env::new();
+    let parsed = env.zpgp().arg("--version").output().unwrap();
+    assert!(parsed.status.success());
+    for flag in ["--version", "-V"] {
+        let bare = std::process::Command::new(zpgp_bin())
+            .arg(flag)
+            .output()
+            .unwrap();
+        assert_eq!(bare.status.code(), Some(0), "{flag}");
+        assert_eq!(
+            String::from_utf8_lossy(&bare.stdout),
+            String::from_utf8_lossy(&parsed.stdout),
+            "{flag}"
+        );
+        assert!(bare.stderr.is_empty(), "{flag}");
+    }
+}
