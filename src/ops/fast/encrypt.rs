@@ -87,22 +87,33 @@ where
             openpgp::crypto::random(&mut prefix)?;
             prefix.extend_from_within(bs - 2..);
         }
-        let worker = std::thread::Builder::new()
-            .name("zpgp-encrypt".into())
-            .spawn_scoped(scope, move || -> Result<()> {
+        // Writing is a third thread: CFB encryption is serial, so the
+        // encrypting thread should do nothing else.
+        let (wtx, wrx) = sync_channel::<WriteMsg>(BUFFERS - 1);
+        let (back_tx, back_rx) = channel::<Vec<u8>>();
+        let writer = std::thread::Builder::new()
+            .name("zpgp-write".into())
+            .spawn_scoped(scope, move || -> io::Result<()> {
                 let out = if armor {
-                    let mut w = armor::Writer::new(output, armor::Kind::Message)?;
+                    let mut w = armor::Writer::new(output, armor::Kind::Message)
+                        .map_err(io::Error::other)?;
                     if !v1 {
-                        w.set_profile(openpgp::Profile::RFC9580)?;
+                        w.set_profile(openpgp::Profile::RFC9580)
+                            .map_err(io::Error::other)?;
                     }
                     Out::Armored(w)
                 } else {
                     Out::Plain(output)
                 };
-                let mut framer = Framer::new(out);
-                framer.out.write_all(&esks)?;
+                write_out(wrx, back_tx, out)
+            })?;
+        let worker = std::thread::Builder::new()
+            .name("zpgp-encrypt".into())
+            .spawn_scoped(scope, move || -> Result<()> {
+                let mut framer = Framer::new(wtx, back_rx);
+                framer.send_bytes(esks)?;
                 // New-format CTB, tag 18 (SEIPD).
-                framer.out.write_all(&[0xC0 | 18])?;
+                framer.send_bytes(vec![0xC0 | 18])?;
                 match container {
                     Container::V1 => worker_v1(rx, free_tx, framer, sym, &session_key),
                     Container::V2 { aead } => {
@@ -130,9 +141,18 @@ where
             Ok(r) => r,
             Err(_) => Err(anyhow::anyhow!("the encryption thread failed")),
         };
-        // The worker's error (say, the output is a closed pipe) explains a
-        // failed send better than the send itself.
-        worked.context("writing output")?;
+        let written = match writer.join() {
+            Ok(r) => r,
+            Err(_) => Err(io::Error::other("the writing thread failed")),
+        };
+        // An output error (say, a closed pipe) explains a failed send
+        // better than the send itself; a thread that stopped because
+        // another gave up says nothing new.
+        written.context("writing output")?;
+        match worked {
+            Err(e) if !e.is::<Aborted>() => return Err(e.context("encrypting")),
+            _ => {}
+        }
         finished?;
         produced
     })
@@ -234,19 +254,57 @@ impl Write for Sink {
 }
 
 /// Frames the packet body as 1 MiB partial body chunks and a final
-/// definite length, holding at most one chunk.
-struct Framer<W: Write> {
-    out: Out<W>,
+/// definite length, holding at most one chunk, and hands the bytes to the
+/// writing thread.
+struct Framer {
+    tx: SyncSender<WriteMsg>,
+    back: Receiver<Vec<u8>>,
+    allocated: usize,
     /// `pend[0]` is room for a length octet; the body bytes follow.
     pend: Vec<u8>,
     off: usize,
 }
 
-impl<W: Write> Framer<W> {
-    fn new(out: Out<W>) -> Self {
+enum WriteMsg {
+    Bytes(Vec<u8>, usize, usize),
+    Done,
+}
+
+fn writer_gone() -> io::Error {
+    io::Error::other("the writing thread stopped")
+}
+
+impl Framer {
+    fn new(tx: SyncSender<WriteMsg>, back: Receiver<Vec<u8>>) -> Self {
         let mut pend = Vec::with_capacity(2 * BUFFER + 4096);
         pend.push(0);
-        Framer { out, pend, off: 1 }
+        Framer {
+            tx,
+            back,
+            allocated: 1,
+            pend,
+            off: 1,
+        }
+    }
+
+    fn send_bytes(&mut self, bytes: Vec<u8>) -> io::Result<()> {
+        let len = bytes.len();
+        self.tx
+            .send(WriteMsg::Bytes(bytes, 0, len))
+            .map_err(|_| writer_gone())
+    }
+
+    fn spare(&mut self) -> io::Result<Vec<u8>> {
+        let mut b = match self.back.try_recv() {
+            Ok(b) => b,
+            Err(_) if self.allocated < BUFFERS + 1 => {
+                self.allocated += 1;
+                Vec::with_capacity(2 * BUFFER + 4096)
+            }
+            Err(_) => self.back.recv().map_err(|_| writer_gone())?,
+        };
+        b.clear();
+        Ok(b)
     }
 
     /// `n` writable bytes at the end of the pending body.
@@ -260,17 +318,17 @@ impl<W: Write> Framer<W> {
         self.pend.extend_from_slice(bytes);
     }
 
-    /// Writes out every full chunk that is not the last one.
+    /// Sends every full chunk that is not the last one.
     fn emit(&mut self) -> io::Result<()> {
         while self.pend.len() - self.off > BUFFER {
             self.pend[self.off - 1] = PARTIAL_1MIB;
-            self.out
-                .write_all(&self.pend[self.off - 1..self.off + BUFFER])?;
-            self.off += BUFFER;
-        }
-        if self.off > 1 {
-            let start = self.off - 1;
-            self.pend.drain(..start);
+            let mut next = self.spare()?;
+            next.push(0);
+            next.extend_from_slice(&self.pend[self.off + BUFFER..]);
+            let full = std::mem::replace(&mut self.pend, next);
+            self.tx
+                .send(WriteMsg::Bytes(full, self.off - 1, self.off + BUFFER))
+                .map_err(|_| writer_gone())?;
             self.off = 1;
         }
         Ok(())
@@ -278,19 +336,59 @@ impl<W: Write> Framer<W> {
 
     fn finish(mut self) -> io::Result<()> {
         self.emit()?;
-        let body = &self.pend[self.off..];
+        let body = self.pend.len() - self.off;
         let mut header = Vec::with_capacity(5);
-        BodyLength::Full(body.len() as u32)
+        BodyLength::Full(body as u32)
             .serialize(&mut header)
             .map_err(io::Error::other)?;
-        self.out.write_all(&header)?;
-        self.out.write_all(body)?;
-        match self.out {
-            Out::Plain(mut w) => w.flush(),
-            Out::Armored(w) => w.finalize().map_err(io::Error::other)?.flush(),
-        }
+        self.send_bytes(header)?;
+        let end = self.pend.len();
+        let pend = std::mem::take(&mut self.pend);
+        self.tx
+            .send(WriteMsg::Bytes(pend, self.off, end))
+            .map_err(|_| writer_gone())?;
+        self.tx.send(WriteMsg::Done).map_err(|_| writer_gone())
     }
 }
+
+/// The writing thread: writes what it is sent, and finishes the output
+/// (the armor footer) only when the message is complete.
+fn write_out<W: Write>(
+    rx: Receiver<WriteMsg>,
+    back: Sender<Vec<u8>>,
+    mut out: Out<W>,
+) -> io::Result<()> {
+    for msg in rx {
+        match msg {
+            WriteMsg::Bytes(buf, from, to) => {
+                out.write_all(&buf[from..to])?;
+                if buf.capacity() >= BUFFER {
+                    let _ = back.send(buf);
+                }
+            }
+            WriteMsg::Done => {
+                return match out {
+                    Out::Plain(mut w) => w.flush(),
+                    Out::Armored(w) => w.finalize().map_err(io::Error::other)?.flush(),
+                };
+            }
+        }
+    }
+    // The message was given up upstream; leave the output unfinished.
+    Ok(())
+}
+
+/// The message was given up before its end (the reason is elsewhere).
+#[derive(Debug)]
+struct Aborted;
+
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the message was not finished")
+    }
+}
+
+impl std::error::Error for Aborted {}
 
 enum Out<W: Write> {
     Plain(W),
@@ -323,7 +421,7 @@ impl<W: Write> Write for Out<W> {
 fn worker_v1(
     rx: Receiver<Msg>,
     free: Sender<Vec<u8>>,
-    mut framer: Framer<impl Write>,
+    mut framer: Framer,
     sym: SymmetricAlgorithm,
     key: &SessionKey,
 ) -> Result<()> {
@@ -342,13 +440,13 @@ fn worker_v1(
         }
         framer.emit()?;
     }
-    Err(anyhow::anyhow!("the message was not finished"))
+    Err(Aborted.into())
 }
 
 fn worker_v2(
     rx: Receiver<Msg>,
     free: Sender<Vec<u8>>,
-    mut framer: Framer<impl Write>,
+    mut framer: Framer,
     sym: SymmetricAlgorithm,
     aead: AEADAlgorithm,
     session_key: &SessionKey,
@@ -380,7 +478,7 @@ fn worker_v2(
         }
         framer.emit()?;
     }
-    Err(anyhow::anyhow!("the message was not finished"))
+    Err(Aborted.into())
 }
 
 const _: () = assert!(BUFFER % V2_CHUNK == 0 && BUFFER % BLOCK == 0);
