@@ -492,7 +492,7 @@ impl DecryptionHelper for Helper<'_, '_> {
 /// must be discarded (see the module documentation).
 pub fn decrypt(
     input: impl Read + Send + Sync,
-    output: impl Write,
+    output: impl Write + Send,
     opts: &mut DecryptOptions<'_>,
 ) -> Result<DecryptReport> {
     super::guard_parser(move || decrypt_unguarded(input, output, opts))
@@ -500,7 +500,7 @@ pub fn decrypt(
 
 fn decrypt_unguarded(
     input: impl Read + Send + Sync,
-    output: impl Write,
+    output: impl Write + Send,
     opts: &mut DecryptOptions<'_>,
 ) -> Result<DecryptReport> {
     let mut input = std::io::BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
@@ -575,7 +575,7 @@ fn unverified_end() -> anyhow::Error {
 #[cfg(feature = "crypto-openssl")]
 fn decrypt_fast(
     input: impl Read + Send + Sync,
-    output: impl Write,
+    output: impl Write + Send,
     opts: &mut DecryptOptions<'_>,
 ) -> Result<DecryptReport> {
     use super::fast::decrypt as fast;
@@ -648,9 +648,7 @@ fn decrypt_fast(
             .first()
             .copied();
         if first.is_some_and(super::fast::literal::is_literal) {
-            // The output is buffered by the caller; the plaintext comes in
-            // runs of a megabyte, which it writes through.
-            let mut out = output;
+            let mut out = super::fast::writer::ThreadedWriter::new(scope, output)?;
             let (literal, n) = super::fast::literal::copy(&mut reader, &mut out).map_err(|e| {
                 if e.get_ref()
                     .is_some_and(|i| i.is::<super::fast::literal::WriteError>())
@@ -663,7 +661,7 @@ fn decrypt_fast(
             if !is_verified() {
                 return Err(unverified_end());
             }
-            out.flush().context("writing output")?;
+            out.finish().context("writing output")?;
             let mut report = helper.report;
             report.literal = Some((&literal).into());
             report.bytes_out = n;
@@ -676,12 +674,12 @@ fn decrypt_fast(
             .buffer_size(buffer_size)
             .with_policy(policy, time, helper)
             .map_err(|e| damaged(classify(sed_check(e), Stage::Decrypt)))?;
-        let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+        let mut out = super::fast::writer::ThreadedWriter::new(scope, output)?;
         let n = super::copy(&mut decryptor, &mut out, read_error(Stage::Decrypt))?;
         if !decryptor.message_processed() || !is_verified() {
             return Err(unverified_end());
         }
-        out.flush().context("writing output")?;
+        out.finish().context("writing output")?;
         let mut report = decryptor.into_helper().report;
         report.bytes_out = n;
         report.symmetric_algo = algo.map(|a| a.to_string());

@@ -20,3 +20,4 @@ pub(crate) mod encrypt;
 pub(crate) mod literal;
 #[cfg(test)]
 mod tests;
+pub(crate) mod writer;
