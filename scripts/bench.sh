@@ -435,7 +435,9 @@ MB/s is 10^6 bytes per second of the $SIZE_LABEL input. RSS is the peak
 resident memory (\`/usr/bin/time -f %M\`) of an untimed first run, which
 also warms the page cache (inputs are read from a file in it). Outputs are
 written to a file on disk (target/bench-data.*, as a user would) and deleted
-between runs. "–": the tool cannot do it (or was not run).
+between runs; zpgp syncs each output file to disk before renaming it into
+place (the others do not), and its time includes that. "–": the tool
+cannot do it (or was not run).
 
 $HEADER
 $RULE
