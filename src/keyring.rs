@@ -12,10 +12,21 @@
 //! crash or a concurrent process never sees half a certificate.  The index
 //! is derived data: it records the certificate directory's tag, and is
 //! brought up to date whenever that tag differs.
+//!
+//! ```text
+//! zpgp-index 2 TAG N          header: the cert-d tag, the length N of:
+//! FPR \t TAG \t …             one line per certificate (see make_entry),
+//! …                           in fingerprint order (N bytes), then
+//! HASH OFFSET                 per email address and certificate, the
+//! …                           address's hash and where the certificate's
+//!                             line starts, sorted: lookups by address
+//!                             are a binary search, not a scan
+//! ```
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
+use std::ops::Range;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -30,7 +41,7 @@ use sequoia_openpgp as openpgp;
 use crate::error::{Error, Failure};
 use crate::query::Query;
 
-const INDEX_MAGIC: &str = "zpgp-index 1";
+const INDEX_MAGIC: &str = "zpgp-index 2";
 
 pub struct Keyring {
     home: PathBuf,
@@ -87,6 +98,76 @@ impl std::ops::Deref for IndexBytes {
             IndexBytes::Mapped(m) => m,
             IndexBytes::Owned(v) => v,
         }
+    }
+}
+
+/// The index file, and where its two sections are.
+struct Index {
+    bytes: IndexBytes,
+    /// The certificates' lines, in fingerprint order.
+    certs: Range<usize>,
+    /// The email table: fixed-size `HASH OFFSET` records, sorted.
+    emails: Range<usize>,
+}
+
+/// One record of the email table: the address's hash (16 hex digits), a
+/// space, the offset of the certificate's line in the certificates'
+/// section (12 hex digits), a newline.
+const EMAIL_RECORD: usize = 30;
+
+/// The hash of an email address in the index (64-bit FNV-1a: stable, and
+/// every hit is checked against the certificate's line).
+fn email_hash(email: &str) -> u64 {
+    email.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl Index {
+    fn empty() -> Index {
+        Index {
+            bytes: IndexBytes::Owned(Vec::new()),
+            certs: 0..0,
+            emails: 0..0,
+        }
+    }
+
+    fn certs(&self) -> &[u8] {
+        &self.bytes[self.certs.clone()]
+    }
+
+    fn emails(&self) -> &[u8] {
+        &self.bytes[self.emails.clone()]
+    }
+}
+
+/// The tag recorded in an index file and the ranges of its two sections,
+/// when the file is an index in this version's format.
+fn index_layout(bytes: &[u8]) -> Option<(u64, Range<usize>, Range<usize>)> {
+    let nl = memchr::memchr(b'\n', bytes)?;
+    let header = std::str::from_utf8(&bytes[..nl]).ok()?;
+    let (tag, certs_len) = header
+        .strip_prefix(INDEX_MAGIC)?
+        .strip_prefix(' ')?
+        .split_once(' ')?;
+    let tag = tag.parse().ok()?;
+    let start = nl + 1;
+    let end = start
+        .checked_add(certs_len.parse().ok()?)
+        .filter(|&end| end <= bytes.len())?;
+    // The certificates' section is whole lines, the email table whole
+    // records.
+    let whole = end == start || bytes[end - 1] == b'\n';
+    let records = (bytes.len() - end) % EMAIL_RECORD == 0;
+    (whole && records).then_some((tag, start..end, end..bytes.len()))
+}
+
+/// The certificates' lines of an index's text: its first section, or for
+/// an index in another format, everything after the header.
+fn index_certs(text: &str) -> &str {
+    match index_layout(text.as_bytes()) {
+        Some((_, certs, _)) => text.get(certs).unwrap_or(""),
+        None => text.split_once('\n').map_or("", |(_, rest)| rest),
     }
 }
 
@@ -461,7 +542,7 @@ impl Keyring {
         write_atomic(
             &self.secret_dir,
             &self.secret_path(&tsk.fingerprint()),
-            &data,
+            &[&data],
         )
     }
 
@@ -473,25 +554,26 @@ impl Keyring {
 
     /// The index, brought up to date first when the certificate directory
     /// changed behind it.
-    fn index(&self) -> Result<IndexBytes> {
+    fn index(&self) -> Result<Index> {
         let tag = self.certd.tag();
-        if let Some(bytes) = self.read_index(tag)? {
-            return Ok(bytes);
+        if let Some(index) = self.read_index(tag)? {
+            return Ok(index);
         }
         let lock = self.lock()?;
         let tag = self.certd.tag();
-        if let Some(bytes) = self.read_index(tag)? {
-            return Ok(bytes);
+        if let Some(index) = self.read_index(tag)? {
+            return Ok(index);
         }
         let index = self.rebuild_index(&lock)?;
         self.write_index(&lock, &index)?;
         Ok(self
             .read_index(self.certd.tag())?
-            .unwrap_or(IndexBytes::Owned(Vec::new())))
+            .unwrap_or_else(Index::empty))
     }
 
-    /// The index's text when its recorded tag is `tag`.
-    fn read_index(&self, tag: Tag) -> Result<Option<IndexBytes>> {
+    /// The index when its recorded tag is `tag` (and it is in this
+    /// version's format).
+    fn read_index(&self, tag: Tag) -> Result<Option<Index>> {
         let file = match File::open(self.index_path()) {
             Ok(f) => f,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
@@ -516,13 +598,14 @@ impl Keyring {
                 IndexBytes::Owned(v)
             }
         };
-        let header = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
-        let fresh = std::str::from_utf8(header)
-            .ok()
-            .and_then(|h| h.strip_prefix(INDEX_MAGIC))
-            .and_then(|rest| rest.trim().parse::<u64>().ok())
-            == Some(tag.0);
-        Ok(fresh.then_some(bytes))
+        Ok(match index_layout(&bytes) {
+            Some((t, certs, emails)) if t == tag.0 => Some(Index {
+                bytes,
+                certs,
+                emails,
+            }),
+            _ => None,
+        })
     }
 
     /// The current index as a map, updated for any change to the
@@ -530,7 +613,7 @@ impl Keyring {
     fn fresh_index(&self, lock: &WriteLock) -> Result<BTreeMap<String, Entry>> {
         let tag = self.certd.tag();
         match self.read_index(tag)? {
-            Some(bytes) => Ok(parse_index(&String::from_utf8_lossy(&bytes))),
+            Some(index) => Ok(parse_index(&String::from_utf8_lossy(index.certs()))),
             None => self.rebuild_index(lock),
         }
     }
@@ -539,7 +622,7 @@ impl Keyring {
     /// only the certificates whose files changed.
     fn rebuild_index(&self, _lock: &WriteLock) -> Result<BTreeMap<String, Entry>> {
         let old = match fs::read_to_string(self.index_path()) {
-            Ok(text) => parse_index(&text),
+            Ok(text) => parse_index(index_certs(&text)),
             Err(_) => BTreeMap::new(),
         };
         let mut new = BTreeMap::new();
@@ -564,17 +647,12 @@ impl Keyring {
     }
 
     fn write_index(&self, _lock: &WriteLock, index: &BTreeMap<String, Entry>) -> Result<()> {
-        let mut text = String::with_capacity(index.len() * 200 + 64);
-        text.push_str(&format!("{INDEX_MAGIC} {}\n", self.certd.tag().0));
-        for (fpr, e) in index {
-            text.push_str(fpr);
-            text.push('\t');
-            text.push_str(&e.tag.to_string());
-            text.push('\t');
-            text.push_str(&e.line);
-            text.push('\n');
-        }
-        write_atomic(&self.home, &self.index_path(), text.as_bytes())
+        let [header, certs, table] = index_text(self.certd.tag().0, index);
+        write_atomic(
+            &self.home,
+            &self.index_path(),
+            &[header.as_bytes(), certs.as_bytes(), table.as_bytes()],
+        )
     }
 }
 
@@ -622,9 +700,61 @@ fn make_entry(cert: &Cert, tag: u64) -> Entry {
     Entry { tag, line }
 }
 
+/// An index file's text: its header, its certificates' lines and its email
+/// table.
+fn index_text(tag: u64, index: &BTreeMap<String, Entry>) -> [String; 3] {
+    let mut certs = String::with_capacity(index.len() * 200);
+    let mut emails = Vec::new();
+    for (fpr, e) in index {
+        let offset = certs.len() as u64;
+        certs.push_str(fpr);
+        certs.push('\t');
+        certs.push_str(&e.tag.to_string());
+        certs.push('\t');
+        certs.push_str(&e.line);
+        certs.push('\n');
+        emails.extend(entry_emails(&e.line).map(|email| (email_hash(email), offset)));
+    }
+    emails.sort_unstable();
+    emails.dedup();
+    let mut table = Vec::with_capacity(emails.len() * EMAIL_RECORD);
+    for (hash, offset) in emails {
+        table.extend_from_slice(&email_record(hash, offset));
+    }
+    let table = String::from_utf8(table).expect("records are ASCII");
+    let header = format!("{INDEX_MAGIC} {tag} {}\n", certs.len());
+    [header, certs, table]
+}
+
+/// One email table record, `HASH OFFSET\n` (by hand: there is one per
+/// address in the keyring).
+fn email_record(hash: u64, offset: u64) -> [u8; EMAIL_RECORD] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut r = [b' '; EMAIL_RECORD];
+    for i in 0..16 {
+        r[15 - i] = HEX[(hash >> (4 * i)) as usize & 0xf];
+    }
+    // 12 hex digits hold any offset below 256 TiB.
+    for i in 0..12 {
+        r[28 - i] = HEX[(offset >> (4 * i)) as usize & 0xf];
+    }
+    r[EMAIL_RECORD - 1] = b'\n';
+    r
+}
+
+/// The email addresses of an index line (its `<e1><e2>…` field).
+fn entry_emails(line: &str) -> impl Iterator<Item = &str> {
+    line.split('\t')
+        .nth(1)
+        .unwrap_or("")
+        .split('>')
+        .filter_map(|e| e.strip_prefix('<'))
+}
+
+/// The certificates' lines of an index (without its header).
 fn parse_index(text: &str) -> BTreeMap<String, Entry> {
     let mut map = BTreeMap::new();
-    for line in text.lines().skip(1) {
+    for line in text.lines() {
         let mut parts = line.splitn(3, '\t');
         let (Some(fpr), Some(tag), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
             continue;
@@ -641,9 +771,76 @@ fn parse_index(text: &str) -> BTreeMap<String, Entry> {
     map
 }
 
-/// Matching certificates in the index text.  The search is a substring scan
-/// over the whole file, then a check of the field each hit landed in.
-fn search_index(text: &[u8], query: &Query) -> Vec<Fingerprint> {
+/// Matching certificates in the index: by binary search in its email
+/// table, or else by a scan of its certificates' lines.
+fn search_index(index: &Index, query: &Query) -> Vec<Fingerprint> {
+    match query {
+        Query::Email(e) => search_emails(index, e),
+        _ => scan_certs(index.certs(), query),
+    }
+}
+
+/// The certificates with this email address, in fingerprint order: the
+/// email table's records with the address's hash, each checked against
+/// its certificate's line.
+fn search_emails(index: &Index, email: &str) -> Vec<Fingerprint> {
+    let (table, certs) = (index.emails(), index.certs());
+    let record = |i: usize| {
+        let r = &table[i * EMAIL_RECORD..(i + 1) * EMAIL_RECORD];
+        let hex = |b: &[u8]| {
+            std::str::from_utf8(b)
+                .ok()
+                .and_then(|h| u64::from_str_radix(h, 16).ok())
+        };
+        (hex(&r[..16]), hex(&r[17..29]))
+    };
+    let hash = email_hash(email);
+    let needle = format!("<{email}>");
+    let (mut lo, mut hi) = (0, table.len() / EMAIL_RECORD);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if record(mid).0.is_some_and(|h| h < hash) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let mut out: Vec<Fingerprint> = Vec::new();
+    for i in lo..table.len() / EMAIL_RECORD {
+        let (Some(h), Some(offset)) = record(i) else {
+            break;
+        };
+        if h != hash {
+            break;
+        }
+        let Some(line) = usize::try_from(offset)
+            .ok()
+            .filter(|&o| o == 0 || certs.get(o - 1) == Some(&b'\n'))
+            .and_then(|o| certs.get(o..))
+            .and_then(|rest| rest.split(|&b| b == b'\n').next())
+        else {
+            continue;
+        };
+        let mut fields = line.split(|&b| b == b'\t');
+        let fpr = fields.next().unwrap_or_default();
+        if fields
+            .nth(2)
+            .is_some_and(|f| memchr::memmem::find(f, needle.as_bytes()).is_some())
+        {
+            if let Some(fp) = std::str::from_utf8(fpr).ok().and_then(|f| f.parse().ok()) {
+                if !out.contains(&fp) {
+                    out.push(fp);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Matching certificates in the certificates' lines of the index.  The
+/// search is a substring scan, then a check of the field each hit landed
+/// in.
+fn scan_certs(body: &[u8], query: &Query) -> Vec<Fingerprint> {
     let (needle, field) = match query {
         Query::Fingerprint(fp) => (format!("{fp:X}"), 2),
         Query::KeyId(id) => (format!("{id:X}"), 2),
@@ -652,10 +849,6 @@ fn search_index(text: &[u8], query: &Query) -> Vec<Fingerprint> {
     };
     let mut found: HashSet<&str> = HashSet::new();
     let mut out = Vec::new();
-    let body = match memchr::memchr(b'\n', text) {
-        Some(i) => &text[i + 1..],
-        None => return out,
-    };
     let finder = memchr::memmem::Finder::new(needle.as_bytes());
     let mut from = 0;
     while let Some(pos) = finder.find(&body[from..]) {
@@ -784,14 +977,17 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Writes `data` to `path` by way of a temporary file (mode 0600) in `dir`,
-/// synced before and after the rename, so `path` is always either old or new.
-fn write_atomic(dir: &Path, path: &Path, data: &[u8]) -> Result<()> {
+/// Writes `parts`, one after the other, to `path` by way of a temporary
+/// file (mode 0600) in `dir`, synced before and after the rename, so `path`
+/// is always either old or new.
+fn write_atomic(dir: &Path, path: &Path, parts: &[&[u8]]) -> Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(data)?;
+    for data in parts {
+        tmp.write_all(data)?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path)
         .map_err(|e| e.error)
@@ -836,6 +1032,110 @@ mod tests {
         assert!(q("carol@example.org").is_empty());
         assert!(kr.has_secret(&b.fingerprint()));
         assert!(!kr.has_secret(&a.fingerprint()));
+    }
+
+    #[test]
+    fn email_table_finds_every_holder_in_fingerprint_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let kr = Keyring::open(dir.path()).unwrap();
+        // Two user IDs with the same address in one certificate, the same
+        // address in another, and addresses that sort right next to it.
+        let (a, _) = CertBuilder::new()
+            .add_userid("<x@example.org>")
+            .add_userid("X Two <X@example.org>")
+            .add_transport_encryption_subkey()
+            .generate()
+            .unwrap();
+        let b = cert("<x@example.org>");
+        let c = cert("<x@example.org.uk>");
+        let d = cert("<w@example.org>");
+        let e = cert("Name Only");
+        kr.import(vec![a.clone(), b.clone(), c.clone(), d.clone(), e])
+            .unwrap();
+        let q = |s: &str| kr.lookup(&Query::parse(s).unwrap()).unwrap();
+        let mut ab = vec![a.fingerprint(), b.fingerprint()];
+        ab.sort_by_key(|f| format!("{f:X}"));
+        assert_eq!(q("x@example.org"), ab);
+        assert_eq!(q("X@EXAMPLE.ORG"), ab);
+        assert_eq!(q("x@example.org.uk"), vec![c.fingerprint()]);
+        assert_eq!(q("w@example.org"), vec![d.fingerprint()]);
+        for missing in [
+            "a@example.org",
+            "x@example.or",
+            "x@example.orga",
+            "zz@example.org",
+        ] {
+            assert!(q(missing).is_empty(), "{missing}");
+        }
+    }
+
+    #[test]
+    fn search_emails_at_the_edges() {
+        let fpr = |n: u8| format!("{n:040X}");
+        let mut entries = BTreeMap::new();
+        for (n, emails) in [
+            (1, "<a@x>"),
+            (2, "<b@x><c@x>"),
+            (3, "<b@x><b@x>"),
+            (4, ""),
+            (5, "<c@x>"),
+        ] {
+            let line = format!("{}\t{emails}\tuser {n}", fpr(n));
+            entries.insert(fpr(n), Entry { tag: 7, line });
+        }
+        let text = index_text(7, &entries).concat();
+        let (tag, certs, emails) = index_layout(text.as_bytes()).unwrap();
+        assert_eq!(tag, 7);
+        assert_eq!(emails.len(), 5 * EMAIL_RECORD);
+        let index = Index {
+            bytes: IndexBytes::Owned(text.into_bytes()),
+            certs,
+            emails,
+        };
+        let found = |e: &str| {
+            search_emails(&index, e)
+                .iter()
+                .map(|f| format!("{f:X}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found("a@x"), vec![fpr(1)]);
+        assert_eq!(found("b@x"), vec![fpr(2), fpr(3)]);
+        assert_eq!(found("c@x"), vec![fpr(2), fpr(5)]);
+        for missing in ["", "a", "a@x ", "b", "bb@x", "user 1", "d@x"] {
+            assert!(found(missing).is_empty(), "{missing:?}");
+        }
+        assert!(search_emails(&Index::empty(), "a@x").is_empty());
+
+        // A record whose hash matches but whose certificate does not hold
+        // the address (a collision) is no hit.
+        let certs = format!("{}\t7\t{}\t<a@x>\t\n", fpr(1), fpr(1));
+        let table = format!("{:016x} {:012x}\n", email_hash("d@x"), 0);
+        let len = certs.len();
+        let index = Index {
+            bytes: IndexBytes::Owned(format!("{certs}{table}").into_bytes()),
+            certs: 0..len,
+            emails: len..len + EMAIL_RECORD,
+        };
+        assert!(search_emails(&index, "d@x").is_empty());
+    }
+
+    #[test]
+    fn index_in_the_old_format_is_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let kr = Keyring::open(dir.path()).unwrap();
+        let a = cert("A <a@example.org>");
+        kr.import(vec![a.clone()]).unwrap();
+        // What zpgp wrote before the email table: the same lines under a
+        // version 1 header.
+        let path = dir.path().join("index");
+        let text = fs::read_to_string(&path).unwrap();
+        let (_, certs, _) = index_layout(text.as_bytes()).unwrap();
+        let old = format!("zpgp-index 1 {}\n{}", kr.certd.tag().0, &text[certs]);
+        fs::write(&path, &old).unwrap();
+        let q = |s: &str| kr.lookup(&Query::parse(s).unwrap()).unwrap();
+        assert_eq!(q("a@example.org"), vec![a.fingerprint()]);
+        assert_eq!(q("A"), vec![a.fingerprint()]);
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
     }
 
     #[test]
