@@ -1,8 +1,6 @@
 //! Encryption to certificates and passwords, optionally signed.
 
-#[cfg(not(feature = "crypto-openssl"))]
-use std::io::BufWriter;
-use std::io::{Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
@@ -15,9 +13,7 @@ use openpgp::cert::amalgamation::{ValidAmalgamation, ValidateAmalgamation};
 use openpgp::crypto::{KeyPair, Password, SessionKey};
 use openpgp::packet::key::PublicParts;
 use openpgp::policy::Policy;
-#[cfg(not(feature = "crypto-openssl"))]
-use openpgp::serialize::stream::{Armorer, Encryptor};
-use openpgp::serialize::stream::{LiteralWriter, Message, Recipient, Signer};
+use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
 use openpgp::types::{AEADAlgorithm, DataFormat, RevocationStatus, SymmetricAlgorithm};
 use serde::Serialize;
 
@@ -334,6 +330,23 @@ pub fn encrypt(
         .export_session_key
         .then(|| format!("{}:{}", u8::from(sym), openpgp::fmt::hex::encode(&sk)));
 
+    // A small message takes sequoia's path (see `fast::MIN_SIZE`): the
+    // first megabyte of input tells.
+    #[cfg(feature = "crypto-openssl")]
+    let (head, fast) = {
+        let min = super::fast::min_size();
+        let mut head = Vec::new();
+        (&mut input)
+            .take(min as u64)
+            .read_to_end(&mut head)
+            .context("reading the input")?;
+        let fast = head.len() >= min;
+        (head, fast)
+    };
+    #[cfg(not(feature = "crypto-openssl"))]
+    let (head, fast) = (Vec::new(), false);
+    let mut input = std::io::Cursor::new(head).chain(input);
+
     let mut hash_algo = None;
     let signers: Vec<String> = opts
         .signers
@@ -375,28 +388,29 @@ pub fn encrypt(
         Ok(bytes_in)
     };
 
-    #[cfg(feature = "crypto-openssl")]
-    let bytes_in = {
-        use super::fast::encrypt as fast;
-        drop(recipients);
-        let esks = key_packets(&pkesk_keys, &opts.passwords, format, sym, aead, &sk)?;
-        let plan = fast::Plan {
-            container: if format == MessageFormat::SeipdV2 {
-                fast::Container::V2 { aead }
-            } else {
-                fast::Container::V1
-            },
-            sym,
-            session_key: sk,
-            esks,
-            armor: opts.armor,
-        };
-        fast::encrypt(plan, output, |sink| {
-            inner(Message::new(sink), &mut hash_algo)
-        })?
-    };
-    #[cfg(not(feature = "crypto-openssl"))]
-    let bytes_in = {
+    let bytes_in = if fast {
+        #[cfg(feature = "crypto-openssl")]
+        {
+            use super::fast::encrypt as fast;
+            let esks = key_packets(&pkesk_keys, &opts.passwords, format, sym, aead, &sk)?;
+            let plan = fast::Plan {
+                container: if format == MessageFormat::SeipdV2 {
+                    fast::Container::V2 { aead }
+                } else {
+                    fast::Container::V1
+                },
+                sym,
+                session_key: sk,
+                esks,
+                armor: opts.armor,
+            };
+            fast::encrypt(plan, output, |sink| {
+                inner(Message::new(sink), &mut hash_algo)
+            })?
+        }
+        #[cfg(not(feature = "crypto-openssl"))]
+        unreachable!("no fast path in this build")
+    } else {
         let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
         let mut message = Message::new(&mut out);
         if opts.armor {

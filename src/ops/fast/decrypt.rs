@@ -166,6 +166,10 @@ pub(crate) fn scan<'a, R: Read + Send + Sync + 'a>(input: R) -> Option<Scanned<'
             Container::V1 => PREFIX + MDC_PACKET,
             Container::V2 { chunk, .. } => chunk + 2 * TAG,
         };
+        // A small message is sequoia's (see `super::MIN_SIZE`).
+        if pp.data(super::min_size()).ok()?.len() < super::min_size() {
+            return None;
+        }
         let head = pp.data(want).ok()?.to_vec();
         let short = match &container {
             Container::V1 => head.len() < PREFIX + MDC_PACKET,

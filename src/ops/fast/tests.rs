@@ -205,6 +205,8 @@ fn container(ct: &[u8]) -> (u8, Option<u8>) {
 
 #[test]
 fn fast_messages_read_by_sequoia_and_back() {
+    // The fast paths even for small messages.
+    super::set_min_size_for_this_thread(0);
     let v4 = cert(openpgp::Profile::RFC4880);
     let v6 = cert(openpgp::Profile::RFC9580);
     for (i, &n) in SIZES.iter().enumerate() {
@@ -235,6 +237,8 @@ fn fast_messages_read_by_sequoia_and_back() {
 
 #[test]
 fn password_messages_both_ways() {
+    // The fast paths even for small messages.
+    super::set_min_size_for_this_thread(0);
     for (i, &n) in [0usize, 17, 1 << 20, (1 << 20) + 5].iter().enumerate() {
         let pt = data(n, 40 + i as u8);
         let ct = fast_encrypt(&pt, None, Some("secret"), false);
@@ -252,6 +256,8 @@ fn password_messages_both_ways() {
 /// two-buffer message fails, whichever buffer or chunk it hits.
 #[test]
 fn damage_anywhere_fails() {
+    // The fast paths even for small messages.
+    super::set_min_size_for_this_thread(0);
     let v4 = cert(openpgp::Profile::RFC4880);
     let v6 = cert(openpgp::Profile::RFC9580);
     let pt = data((2 << 20) + 333, 7);
@@ -292,6 +298,8 @@ fn damage_anywhere_fails() {
 
 #[test]
 fn gcm_messages_decrypt() {
+    // The fast paths even for small messages.
+    super::set_min_size_for_this_thread(0);
     let v6 = cert(openpgp::Profile::RFC9580);
     let pt = data(300_000, 9);
     let mut out = Vec::new();
@@ -315,6 +323,8 @@ fn gcm_messages_decrypt() {
 
 #[test]
 fn other_ciphers_take_the_stock_path() {
+    // The fast paths even for small messages.
+    super::set_min_size_for_this_thread(0);
     let v4 = cert(openpgp::Profile::RFC4880);
     let pt = data(5000, 3);
     let mut out = Vec::new();
@@ -429,5 +439,43 @@ fn aead_chunks_match_a_fresh_context() {
         assert_eq!(&back[..n], &pt[..]);
         ct[n / 2] ^= 1;
         assert!(open.open(i as u64, &ct, &mut back).is_err());
+    }
+}
+
+#[test]
+fn small_messages_take_sequoias_path() {
+    let v6 = cert(openpgp::Profile::RFC9580);
+    for n in [0, 4096, super::MIN_SIZE - 1] {
+        let pt = data(n, 11);
+        let ct = fast_encrypt(&pt, Some(&v6), None, false);
+        // Sequoia writes 4 KiB chunks, the fast path 256 KiB.
+        assert_eq!(container(&ct), (2, Some(6)), "size {n}");
+        assert_eq!(fast_decrypt(&ct, Some(&v6), None).unwrap(), pt);
+    }
+    let pt = data(super::MIN_SIZE, 12);
+    let ct = fast_encrypt(&pt, Some(&v6), None, false);
+    assert_eq!(container(&ct), (2, Some(12)));
+    assert_eq!(stock_decrypt(&ct, Some(&v6), None), pt);
+}
+
+/// The RFC 9580 sample messages (A.8 with the A.4 key, A.10 OCB and A.11
+/// GCM with their password) through the fast path.
+#[test]
+fn rfc9580_vectors_through_the_fast_path() {
+    super::set_min_size_for_this_thread(0);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc9580");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let key = Cert::from_bytes(&read("a4-v6-secret-key.asc")).unwrap();
+    let hello = b"Hello, world!";
+    assert_eq!(
+        fast_decrypt(&read("a8-x25519-aead-ocb.asc"), Some(&key), None).unwrap(),
+        hello
+    );
+    for name in ["a10-aead-ocb.asc", "a11-aead-gcm.asc"] {
+        assert_eq!(
+            fast_decrypt(&read(name), None, Some("password")).unwrap(),
+            hello,
+            "{name}"
+        );
     }
 }
