@@ -258,6 +258,9 @@ measure() {
             cmd "$t" "$op"
             rm -f "$BIG/out.$t"
             fill "${in//%t/$t}" "$BIG/out.$t" "${sig//%t/$t}"
+            # Untimed: no tool pays for the disk writes another left
+            # pending (1 GiB outputs that were not synced).
+            sync
             ms=$(time_once "${RUN[@]}")
             times[$t]+="$ms "
         done
@@ -435,8 +438,9 @@ MB/s is 10^6 bytes per second of the $SIZE_LABEL input. RSS is the peak
 resident memory (\`/usr/bin/time -f %M\`) of an untimed first run, which
 also warms the page cache (inputs are read from a file in it). Outputs are
 written to a file on disk (target/bench-data.*, as a user would) and deleted
-between runs; zpgp syncs each output file to disk before renaming it into
-place (the others do not), and its time includes that. "–": the tool
+between runs, and \`sync\` runs (untimed) before each timed run; zpgp
+syncs each output file to disk before renaming it into place (the others
+do not), and its time includes that. "–": the tool
 cannot do it (or was not run).
 
 $HEADER
