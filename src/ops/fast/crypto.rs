@@ -310,26 +310,34 @@ impl Aead {
             .map_err(|_| manipulated())?;
         Ok(())
     }
-}
 
-/// The message key and IV of a SEIPDv2 packet, derived by sequoia's own
-/// key schedule (HKDF-SHA256 over the session key, salt and header), so
-/// both paths agree by construction.
-pub(super) fn v2_schedule(
-    session_key: &openpgp::crypto::SessionKey,
-    algo: SymmetricAlgorithm,
-    aead: AEADAlgorithm,
-    chunk_size: usize,
-    salt: &[u8],
-) -> openpgp::Result<(openpgp::crypto::SessionKey, Vec<u8>, [u8; 5])> {
-    use openpgp::crypto::aead::{SEIPv2Schedule, Schedule};
-    let schedule = SEIPv2Schedule::new(session_key, algo, aead, chunk_size, salt)?;
-    let mut out = None;
-    Schedule::<()>::chunk(&schedule, 0, &mut |key, nonce, ad| {
-        let mut header = [0u8; 5];
-        header.copy_from_slice(ad);
-        out = Some((key.clone(), nonce[..nonce.len() - 8].to_vec(), header));
-        Ok(())
-    })?;
-    out.ok_or_else(|| anyhow::anyhow!("no key schedule"))
+    /// The context for a SEIPDv2 packet: its message key and IV derived by
+    /// sequoia's own key schedule (HKDF-SHA256 over the session key, salt
+    /// and header), so both paths agree by construction.
+    pub fn for_seipdv2(
+        session_key: &openpgp::crypto::SessionKey,
+        algo: SymmetricAlgorithm,
+        aead: AEADAlgorithm,
+        chunk_size: usize,
+        salt: &[u8],
+        encrypt: bool,
+    ) -> io::Result<Aead> {
+        use openpgp::crypto::aead::{SEIPv2Schedule, Schedule};
+        let schedule = SEIPv2Schedule::new(session_key, algo, aead, chunk_size, salt)
+            .map_err(io::Error::other)?;
+        let mut ctx = None;
+        Schedule::<()>::chunk(&schedule, 0, &mut |key, nonce, ad| {
+            ctx = Some(Aead::new(
+                algo,
+                aead,
+                key,
+                &nonce[..nonce.len() - 8],
+                ad,
+                encrypt,
+            ));
+            Ok(())
+        })
+        .map_err(io::Error::other)?;
+        ctx.unwrap_or_else(|| Err(io::Error::other("no key schedule")))
+    }
 }

@@ -224,10 +224,7 @@ impl<'a> Scanned<'a> {
                 chunk,
                 salt,
             } => {
-                let Ok((k, iv, ad)) = crypto::v2_schedule(key, *sym, *aead, *chunk, salt) else {
-                    return false;
-                };
-                let Ok(mut ctx) = Aead::new(*sym, *aead, &k, &iv, &ad, false) else {
+                let Ok(mut ctx) = Aead::for_seipdv2(key, *sym, *aead, *chunk, salt, false) else {
                     return false;
                 };
                 let body = self.head.len() - TAG;
@@ -278,9 +275,7 @@ impl<'a> Scanned<'a> {
                 chunk,
                 salt,
             } => {
-                let (k, iv, ad) = crypto::v2_schedule(key, *sym, *aead, *chunk, salt)
-                    .map_err(io::Error::other)?;
-                let ctx = Aead::new(*sym, *aead, &k, &iv, &ad, false)?;
+                let ctx = Aead::for_seipdv2(key, *sym, *aead, *chunk, salt, false)?;
                 let chunk = *chunk;
                 spawn(scope, move || worker_v2(jobs, done_tx, ctx, chunk))?;
             }
@@ -331,7 +326,7 @@ struct Job {
     plain: Vec<u8>,
     n: usize,
     /// SEIPDv2: the final tag, on the last job.
-    last: Option<[u8; TAG]>,
+    final_tag: Option<[u8; TAG]>,
     is_last: bool,
 }
 
@@ -398,7 +393,7 @@ fn worker_v2(jobs: Receiver<Job>, done: Sender<Done>, mut ctx: Aead, chunk: usiz
             }
         }
         if result.is_ok() {
-            if let Some(tag) = &job.last {
+            if let Some(tag) = &job.final_tag {
                 result = ctx.check_final_tag(index, total, tag);
             }
         }
@@ -492,7 +487,7 @@ impl PlainReader<'_> {
                 cipher,
                 plain,
                 n,
-                last: None,
+                final_tag: None,
                 is_last,
             })
         } else {
@@ -510,7 +505,7 @@ impl PlainReader<'_> {
                     cipher,
                     plain,
                     n: self.read_size,
-                    last: None,
+                    final_tag: None,
                     is_last: false,
                 })
             } else {
@@ -526,7 +521,7 @@ impl PlainReader<'_> {
                     cipher,
                     plain,
                     n: n - TAG,
-                    last: Some(tag),
+                    final_tag: Some(tag),
                     is_last: true,
                 })
             }

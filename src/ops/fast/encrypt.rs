@@ -8,8 +8,7 @@
 //! speed.
 
 use std::io::{self, Write};
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 
 use anyhow::{Context, Result};
 use sequoia_openpgp as openpgp;
@@ -22,6 +21,7 @@ use openpgp::types::{AEADAlgorithm, SymmetricAlgorithm};
 
 use openssl::sha::Sha1;
 
+use super::Pool;
 use super::crypto::{Aead, BLOCK, CfbEncryptor, TAG};
 
 /// Plaintext buffer size, and the partial body chunk size of the output.
@@ -53,9 +53,11 @@ pub(crate) struct Plan {
     pub armor: bool,
 }
 
-enum Msg {
-    Data(Vec<u8>),
-    Last(Vec<u8>),
+/// A buffer of plaintext for the encrypting thread; `last` ends the
+/// message (without it, the thread stops without finishing the packet).
+struct Msg {
+    buf: Vec<u8>,
+    last: bool,
 }
 
 /// Writes the message: `produce` writes the inner packets into the
@@ -70,7 +72,8 @@ where
 {
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Msg>(BUFFERS - 1);
-        let (free_tx, free_rx) = channel::<Vec<u8>>();
+        // The caller's buffer and two in flight.
+        let (free, free_tx) = Pool::new(BUFFERS - 1, BUFFER);
         let Plan {
             container,
             sym,
@@ -90,7 +93,7 @@ where
         // Writing is a third thread: CFB encryption is serial, so the
         // encrypting thread should do nothing else.
         let (wtx, wrx) = sync_channel::<WriteMsg>(BUFFERS - 1);
-        let (back_tx, back_rx) = channel::<Vec<u8>>();
+        let (spare, back_tx) = Pool::new(BUFFERS, 2 * BUFFER + 4096);
         let writer = std::thread::Builder::new()
             .name("zpgp-write".into())
             .spawn_scoped(scope, move || -> io::Result<()> {
@@ -110,7 +113,7 @@ where
         let worker = std::thread::Builder::new()
             .name("zpgp-encrypt".into())
             .spawn_scoped(scope, move || -> Result<()> {
-                let mut framer = Framer::new(wtx, back_rx);
+                let mut framer = Framer::new(wtx, spare);
                 framer.send_bytes(esks)?;
                 // New-format CTB, tag 18 (SEIPD).
                 framer.send_bytes(vec![0xC0 | 18])?;
@@ -125,8 +128,7 @@ where
         let mut sink = Sink {
             cur: Vec::with_capacity(BUFFER),
             tx: Some(tx),
-            free: Mutex::new(free_rx),
-            allocated: 1,
+            free,
             mdc: v1.then(Sha1::new),
         };
         sink.cur.extend_from_slice(&prefix);
@@ -135,7 +137,8 @@ where
             Ok(_) => sink.finish(),
             Err(_) => Ok(()),
         };
-        // Without `Last`, the worker stops without finishing the packet.
+        // Without a last buffer, the worker stops without finishing the
+        // packet.
         drop(sink);
         let worked = match worker.join() {
             Ok(r) => r,
@@ -162,10 +165,8 @@ where
 pub(crate) struct Sink {
     cur: Vec<u8>,
     tx: Option<SyncSender<Msg>>,
-    /// Buffers coming back from the worker.  In a mutex only to be
-    /// `Sync`, as sequoia's writer stack requires.
-    free: Mutex<Receiver<Vec<u8>>>,
-    allocated: usize,
+    /// Buffers coming back from the worker.
+    free: Pool,
     /// SEIPDv1: the MDC, over the plaintext as it is sent.
     mdc: Option<Sha1>,
 }
@@ -175,44 +176,19 @@ fn worker_gone() -> io::Error {
 }
 
 impl Sink {
-    fn next_buffer(&mut self) -> io::Result<Vec<u8>> {
-        let free = self.free.get_mut().unwrap_or_else(|e| e.into_inner());
-        if let Ok(mut b) = free.try_recv() {
-            b.clear();
-            return Ok(b);
-        }
-        if self.allocated < BUFFERS {
-            self.allocated += 1;
-            return Ok(Vec::with_capacity(BUFFER));
-        }
-        let mut b = free.recv().map_err(|_| worker_gone())?;
-        b.clear();
-        Ok(b)
-    }
-
-    fn send(&mut self, last: bool) -> io::Result<()> {
-        let buf = if last {
-            std::mem::take(&mut self.cur)
-        } else {
-            let next = self.next_buffer()?;
-            std::mem::replace(&mut self.cur, next)
-        };
+    /// Hands a full buffer over (hashed for the MDC on the way).
+    fn send_full(&mut self) -> io::Result<()> {
+        let next = self.free.get().ok_or_else(worker_gone)?;
+        let buf = std::mem::replace(&mut self.cur, next);
         if let Some(mdc) = &mut self.mdc {
             mdc.update(&buf);
         }
-        self.forward(buf, last)
-    }
-
-    /// Sends the last buffer, already hashed.
-    fn send_unhashed(&mut self) -> io::Result<()> {
-        let buf = std::mem::take(&mut self.cur);
-        self.forward(buf, true)
+        self.forward(buf, false)
     }
 
     fn forward(&mut self, buf: Vec<u8>, last: bool) -> io::Result<()> {
         let tx = self.tx.as_ref().ok_or_else(worker_gone)?;
-        tx.send(if last { Msg::Last(buf) } else { Msg::Data(buf) })
-            .map_err(|_| worker_gone())
+        tx.send(Msg { buf, last }).map_err(|_| worker_gone())
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -224,10 +200,9 @@ impl Sink {
             mdc.update(&header);
             self.cur.extend_from_slice(&header);
             self.cur.extend_from_slice(&mdc.finish());
-            self.send_unhashed()?;
-        } else {
-            self.send(true)?;
         }
+        let last = std::mem::take(&mut self.cur);
+        self.forward(last, true)?;
         self.tx = None;
         Ok(())
     }
@@ -242,7 +217,7 @@ impl Write for Sink {
             self.cur.extend_from_slice(&data[..take]);
             data = &data[take..];
             if self.cur.len() == BUFFER {
-                self.send(false)?;
+                self.send_full()?;
             }
         }
         Ok(n)
@@ -258,8 +233,7 @@ impl Write for Sink {
 /// writing thread.
 struct Framer {
     tx: SyncSender<WriteMsg>,
-    back: Receiver<Vec<u8>>,
-    allocated: usize,
+    spare: Pool,
     /// `pend[0]` is room for a length octet; the body bytes follow.
     pend: Vec<u8>,
     off: usize,
@@ -275,13 +249,12 @@ fn writer_gone() -> io::Error {
 }
 
 impl Framer {
-    fn new(tx: SyncSender<WriteMsg>, back: Receiver<Vec<u8>>) -> Self {
+    fn new(tx: SyncSender<WriteMsg>, spare: Pool) -> Self {
         let mut pend = Vec::with_capacity(2 * BUFFER + 4096);
         pend.push(0);
         Framer {
             tx,
-            back,
-            allocated: 1,
+            spare,
             pend,
             off: 1,
         }
@@ -292,19 +265,6 @@ impl Framer {
         self.tx
             .send(WriteMsg::Bytes(bytes, 0, len))
             .map_err(|_| writer_gone())
-    }
-
-    fn spare(&mut self) -> io::Result<Vec<u8>> {
-        let mut b = match self.back.try_recv() {
-            Ok(b) => b,
-            Err(_) if self.allocated < BUFFERS + 1 => {
-                self.allocated += 1;
-                Vec::with_capacity(2 * BUFFER + 4096)
-            }
-            Err(_) => self.back.recv().map_err(|_| writer_gone())?,
-        };
-        b.clear();
-        Ok(b)
     }
 
     /// `n` writable bytes at the end of the pending body.
@@ -322,7 +282,7 @@ impl Framer {
     fn emit(&mut self) -> io::Result<()> {
         while self.pend.len() - self.off > BUFFER {
             self.pend[self.off - 1] = PARTIAL_1MIB;
-            let mut next = self.spare()?;
+            let mut next = self.spare.get().ok_or_else(writer_gone)?;
             next.push(0);
             next.extend_from_slice(&self.pend[self.off + BUFFER..]);
             let full = std::mem::replace(&mut self.pend, next);
@@ -427,11 +387,7 @@ fn worker_v1(
 ) -> Result<()> {
     let mut cfb = CfbEncryptor::new(sym, key)?;
     framer.push(&[1]);
-    for msg in rx {
-        let (buf, last) = match msg {
-            Msg::Data(b) => (b, false),
-            Msg::Last(b) => (b, true),
-        };
+    for Msg { buf, last } in rx {
         cfb.encrypt(&buf, framer.room(buf.len()))?;
         let _ = free.send(buf);
         if last {
@@ -453,17 +409,12 @@ fn worker_v2(
 ) -> Result<()> {
     let mut salt = [0u8; 32];
     openpgp::crypto::random(&mut salt)?;
-    let (key, iv, ad) = super::crypto::v2_schedule(session_key, sym, aead, V2_CHUNK, &salt)?;
-    let mut ctx = Aead::new(sym, aead, &key, &iv, &ad, true)?;
+    let mut ctx = Aead::for_seipdv2(session_key, sym, aead, V2_CHUNK, &salt, true)?;
     framer.push(&[2, sym.into(), aead.into(), V2_CHUNK_OCTET]);
     framer.push(&salt);
     let mut index = 0u64;
     let mut total = 0u64;
-    for msg in rx {
-        let (buf, last) = match msg {
-            Msg::Data(b) => (b, false),
-            Msg::Last(b) => (b, true),
-        };
+    for Msg { buf, last } in rx {
         for chunk in buf.chunks(V2_CHUNK) {
             ctx.seal(index, chunk, framer.room(chunk.len() + TAG))?;
             index += 1;

@@ -47,3 +47,44 @@ pub(crate) fn min_size() -> usize {
 pub(crate) fn set_min_size_for_this_thread(n: usize) {
     TEST_MIN_SIZE.with(|m| m.set(n));
 }
+
+/// Buffers that travel to another thread and come back: reuse the ones
+/// returned, allocate up to a limit, then wait for one.  (Fresh megabyte
+/// buffers would each be mapped and faulted in anew.)
+pub(crate) struct Pool {
+    /// In a mutex only to be `Sync` where sequoia's writer stack needs it.
+    back: std::sync::Mutex<std::sync::mpsc::Receiver<Vec<u8>>>,
+    allocated: usize,
+    limit: usize,
+    capacity: usize,
+}
+
+impl Pool {
+    /// A pool of at most `limit` buffers of `capacity` bytes, and where to
+    /// send them back.
+    pub fn new(limit: usize, capacity: usize) -> (Pool, std::sync::mpsc::Sender<Vec<u8>>) {
+        let (tx, back) = std::sync::mpsc::channel();
+        let pool = Pool {
+            back: std::sync::Mutex::new(back),
+            allocated: 0,
+            limit,
+            capacity,
+        };
+        (pool, tx)
+    }
+
+    /// An empty buffer, or `None` when the other thread is gone.
+    pub fn get(&mut self) -> Option<Vec<u8>> {
+        let back = self.back.get_mut().unwrap_or_else(|e| e.into_inner());
+        let mut b = match back.try_recv() {
+            Ok(b) => b,
+            Err(_) if self.allocated < self.limit => {
+                self.allocated += 1;
+                Vec::with_capacity(self.capacity)
+            }
+            Err(_) => back.recv().ok()?,
+        };
+        b.clear();
+        Some(b)
+    }
+}

@@ -6,7 +6,9 @@
 //! the crypto instead of overlapping with it.
 
 use std::io::{self, Write};
-use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
+
+use super::Pool;
 use std::thread::{Scope, ScopedJoinHandle};
 
 const BUFFER: usize = 1 << 20;
@@ -15,8 +17,7 @@ const BUFFERS: usize = 3;
 pub(crate) struct ThreadedWriter<'scope> {
     cur: Vec<u8>,
     tx: Option<SyncSender<Vec<u8>>>,
-    back: Receiver<Vec<u8>>,
-    allocated: usize,
+    pool: Pool,
     handle: Option<ScopedJoinHandle<'scope, io::Result<()>>>,
 }
 
@@ -26,7 +27,7 @@ impl<'scope> ThreadedWriter<'scope> {
         mut out: W,
     ) -> io::Result<Self> {
         let (tx, rx) = sync_channel::<Vec<u8>>(BUFFERS - 1);
-        let (back_tx, back) = channel::<Vec<u8>>();
+        let (pool, back_tx) = Pool::new(BUFFERS, BUFFER);
         let handle = std::thread::Builder::new()
             .name("zpgp-write".into())
             .spawn_scoped(scope, move || {
@@ -39,38 +40,34 @@ impl<'scope> ThreadedWriter<'scope> {
         Ok(ThreadedWriter {
             cur: Vec::with_capacity(BUFFER),
             tx: Some(tx),
-            back,
-            allocated: 1,
+            pool,
             handle: Some(handle),
         })
     }
 
-    /// The writing thread's error, once it has stopped.
-    fn stopped(&mut self) -> io::Error {
+    /// Waits for the writing thread: its result.
+    fn join(&mut self) -> io::Result<()> {
         self.tx = None;
         match self.handle.take().map(|h| h.join()) {
-            Some(Ok(Err(e))) => e,
-            Some(Err(_)) => io::Error::other("the writing thread failed"),
-            _ => io::Error::other("the writing thread stopped"),
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(io::Error::other("the writing thread failed")),
+            None => Err(io::Error::other("the writing thread stopped")),
         }
     }
 
+    /// The writing thread's error, once it has stopped.
+    fn stopped(&mut self) -> io::Error {
+        self.join()
+            .err()
+            .unwrap_or_else(|| io::Error::other("the writing thread stopped"))
+    }
+
     fn send(&mut self) -> io::Result<()> {
-        let next = match self.back.try_recv() {
-            Ok(b) => b,
-            Err(_) if self.allocated < BUFFERS + 1 => {
-                self.allocated += 1;
-                Vec::with_capacity(BUFFER)
-            }
-            Err(_) => match self.back.recv() {
-                Ok(b) => b,
-                Err(_) => return Err(self.stopped()),
-            },
+        let Some(next) = self.pool.get() else {
+            return Err(self.stopped());
         };
         let full = std::mem::replace(&mut self.cur, next);
-        self.cur.clear();
-        let sent = self.tx.as_ref().map(|tx| tx.send(full));
-        match sent {
+        match self.tx.as_ref().map(|tx| tx.send(full)) {
             Some(Ok(())) => Ok(()),
             _ => Err(self.stopped()),
         }
@@ -81,12 +78,7 @@ impl<'scope> ThreadedWriter<'scope> {
         if !self.cur.is_empty() {
             self.send()?;
         }
-        self.tx = None;
-        match self.handle.take().map(|h| h.join()) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err(io::Error::other("the writing thread failed")),
-            None => Err(io::Error::other("the writing thread stopped")),
-        }
+        self.join()
     }
 }
 
