@@ -540,22 +540,33 @@ fn decrypt_stock(
     output: impl Write,
     opts: &mut DecryptOptions<'_>,
 ) -> Result<DecryptReport> {
-    let policy = opts.policy;
-    let time = opts.time;
-    let buffer_size = opts.buffer_size;
-    let helper = new_helper(opts);
+    let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+    let report = run_decryptor(input, &mut out, new_helper(opts))?;
+    out.flush().context("writing output")?;
+    Ok(report)
+}
+
+/// Runs sequoia's decryptor over `input` (a whole message, or the
+/// plaintext of one) into `out`; fails unless it saw the message end.
+fn run_decryptor(
+    input: impl Read + Send + Sync,
+    out: &mut dyn Write,
+    helper: Helper<'_, '_>,
+) -> Result<DecryptReport> {
+    let (policy, time, buffer_size) = (
+        helper.opts.policy,
+        helper.opts.time,
+        helper.opts.buffer_size,
+    );
     let mut decryptor = DecryptorBuilder::from_reader(input)
         .map_err(|e| classify(e, Stage::Decrypt))?
         .buffer_size(buffer_size)
         .with_policy(policy, time, helper)
         .map_err(|e| damaged(classify(sed_check(e), Stage::Decrypt)))?;
-
-    let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
-    let n = super::copy(&mut decryptor, &mut out, read_error(Stage::Decrypt))?;
+    let n = super::copy(&mut decryptor, out, read_error(Stage::Decrypt))?;
     if !decryptor.message_processed() {
         return Err(unverified_end());
     }
-    out.flush().context("writing output")?;
     let mut report = decryptor.into_helper().report;
     report.bytes_out = n;
     Ok(report)
@@ -584,9 +595,6 @@ fn decrypt_fast(
     let Some(scanned) = fast::scan(recorder) else {
         return decrypt_stock(replay.rewind()?, output, opts);
     };
-    let policy = opts.policy;
-    let time = opts.time;
-    let buffer_size = opts.buffer_size;
     let (format, sym_hint, aead) = match &scanned.container {
         fast::Container::V1 => (MessageFormat::SeipdV1, None, None),
         fast::Container::V2 { sym, aead, .. } => (MessageFormat::SeipdV2, Some(*sym), Some(*aead)),
@@ -642,13 +650,12 @@ fn decrypt_fast(
     std::thread::scope(|scope| {
         let mut reader = scanned.open(scope, algo, &sk)?;
         let verified = reader.verified();
-        let is_verified = || verified.load(std::sync::atomic::Ordering::SeqCst);
         let first = std::io::BufRead::fill_buf(&mut reader)
             .map_err(read_error(Stage::Decrypt))?
             .first()
             .copied();
-        if first.is_some_and(super::fast::literal::is_literal) {
-            let mut out = super::fast::writer::ThreadedWriter::new(scope, output)?;
+        let mut out = super::fast::writer::ThreadedWriter::new(scope, output)?;
+        let mut report = if first.is_some_and(super::fast::literal::is_literal) {
             let (literal, n) = super::fast::literal::copy(&mut reader, &mut out).map_err(|e| {
                 if e.get_ref()
                     .is_some_and(|i| i.is::<super::fast::literal::WriteError>())
@@ -658,30 +665,17 @@ fn decrypt_fast(
                     read_error(Stage::Decrypt)(e)
                 }
             })?;
-            if !is_verified() {
-                return Err(unverified_end());
-            }
-            out.finish().context("writing output")?;
             let mut report = helper.report;
             report.literal = Some((&literal).into());
             report.bytes_out = n;
-            report.symmetric_algo = algo.map(|a| a.to_string());
-            report.aead_algo = aead.map(|a| a.to_string());
-            return Ok(report);
-        }
-        let mut decryptor = DecryptorBuilder::from_reader(reader)
-            .map_err(|e| classify(e, Stage::Decrypt))?
-            .buffer_size(buffer_size)
-            .with_policy(policy, time, helper)
-            .map_err(|e| damaged(classify(sed_check(e), Stage::Decrypt)))?;
-        let mut out = super::fast::writer::ThreadedWriter::new(scope, output)?;
-        let n = super::copy(&mut decryptor, &mut out, read_error(Stage::Decrypt))?;
-        if !decryptor.message_processed() || !is_verified() {
+            report
+        } else {
+            run_decryptor(reader, &mut out, helper)?
+        };
+        if !verified.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(unverified_end());
         }
         out.finish().context("writing output")?;
-        let mut report = decryptor.into_helper().report;
-        report.bytes_out = n;
         report.symmetric_algo = algo.map(|a| a.to_string());
         report.aead_algo = aead.map(|a| a.to_string());
         Ok(report)
