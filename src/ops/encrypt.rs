@@ -209,11 +209,10 @@ pub fn recipient_keys<'c>(
 /// The PKESK and SKESK packets for a session key, as sequoia's encryptor
 /// writes them.
 #[cfg(feature = "crypto-openssl")]
-fn key_packets(
-    recipients: &[(
-        openpgp::KeyHandle,
-        &openpgp::packet::Key<PublicParts, openpgp::packet::key::UnspecifiedRole>,
-    )],
+fn key_packets<'k>(
+    recipients: impl Iterator<
+        Item = &'k openpgp::packet::Key<PublicParts, openpgp::packet::key::UnspecifiedRole>,
+    >,
     passwords: &[Password],
     format: MessageFormat,
     sym: SymmetricAlgorithm,
@@ -224,14 +223,15 @@ fn key_packets(
     use openpgp::serialize::Serialize as _;
     let v2 = format == MessageFormat::SeipdV2;
     let mut out = Vec::new();
-    for (handle, key) in recipients {
+    for key in recipients {
+        // SEIPDv2 PKESKs name the full fingerprint, v1 the key ID.
         let pkesk: PKESK = if v2 {
-            let mut p = pkesk::PKESK6::for_recipient(sk, *key)?;
+            let mut p = pkesk::PKESK6::for_recipient(sk, key)?;
             p.set_recipient(Some(key.fingerprint()));
             p.into()
         } else {
-            let mut p = pkesk::PKESK3::for_recipient(sym, sk, *key)?;
-            p.set_recipient(Some(openpgp::KeyID::from(handle.clone())));
+            let mut p = pkesk::PKESK3::for_recipient(sym, sk, key)?;
+            p.set_recipient(Some(key.keyid()));
             p.into()
         };
         openpgp::Packet::from(pkesk).serialize(&mut out)?;
@@ -266,7 +266,7 @@ fn chain(e: &anyhow::Error) -> String {
 /// `opts.text`) and has no file name unless one is given; nothing is
 /// compressed.
 pub fn encrypt(
-    mut input: impl Read + Send + Sync,
+    input: impl Read + Send + Sync,
     output: impl Write + Send + Sync,
     opts: &EncryptOptions,
 ) -> Result<EncryptReport> {
@@ -301,8 +301,6 @@ pub fn encrypt(
     };
 
     let mut recipients = Vec::new();
-    #[cfg(feature = "crypto-openssl")]
-    let mut pkesk_keys = Vec::new();
     let mut recipient_report = Vec::new();
     for (cert, kas) in &keys {
         for ka in kas {
@@ -313,8 +311,6 @@ pub fn encrypt(
                 ka.key().keyid().into()
             };
             let features = ka.valid_cert().features();
-            #[cfg(feature = "crypto-openssl")]
-            pkesk_keys.push((handle.clone(), ka.key()));
             recipients.push(Recipient::new(features, handle, ka.key()));
             recipient_report.push(RecipientReport {
                 cert_fingerprint: cert.fingerprint().to_hex(),
@@ -333,7 +329,8 @@ pub fn encrypt(
     // A small message takes sequoia's path (see `fast::MIN_SIZE`): the
     // first megabyte of input tells.
     #[cfg(feature = "crypto-openssl")]
-    let (head, fast) = {
+    let (mut input, fast) = {
+        let mut input = input;
         let min = super::fast::min_size();
         let mut head = Vec::new();
         (&mut input)
@@ -341,11 +338,10 @@ pub fn encrypt(
             .read_to_end(&mut head)
             .context("reading the input")?;
         let fast = head.len() >= min;
-        (head, fast)
+        (std::io::Cursor::new(head).chain(input), fast)
     };
     #[cfg(not(feature = "crypto-openssl"))]
-    let (head, fast) = (Vec::new(), false);
-    let mut input = std::io::Cursor::new(head).chain(input);
+    let (mut input, fast) = (std::io::Cursor::new(Vec::new()).chain(input), false);
 
     let mut hash_algo = None;
     let signers: Vec<String> = opts
@@ -392,7 +388,10 @@ pub fn encrypt(
         #[cfg(feature = "crypto-openssl")]
         {
             use super::fast::encrypt as fast;
-            let esks = key_packets(&pkesk_keys, &opts.passwords, format, sym, aead, &sk)?;
+            let keys = keys
+                .iter()
+                .flat_map(|(_, kas)| kas.iter().map(|ka| ka.key()));
+            let esks = key_packets(keys, &opts.passwords, format, sym, aead, &sk)?;
             let plan = fast::Plan {
                 container: if format == MessageFormat::SeipdV2 {
                     fast::Container::V2 { aead }
