@@ -139,7 +139,14 @@ fn stock_decrypt(ct: &[u8], key: Option<&Cert>, password: Option<&str>) -> Vec<u
     out
 }
 
-fn stock_encrypt(pt: &[u8], cert: Option<&Cert>, password: Option<&str>, v2: bool) -> Vec<u8> {
+/// Sequoia's stock encryptor; SEIPDv2 when given an AEAD mode.
+fn stock_encrypt(
+    pt: &[u8],
+    cert: Option<&Cert>,
+    password: Option<&str>,
+    sym: SymmetricAlgorithm,
+    aead: Option<AEADAlgorithm>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let message = Message::new(&mut out);
     let recipients: Vec<Recipient> = cert
@@ -154,9 +161,9 @@ fn stock_encrypt(pt: &[u8], cert: Option<&Cert>, password: Option<&str>, v2: boo
         .collect();
     let mut e = Encryptor::for_recipients(message, recipients)
         .add_passwords(password.map(Password::from))
-        .symmetric_algo(SymmetricAlgorithm::AES256);
-    if v2 {
-        e = e.aead_algo(AEADAlgorithm::OCB);
+        .symmetric_algo(sym);
+    if let Some(aead) = aead {
+        e = e.aead_algo(aead);
     }
     let message = e.build().unwrap();
     let mut w = LiteralWriter::new(message).build().unwrap();
@@ -224,7 +231,13 @@ fn fast_messages_read_by_sequoia_and_back() {
             assert_eq!(stock_decrypt(&ct, Some(c), None), pt, "v{version} size {n}");
             assert_eq!(fast_decrypt(&ct, Some(c), None).unwrap(), pt, "size {n}");
 
-            let ct = stock_encrypt(&pt, Some(c), None, version == 2);
+            let ct = stock_encrypt(
+                &pt,
+                Some(c),
+                None,
+                SymmetricAlgorithm::AES256,
+                (version == 2).then_some(AEADAlgorithm::OCB),
+            );
             assert_eq!(container(&ct).0, version);
             assert_eq!(
                 fast_decrypt(&ct, Some(c), None).unwrap(),
@@ -245,8 +258,8 @@ fn password_messages_both_ways() {
         assert_eq!(container(&ct).0, 1);
         assert_eq!(stock_decrypt(&ct, None, Some("secret")), pt);
         assert_eq!(fast_decrypt(&ct, None, Some("secret")).unwrap(), pt);
-        for v2 in [false, true] {
-            let ct = stock_encrypt(&pt, None, Some("secret"), v2);
+        for aead in [None, Some(AEADAlgorithm::OCB)] {
+            let ct = stock_encrypt(&pt, None, Some("secret"), SymmetricAlgorithm::AES256, aead);
             assert_eq!(fast_decrypt(&ct, None, Some("secret")).unwrap(), pt);
         }
     }
@@ -302,22 +315,13 @@ fn gcm_messages_decrypt() {
     super::set_min_size_for_this_thread(0);
     let v6 = cert(openpgp::Profile::RFC9580);
     let pt = data(300_000, 9);
-    let mut out = Vec::new();
-    let recipients: Vec<Recipient> = v6
-        .keys()
-        .with_policy(&P, None)
-        .for_transport_encryption()
-        .map(|ka| ka.into())
-        .collect();
-    let message = Message::new(&mut out);
-    let message = Encryptor::for_recipients(message, recipients)
-        .aead_algo(AEADAlgorithm::GCM)
-        .symmetric_algo(SymmetricAlgorithm::AES128)
-        .build()
-        .unwrap();
-    let mut w = LiteralWriter::new(message).build().unwrap();
-    w.write_all(&pt).unwrap();
-    w.finalize().unwrap();
+    let out = stock_encrypt(
+        &pt,
+        Some(&v6),
+        None,
+        SymmetricAlgorithm::AES128,
+        Some(AEADAlgorithm::GCM),
+    );
     assert_eq!(fast_decrypt(&out, Some(&v6), None).unwrap(), pt);
 }
 
@@ -327,21 +331,7 @@ fn other_ciphers_take_the_stock_path() {
     super::set_min_size_for_this_thread(0);
     let v4 = cert(openpgp::Profile::RFC4880);
     let pt = data(5000, 3);
-    let mut out = Vec::new();
-    let recipients: Vec<Recipient> = v4
-        .keys()
-        .with_policy(&P, None)
-        .for_transport_encryption()
-        .map(|ka| ka.into())
-        .collect();
-    let message = Message::new(&mut out);
-    let message = Encryptor::for_recipients(message, recipients)
-        .symmetric_algo(SymmetricAlgorithm::Camellia256)
-        .build()
-        .unwrap();
-    let mut w = LiteralWriter::new(message).build().unwrap();
-    w.write_all(&pt).unwrap();
-    w.finalize().unwrap();
+    let out = stock_encrypt(&pt, Some(&v4), None, SymmetricAlgorithm::Camellia256, None);
     let mut opts = DecryptOptions::new(&P);
     opts.secret_keys = vec![v4.clone()];
     let mut got = Vec::new();
