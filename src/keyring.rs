@@ -14,7 +14,7 @@
 //! brought up to date whenever that tag differs.
 //!
 //! ```text
-//! zpgp-index 2 TAG N          header: the cert-d tag, the length N of:
+//! zpgp-index 3 TAG N          header: the cert-d tag, the length N of:
 //! FPR \t TAG \t …             one line per certificate (see make_entry),
 //! …                           in fingerprint order (N bytes), then
 //! HASH OFFSET                 per email address and certificate, the
@@ -41,7 +41,9 @@ use sequoia_openpgp as openpgp;
 use crate::error::{Error, Failure};
 use crate::query::Query;
 
-const INDEX_MAGIC: &str = "zpgp-index 2";
+/// Version 3 lists only bound components; an index of an earlier version
+/// is rebuilt from the certificates, never reused line by line.
+const INDEX_MAGIC: &str = "zpgp-index 3";
 
 pub struct Keyring {
     home: PathBuf,
@@ -162,13 +164,13 @@ fn index_layout(bytes: &[u8]) -> Option<(u64, Range<usize>, Range<usize>)> {
     (whole && records).then_some((tag, start..end, end..bytes.len()))
 }
 
-/// The certificates' lines of an index's text: its first section, or for
-/// an index in another format, everything after the header.
+/// The certificates' lines of an index's text, when it is an index in
+/// this version's format: lines of another version may list what this one
+/// must not (an unbound subkey or user ID), so they are never reused.
 fn index_certs(text: &str) -> &str {
-    match index_layout(text.as_bytes()) {
-        Some((_, certs, _)) => text.get(certs).unwrap_or(""),
-        None => text.split_once('\n').map_or("", |(_, rest)| rest),
-    }
+    index_layout(text.as_bytes())
+        .and_then(|(_, certs, _)| text.get(certs))
+        .unwrap_or("")
 }
 
 /// One certificate's line in the index.
@@ -207,9 +209,12 @@ impl Keyring {
         for dir in [&certd_dir, &secret_dir] {
             create_private_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        // Another user who may write here could swap certificates or
-        // plant keys; one who may read secret/ learns which keys are held
-        // and gets their encrypted secrets to attack offline.
+        // Another user who owns or may write here could swap
+        // certificates or plant keys; one who may read secret/ learns
+        // which keys are held and gets their encrypted secrets to attack
+        // offline.
+        check_owner(home, "the keyring home")?;
+        check_owner(&secret_dir, "the secret key directory")?;
         check_mode(home, 0o022, "the keyring home", "go-w")?;
         check_mode(&certd_dir, 0o022, "the certificate directory", "go-w")?;
         check_mode(&secret_dir, 0o077, "the secret key directory", "700")?;
@@ -347,11 +352,7 @@ impl Keyring {
                         .get(fpr)
                         .ok()
                         .flatten()
-                        .and_then(|c| {
-                            c.userids()
-                                .next()
-                                .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
-                        })
+                        .and_then(|c| crate::ops::keys::primary_user_id(&c, &POLICY, None))
                         .unwrap_or_default();
                     msg.push_str(&format!("\n  {fpr:X} {}", crate::display::Safe(&uid)));
                 }
@@ -671,17 +672,28 @@ fn secrets_equal(a: &Cert, b: &Cert) -> bool {
 /// lower-cased so that lookups are plain substring searches.
 ///
 /// `FPR \t TAG \t FPR1 FPR2… \t <e1><e2>… \t uid1 \x1f uid2…`
+///
+/// Only what the certificate's owner bound is listed: the primary key, and
+/// the subkeys and user IDs whose binding self-signature is valid under the
+/// standard policy (for a signing subkey, with its back-signature).  Anyone
+/// can append a key or a user ID packet to a certificate; an unbound one
+/// must never make a query select it.
 fn make_entry(cert: &Cert, tag: u64) -> Entry {
-    let mut line = String::new();
-    for (i, k) in cert.keys().enumerate() {
-        if i > 0 {
-            line.push(' ');
-        }
+    let vc = cert.with_policy(&POLICY, None).ok();
+    let mut line = format!("{:X}", cert.fingerprint());
+    let subkeys = vc.iter().flat_map(|vc| vc.keys().subkeys());
+    for k in subkeys {
+        line.push(' ');
         line.push_str(&format!("{:X}", k.key().fingerprint()));
     }
     line.push('\t');
-    for u in cert.userids() {
-        if let Ok(Some(email)) = u.userid().email_normalized() {
+    let userids: Vec<&openpgp::packet::UserID> = vc
+        .iter()
+        .flat_map(|vc| vc.userids())
+        .map(|u| u.userid())
+        .collect();
+    for u in &userids {
+        if let Ok(Some(email)) = u.email_normalized() {
             if !email.contains(['<', '>', '\t', '\n']) {
                 line.push('<');
                 line.push_str(&email);
@@ -690,15 +702,21 @@ fn make_entry(cert: &Cert, tag: u64) -> Entry {
         }
     }
     line.push('\t');
-    for (i, u) in cert.userids().enumerate() {
+    for (i, u) in userids.iter().enumerate() {
         if i > 0 {
             line.push('\x1f');
         }
-        let text = String::from_utf8_lossy(u.userid().value()).to_lowercase();
+        let text = String::from_utf8_lossy(u.value()).to_lowercase();
         line.extend(text.chars().map(|c| if c.is_control() { ' ' } else { c }));
     }
     Entry { tag, line }
 }
+
+/// The policy that decides which components are bound.  The index is
+/// derived data written once per certificate change, so it uses the
+/// standard policy rather than a caller's: what a query may find does not
+/// depend on options.
+static POLICY: openpgp::policy::StandardPolicy<'static> = openpgp::policy::StandardPolicy::new();
 
 /// An index file's text: its header, its certificates' lines and its email
 /// table.
@@ -924,6 +942,30 @@ fn check_mode(path: &Path, forbidden: u32, what: &str, fix: &str) -> Result<()> 
     Ok(())
 }
 
+/// Refuses `path` unless the current user owns it (as gpg does for its
+/// home): its owner can change its mode, or swap what is in it, at will.
+fn check_owner(path: &Path, what: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .uid();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if owner != me {
+        return Err(crate::error::unsafe_error(
+            format!(
+                "refusing to use {what} {}: it belongs to user {owner}, not to you (user {me})",
+                path.display()
+            ),
+            format!(
+                "make it yours: chown {me} {}, or choose another home with --home DIR",
+                shell_quote(path)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn unsafe_mode(path: &Path, mode: u32, what: &str, fix: &str) -> anyhow::Error {
     let may = if mode & 0o022 != 0 {
         "write to"
@@ -1135,6 +1177,42 @@ mod tests {
         let q = |s: &str| kr.lookup(&Query::parse(s).unwrap()).unwrap();
         assert_eq!(q("a@example.org"), vec![a.fingerprint()]);
         assert_eq!(q("A"), vec![a.fingerprint()]);
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn unbound_components_are_not_indexed_nor_kept_from_an_old_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let kr = Keyring::open(dir.path()).unwrap();
+        let alice = cert("<alice@example.org>");
+        let carried: openpgp::packet::Key<_, openpgp::packet::key::SubordinateRole> =
+            alice.primary_key().key().clone().role_into_subordinate();
+        let mallory = cert("<mallory@example.org>")
+            .insert_packets(vec![
+                openpgp::Packet::from(carried),
+                openpgp::packet::UserID::from("<bob@example.org>").into(),
+            ])
+            .unwrap()
+            .0;
+        kr.import(vec![mallory.clone()]).unwrap();
+        let q = |s: &str| kr.lookup(&Query::parse(s).unwrap()).unwrap();
+        let fpr = format!("{:X}", alice.fingerprint());
+        assert!(q(&fpr).is_empty());
+        assert!(q(&format!("{:X}", alice.keyid())).is_empty());
+        assert!(q("bob@example.org").is_empty());
+        assert_eq!(q("mallory@example.org"), vec![mallory.fingerprint()]);
+
+        // An index of version 2 listed every key and user ID packet; its
+        // lines are not reused, even where the certificate is unchanged.
+        let path = dir.path().join("index");
+        let text = fs::read_to_string(&path).unwrap();
+        let (_, certs, _) = index_layout(text.as_bytes()).unwrap();
+        let mut fields: Vec<String> = text[certs].split('\t').map(String::from).collect();
+        fields[2].push_str(&format!(" {fpr}"));
+        let line = fields.join("\t");
+        let old = format!("zpgp-index 2 {} {}\n{line}", kr.certd.tag().0, line.len());
+        fs::write(&path, &old).unwrap();
+        assert!(q(&fpr).is_empty());
         assert_eq!(fs::read_to_string(&path).unwrap(), text);
     }
 

@@ -205,12 +205,33 @@ pub fn with_passphrase_hint(ctx: &Context, mut e: anyhow::Error) -> anyhow::Erro
     e
 }
 
-/// Fingerprints of the certificates named by `--signer`.
-pub fn required_signers(ctx: &Context, queries: &[String]) -> Result<Vec<Fingerprint>> {
+/// The signers named by `--signer`: a certificate, or when the query is
+/// the fingerprint or key ID of one of its subkeys, that key of it.
+pub fn required_signers(ctx: &Context, queries: &[String]) -> Result<Vec<ops::RequiredSigner>> {
     let keyring = ctx.keyring()?;
     queries
         .iter()
-        .map(|q| Ok(keyring.find(q)?.fingerprint()))
+        .map(|q| {
+            let cert = keyring.find(q)?;
+            let key = match crate::query::Query::parse(q) {
+                Ok(crate::query::Query::Fingerprint(f)) => Some(openpgp::KeyHandle::from(f)),
+                Ok(crate::query::Query::KeyId(id)) => Some(openpgp::KeyHandle::from(id)),
+                _ => None,
+            }
+            .filter(|h| !h.aliases(openpgp::KeyHandle::from(cert.fingerprint())))
+            .and_then(|h| {
+                // The query matched a bound subkey: only that key counts.
+                let vc = cert.with_policy(&ctx.policy, ctx.time).ok()?;
+                vc.keys()
+                    .subkeys()
+                    .map(|k| k.key().fingerprint())
+                    .find(|f| h.aliases(openpgp::KeyHandle::from(f.clone())))
+            });
+            Ok(ops::RequiredSigner {
+                cert: cert.fingerprint(),
+                key,
+            })
+        })
         .collect()
 }
 

@@ -9,7 +9,7 @@ use crate::cli::DecryptArgs;
 use crate::commands::common::{self, real_path};
 use crate::context::Context;
 use crate::display::Safe;
-use crate::error::{Error, Failure};
+use crate::error::Error;
 use crate::ops::{self, DecryptOptions};
 use crate::output::{Content, Output};
 
@@ -78,23 +78,13 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
     } else {
         common::print_signatures(ctx, &report.signatures);
     }
-    if !required.is_empty() {
-        let good: Vec<&str> = report
-            .good_signatures()
-            .filter_map(|s| s.cert_fingerprint.as_deref())
-            .collect();
-        for fpr in &required {
-            if !good.contains(&format!("{fpr:X}").as_str()) {
-                let mut e = Error::new(
-                    Failure::NoSignature,
-                    format!("the message has no valid signature by {fpr:X}"),
-                );
-                if to_file.is_some() {
-                    e = e.hint("the output file was not written");
-                }
-                return Err(e.into());
+    if let Err(mut e) = ops::check_required(&report.signatures, &required) {
+        if to_file.is_some() {
+            if let Some(err) = e.downcast_mut::<Error>() {
+                err.hint = Some("the output file was not written".into());
             }
         }
+        return Err(e);
     }
     out.finish()?;
     if let Some(p) = to_file {

@@ -9,11 +9,8 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
     let keyring = ctx.keyring()?;
     let cert = keyring.find(&args.query)?;
     let fpr = cert.fingerprint();
-    let uid = cert
-        .userids()
-        .next()
-        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
-        .unwrap_or_default();
+    let uid =
+        crate::ops::keys::primary_user_id(&cert, &ctx.policy, Some(ctx.time)).unwrap_or_default();
     let has_secret = keyring.has_secret(&fpr);
     if has_secret && !args.secret {
         return Err(Error::new(

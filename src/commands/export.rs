@@ -47,19 +47,10 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
         write_certs(&mut out, &certs, args.secret)?;
     } else {
         let headers: Vec<(String, String)> = if certs.len() == 1 {
-            certs[0]
-                .userids()
-                .map(|u| {
-                    (
-                        "Comment".to_string(),
-                        String::from_utf8_lossy(u.userid().value()).into_owned(),
-                    )
-                })
-                .take(3)
-                .chain(Some((
-                    "Comment".into(),
-                    format!("{:X}", certs[0].fingerprint()),
-                )))
+            comment_userids(ctx, &certs[0])
+                .into_iter()
+                .chain(Some(format!("{:X}", certs[0].fingerprint())))
+                .map(|c| ("Comment".to_string(), c))
                 .collect()
         } else {
             vec![("Comment".into(), format!("{} certificates", certs.len()))]
@@ -73,6 +64,43 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
         ctx.debug(format!("exported {:X}", c.fingerprint()));
     }
     Ok(())
+}
+
+/// Up to three of the certificate's bound user IDs, made safe for an armor
+/// header line.  A user ID is someone else's text: one holding a line break
+/// would end the header and could carry a whole second key block that
+/// every reader of the file would import.  Only the owner's bound user IDs
+/// are named; anything but letters, digits, punctuation and spaces is
+/// dropped, as are repeated dashes, and each is cut to 64 characters.
+fn comment_userids(ctx: &Context, cert: &openpgp::Cert) -> Vec<String> {
+    const MAX_CHARS: usize = 64;
+    let Ok(vc) = cert.with_policy(&ctx.policy, ctx.time) else {
+        return Vec::new();
+    };
+    vc.userids()
+        .map(|u| {
+            let text = String::from_utf8_lossy(u.userid().value());
+            let mut safe = String::new();
+            for c in text.chars() {
+                // No run of dashes either, so no header line can look
+                // like an armor boundary to a lenient reader.
+                let keep = (c.is_alphanumeric() || c.is_ascii_punctuation() || c == ' ')
+                    && !(c == '-' && safe.ends_with('-'));
+                if keep {
+                    safe.push(c);
+                }
+                if safe.chars().count() > MAX_CHARS {
+                    break;
+                }
+            }
+            if safe.chars().count() > MAX_CHARS {
+                safe = safe.chars().take(MAX_CHARS - 1).collect::<String>() + "…";
+            }
+            safe.trim().to_string()
+        })
+        .filter(|c| !c.is_empty())
+        .take(3)
+        .collect()
 }
 
 fn write_certs(w: &mut dyn Write, certs: &[openpgp::Cert], secret: bool) -> Result<()> {

@@ -2,10 +2,10 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::Result;
+use openpgp::Packet;
 use openpgp::cert::prelude::*;
-use openpgp::parse::Parse;
+use openpgp::parse::{PacketParser, PacketParserResult, Parse};
 use openpgp::types::{RevocationStatus, SignatureType};
-use openpgp::{Packet, PacketPile};
 use sequoia_openpgp as openpgp;
 use serde::Serialize;
 
@@ -103,7 +103,11 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
                 Err(e) => {
                     rejected.push(Row {
                         fingerprint: Some(format!("{:X}", cert.fingerprint())),
-                        userid: primary_userid(&cert),
+                        userid: crate::ops::keys::primary_user_id(
+                            &cert,
+                            &ctx.policy,
+                            Some(ctx.time),
+                        ),
                         status: "rejected".into(),
                         secret: None,
                         reason: Some(crate::ops::keyinfo::rejection_reason(
@@ -122,7 +126,7 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     keyring.import_each(certs, |o| {
         imported.push(Row {
             fingerprint: Some(format!("{:X}", o.fingerprint)),
-            userid: primary_userid(&o.cert),
+            userid: crate::ops::keys::primary_user_id(&o.cert, &ctx.policy, Some(ctx.time)),
             status: o.public.to_string(),
             secret: o.secret,
             reason: None,
@@ -200,12 +204,6 @@ fn report(ctx: &Context, rows: &[Row]) -> Result<()> {
     Ok(())
 }
 
-fn primary_userid(cert: &Cert) -> Option<String> {
-    cert.userids()
-        .next()
-        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
-}
-
 fn read_source(source: Option<&PathBuf>) -> Result<Vec<u8>> {
     let mut data = Vec::new();
     super::common::open_input(source.map(PathBuf::as_path))?
@@ -235,6 +233,19 @@ pub(crate) fn check(data: &[u8], name: &str) -> Result<Checked> {
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::new(Failure::BadData, format!("{name} is empty")).into());
     }
+    let outline = outline(data);
+    if let Some(tag) = outline.message_packet {
+        let hint = match sniff(data) {
+            "" => "messages are read with zpgp decrypt or zpgp verify".to_string(),
+            what => format!("expected a certificate or key, armored or binary{what}"),
+        };
+        return Err(Error::new(
+            Failure::BadData,
+            format!("{name} is not OpenPGP key data: it holds a message's packet ({tag})"),
+        )
+        .hint(hint)
+        .into());
+    }
     let parser = CertParser::from_bytes(data).map_err(|_| not_openpgp())?;
     let mut certs = 0usize;
     let mut first_error = None;
@@ -260,17 +271,8 @@ pub(crate) fn check(data: &[u8], name: &str) -> Result<Checked> {
         }
         _ => {}
     }
-    if let Ok(pile) = PacketPile::from_bytes(data) {
-        let sigs: Vec<_> = pile
-            .into_children()
-            .filter_map(|p| match p {
-                Packet::Signature(s) if s.typ() == SignatureType::KeyRevocation => Some(s),
-                _ => None,
-            })
-            .collect();
-        if !sigs.is_empty() {
-            return Ok(Checked::Revocations(sigs));
-        }
+    if !outline.revocations.is_empty() {
+        return Ok(Checked::Revocations(outline.revocations));
     }
     match first_error {
         Some(e) if data.starts_with(b"-----BEGIN PGP") => {
@@ -278,6 +280,56 @@ pub(crate) fn check(data: &[u8], name: &str) -> Result<Checked> {
         }
         _ => Err(not_openpgp().into()),
     }
+}
+
+/// The top level of a key file, read packet by packet without opening
+/// any: its key revocation signatures, and the first packet that only a
+/// message holds, if any.
+#[derive(Default)]
+struct Outline {
+    revocations: Vec<openpgp::packet::Signature>,
+    message_packet: Option<openpgp::packet::Tag>,
+}
+
+/// Outlines `data`.  The walk stops at the first message packet, before
+/// its body is read: sequoia decompresses a compressed packet's body even
+/// to skip it, so a small file that expands to gigabytes must never reach
+/// a parser that reads on (1.3 KB of bzip2 held 1 GiB: 19 s and 2.6 GB
+/// when it was parsed whole).
+fn outline(data: &[u8]) -> Outline {
+    use openpgp::packet::Tag;
+    let mut outline = Outline::default();
+    let Ok(mut ppr) = PacketParser::from_bytes(data) else {
+        return outline;
+    };
+    while let PacketParserResult::Some(pp) = ppr {
+        match &pp.packet {
+            Packet::Signature(s) if s.typ() == SignatureType::KeyRevocation => {
+                outline.revocations.push(s.clone())
+            }
+            p if matches!(
+                p.tag(),
+                Tag::CompressedData
+                    | Tag::Literal
+                    | Tag::SEIP
+                    | Tag::SED
+                    | Tag::AED
+                    | Tag::PKESK
+                    | Tag::SKESK
+                    | Tag::OnePassSig
+            ) =>
+            {
+                outline.message_packet = Some(p.tag());
+                return outline;
+            }
+            _ => {}
+        }
+        match pp.next() {
+            Ok((_, next)) => ppr = next,
+            Err(_) => break,
+        }
+    }
+    outline
 }
 
 /// Says what the data looks like when it is not OpenPGP.

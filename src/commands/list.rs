@@ -33,6 +33,12 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         if args.secret && !info.secret {
             continue;
         }
+        if !ctx.verbose {
+            // Anyone can append a user ID or a key to a certificate; what
+            // its owner did not bind is shown only on request.
+            info.userids.retain(|u| u.state != "unbound");
+            info.subkeys.retain(|k| k.state != "unbound");
+        }
         infos.push(info);
     }
 

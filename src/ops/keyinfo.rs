@@ -38,7 +38,9 @@ pub struct CertInfo {
 pub struct UserIdInfo {
     pub userid: String,
     pub email: Option<String>,
-    /// "valid", "revoked", or "invalid".
+    /// "valid", "revoked", "unbound" (no valid self-signature: not the
+    /// owner's, and never matched by a query), or "invalid" (the whole
+    /// certificate is).
     pub state: &'static str,
 }
 
@@ -224,6 +226,8 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
                 .as_ref()
                 .and_then(|vc| vc.userids().find(|v| v.userid() == u.userid()));
             let state = match valid {
+                // Not self-signed: anyone may have appended it.
+                None if vc.is_some() => "unbound",
                 None => "invalid",
                 Some(v) if matches!(v.revocation_status(), RevocationStatus::Revoked(_)) => {
                     "revoked"
@@ -250,7 +254,7 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
             });
             let (state, reason, expires, caps) = match valid {
                 None => (
-                    "invalid",
+                    if vc.is_some() { "unbound" } else { "invalid" },
                     Some("no valid binding signature under the standard policy".into()),
                     None,
                     Vec::new(),

@@ -15,21 +15,20 @@ use openpgp::policy::Policy;
 use crate::error::{Error, Failure};
 
 /// The primary user ID of `cert` as text: the policy's view if the cert
-/// is valid, else the first user ID at all.  Not sanitized.
+/// is valid (none when no user ID is bound), else the first user ID at all
+/// (the cert is then shown as invalid anyway).  Not sanitized.
+///
+/// A valid cert's unbound user IDs are never used: anyone can append a
+/// user ID packet to someone else's certificate.
 pub fn primary_user_id(
     cert: &Cert,
     policy: &dyn Policy,
     time: Option<SystemTime>,
 ) -> Option<String> {
-    let bytes = cert
-        .with_policy(policy, time)
-        .ok()
-        .and_then(|vc| {
-            vc.primary_userid()
-                .ok()
-                .map(|u| u.userid().value().to_vec())
-        })
-        .or_else(|| cert.userids().next().map(|u| u.userid().value().to_vec()))?;
+    let bytes = match cert.with_policy(policy, time) {
+        Ok(vc) => vc.primary_userid().ok()?.userid().value().to_vec(),
+        Err(_) => cert.userids().next()?.userid().value().to_vec(),
+    };
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 

@@ -38,7 +38,10 @@ pub use encrypt::{
 pub use keys::{cert_label, unlock};
 pub use report::{LiteralInfo, SignatureReport, SignatureStatus};
 pub use sign::{SignMode, SignOptions, SignReport, sign, signing_key};
-pub use verify::{SignedKind, VerifyOptions, VerifyReport, verify, verify_detached};
+pub use verify::{
+    RequiredSigner, SignedKind, VerifyOptions, VerifyReport, check_required, verify,
+    verify_detached,
+};
 
 /// Finds the certificates that may hold the given issuers' keys, so a
 /// caller with a large keyring need not load it whole to check one

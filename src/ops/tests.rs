@@ -575,7 +575,10 @@ fn sign_and_verify_all_modes() {
                 assert_eq!(report.signatures.len(), 2, "{mode:?} {report:?}");
                 assert!(report.signatures.iter().all(|s| s.is_good()), "{report:?}");
                 report
-                    .check(&[alice.fingerprint(), bob.fingerprint()])
+                    .check(&[
+                        RequiredSigner::cert(alice.fingerprint()),
+                        RequiredSigner::cert(bob.fingerprint()),
+                    ])
                     .unwrap();
                 let want_kind = match mode {
                     SignMode::Inline => verify::SignedKind::Inline,
@@ -640,8 +643,12 @@ fn modified_data_and_unknown_signers() {
     let sig = sign_with(DATA, SignMode::Detached, false, false, &[&alice, &mallory]);
     let r = verify_detached(&sig[..], DATA, &opts).unwrap();
     assert!(r.is_good());
-    r.check(&[alice.fingerprint()]).unwrap();
-    let (f, _) = failure(r.check(&[alice.fingerprint(), mallory.fingerprint()]));
+    r.check(&[RequiredSigner::cert(alice.fingerprint())])
+        .unwrap();
+    let (f, _) = failure(r.check(&[
+        RequiredSigner::cert(alice.fingerprint()),
+        RequiredSigner::cert(mallory.fingerprint()),
+    ]));
     assert_eq!(f, Failure::NoSignature);
 }
 

@@ -89,12 +89,11 @@ impl VerifyReport {
         self.good_signatures().next().is_some()
     }
 
-    /// Succeeds when there is a good signature and, if `required` is not
-    /// empty, a good signature by each required cert (fingerprints of
-    /// certs or signing keys).  Fails with [`Failure::NoSignature`] when
+    /// Succeeds when there is a good signature and a good signature by
+    /// each `required` signer.  Fails with [`Failure::NoSignature`] when
     /// nothing good was found or a required signer is missing (the
     /// specification's "no acceptable signature").
-    pub fn check(&self, required: &[Fingerprint]) -> Result<()> {
+    pub fn check(&self, required: &[RequiredSigner]) -> Result<()> {
         if !self.is_good() {
             let why = if self.signatures.is_empty() {
                 "the input has no signature".to_string()
@@ -116,26 +115,62 @@ impl VerifyReport {
             }
             return Err(e.into());
         }
-        let missing: Vec<_> = required
-            .iter()
-            .filter(|fpr| {
-                let hex = fpr.to_hex();
-                !self.good_signatures().any(|s| {
-                    s.cert_fingerprint.as_deref() == Some(&hex)
-                        || s.key_fingerprint.as_deref() == Some(&hex)
-                })
-            })
-            .map(|f| f.to_hex())
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::new(
-                Failure::NoSignature,
-                format!("no valid signature by {}", missing.join(", ")),
-            )
-            .into());
-        }
-        Ok(())
+        check_required(&self.signatures, required)
     }
+}
+
+/// A signer the caller insists on: a certificate and, when the caller
+/// named one of its subkeys, that very key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredSigner {
+    pub cert: Fingerprint,
+    pub key: Option<Fingerprint>,
+}
+
+impl RequiredSigner {
+    /// Any signing key of this certificate.
+    pub fn cert(cert: Fingerprint) -> Self {
+        RequiredSigner { cert, key: None }
+    }
+
+    /// Whether `sig` is a good signature by this signer.  A signature
+    /// counts for the certificate sequoia checked it with, never for one
+    /// that merely carries the same key packet.
+    pub fn is_met_by(&self, sig: &SignatureReport) -> bool {
+        sig.is_good()
+            && sig.cert_fingerprint.as_deref() == Some(&self.cert.to_hex())
+            && self
+                .key
+                .as_ref()
+                .is_none_or(|k| sig.key_fingerprint.as_deref() == Some(&k.to_hex()))
+    }
+}
+
+impl std::fmt::Display for RequiredSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.key {
+            Some(k) => write!(f, "the key {k:X} of {:X}", self.cert),
+            None => write!(f, "{:X}", self.cert),
+        }
+    }
+}
+
+/// Succeeds when every required signer made one of the good `signatures`;
+/// fails with [`Failure::NoSignature`] naming those who did not.
+pub fn check_required(signatures: &[SignatureReport], required: &[RequiredSigner]) -> Result<()> {
+    let missing: Vec<String> = required
+        .iter()
+        .filter(|r| !signatures.iter().any(|s| r.is_met_by(s)))
+        .map(|r| r.to_string())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        Failure::NoSignature,
+        format!("no valid signature by {}", missing.join(", ")),
+    )
+    .into())
 }
 
 struct Helper<'h> {
