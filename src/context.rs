@@ -77,6 +77,20 @@ impl Context {
         }
     }
 
+    /// What the keyring noticed since last asked (none if it was never
+    /// opened).
+    pub fn keyring_warnings(&self) -> Vec<String> {
+        self.keyring
+            .get()
+            .map(Keyring::take_warnings)
+            .unwrap_or_default()
+    }
+
+    /// A warning on stderr, even with --quiet.
+    pub fn warn(&self, msg: impl std::fmt::Display) {
+        eprintln!("zpgp: warning: {msg}");
+    }
+
     /// Chatter for the user on stderr, unless --quiet.
     pub fn info(&self, msg: impl std::fmt::Display) {
         if !self.quiet {

@@ -23,6 +23,16 @@ mod sign;
 mod verify;
 
 pub fn dispatch(ctx: &Context, command: Command) -> Result<()> {
+    let result = run(ctx, command);
+    // The keyring does not print; what it noticed is said here, on
+    // success and failure alike.
+    for w in ctx.keyring_warnings() {
+        ctx.warn(w);
+    }
+    result
+}
+
+fn run(ctx: &Context, command: Command) -> Result<()> {
     match command {
         Command::Generate(args) => generate::run(ctx, args),
         Command::Import(args) => import::run(ctx, args),

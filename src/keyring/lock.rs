@@ -1,0 +1,47 @@
+//! The keyring's write lock: every write to the home happens under it.
+
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+
+use anyhow::{Context as _, Result};
+
+use crate::error::{Error, Failure};
+
+use super::Keyring;
+
+/// Held while writing; the lock is released when this is dropped.
+pub struct WriteLock {
+    _file: File,
+}
+
+impl Keyring {
+    /// Takes the keyring's write lock, waiting for other writers.
+    pub fn lock(&self) -> Result<WriteLock> {
+        let path = self.home.join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| {
+                anyhow::Error::from(
+                    Error::new(
+                        Failure::MissingInput,
+                        format!(
+                            "cannot write to the keyring at {}: {e}",
+                            self.home.display()
+                        ),
+                    )
+                    .hint("check the permissions of the keyring home, or use --home DIR"),
+                )
+            })?;
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("cannot lock {}", path.display()));
+        }
+        Ok(WriteLock { _file: file })
+    }
+}
