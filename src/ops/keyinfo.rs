@@ -38,9 +38,9 @@ pub struct CertInfo {
 pub struct UserIdInfo {
     pub userid: String,
     pub email: Option<String>,
-    /// "valid", "revoked", "unbound" (no valid self-signature: not the
-    /// owner's, and never matched by a query), or "invalid" (the whole
-    /// certificate is).
+    /// "valid", "revoked", "unbound" (no self-signature at all: not the
+    /// owner's, and never matched by a query), or "invalid" (its
+    /// self-signature, or the whole certificate, is rejected by policy).
     pub state: &'static str,
 }
 
@@ -226,8 +226,8 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
                 .as_ref()
                 .and_then(|vc| vc.userids().find(|v| v.userid() == u.userid()));
             let state = match valid {
-                // Not self-signed: anyone may have appended it.
-                None if vc.is_some() => "unbound",
+                // Not self-signed at all: anyone may have appended it.
+                None if u.self_signatures().next().is_none() => "unbound",
                 None => "invalid",
                 Some(v) if matches!(v.revocation_status(), RevocationStatus::Revoked(_)) => {
                     "revoked"
@@ -253,9 +253,15 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
                     .find(|k| k.key().fingerprint() == key.fingerprint())
             });
             let (state, reason, expires, caps) = match valid {
+                None if ka.self_signatures().next().is_none() => (
+                    "unbound",
+                    Some("no binding signature by the certificate's owner".into()),
+                    None,
+                    Vec::new(),
+                ),
                 None => (
-                    if vc.is_some() { "unbound" } else { "invalid" },
-                    Some("no valid binding signature under the standard policy".into()),
+                    "invalid",
+                    Some("no valid binding signature under the policy".into()),
                     None,
                     Vec::new(),
                 ),

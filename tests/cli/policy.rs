@@ -17,6 +17,8 @@ use openpgp::types::{HashAlgorithm, KeyFlags, SignatureType};
 use openpgp::{Cert, Packet};
 use sequoia_openpgp as openpgp;
 
+use predicates::prelude::*;
+
 use crate::harness::Env;
 
 fn export(cert: &Cert) -> Vec<u8> {
@@ -156,4 +158,53 @@ fn messages_without_integrity_protection_are_refused() {
     assert_eq!(out.status.code(), Some(41), "{stderr}");
     assert!(stderr.contains("without integrity protection"), "{stderr}");
     assert!(!env.path("out.txt").exists());
+}
+
+#[test]
+fn a_crypto_policy_file_is_honoured() {
+    let env = Env::new();
+    let fpr = env.generate(&["--name", "Pat", "--email", "pat@example.org"]);
+    env.zpgp()
+        .arg("list")
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(&fpr).and(predicates::str::contains("[invalid").not()));
+    // A system policy (or ZPGP_CRYPTO_POLICY) that no longer accepts
+    // SHA-512, which zpgp signs with, makes the key unusable, as it would
+    // for sq.
+    let strict = env.write("strict.toml", "[hash_algorithms]\nsha512 = \"never\"\n");
+    env.zpgp()
+        .env("ZPGP_CRYPTO_POLICY", &strict)
+        .arg("list")
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(&fpr).and(predicates::str::contains("[invalid")));
+    env.zpgp()
+        .env("ZPGP_CRYPTO_POLICY", &strict)
+        .args(["sign", "-o", "s.pgp"])
+        .arg("--passphrase-file")
+        .arg(env.passphrase_file())
+        .write_stdin("x")
+        .assert()
+        .code(predicates::ord::ne(0))
+        .stderr(predicates::str::contains("zpgp: error:"));
+    // An unreadable policy is an error naming it, never ignored.
+    let bad = env.write("bad.toml", "[no_such_section]\n");
+    env.zpgp()
+        .env("ZPGP_CRYPTO_POLICY", &bad)
+        .arg("list")
+        .assert()
+        .code(1)
+        .stdout(predicates::str::is_empty())
+        .stderr(
+            predicates::str::contains("zpgp: error: cannot read the crypto policy")
+                .and(predicates::str::contains("bad.toml")),
+        );
+    // An empty value means the standard policy as it is.
+    env.zpgp()
+        .env("ZPGP_CRYPTO_POLICY", "")
+        .arg("list")
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("[invalid").not());
 }
