@@ -9,6 +9,8 @@ use zpgp::display::{SafeText, needs_escaping};
 use zpgp::error::{failure_of, hint_of};
 
 fn main() -> ExitCode {
+    // First of all: this process will hold unlocked keys and plaintext.
+    zpgp::sys::disable_core_dumps();
     // `zpgp --version` alone needs no parser: building clap's whole
     // command tree would be most of its work after the process start.
     let mut args = std::env::args_os().skip(1);

@@ -10,6 +10,30 @@ use std::path::Path;
 use std::sync::Once;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+/// Keeps secrets out of core files: no core dump (RLIMIT_CORE 0), and on
+/// Linux the process is marked not dumpable, which also keeps other
+/// processes of the same user from attaching a debugger or reading its
+/// memory through /proc.
+///
+/// Best effort: neither call can fail for a process lowering its own
+/// limits, and an OS without them has nothing to switch off.
+pub fn disable_core_dumps() {
+    let zero = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit reads the struct we pass by reference and keeps no
+    // pointer to it.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &zero);
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_DUMPABLE takes plain integer arguments.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0);
+    }
+}
+
 /// Asks the kernel to start writing `len` bytes at `offset` of `file` to
 /// disk, without waiting.  Only a hint: errors are of no consequence.
 pub fn start_writeback(file: BorrowedFd<'_>, offset: u64, len: u64) {

@@ -2,11 +2,11 @@
 //! `--force` (FIFOs, devices and symbolic links included) and secret keys
 //! never go to a terminal or special file; an interrupted or killed
 //! decrypt leaves no plaintext behind; decrypted files are private;
-//! file names in errors cannot drive the terminal.
+//! file names in errors cannot drive the terminal; core dumps are off.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -671,4 +671,76 @@ fn ambiguous_query_error_keeps_its_lines() {
         "candidates one per line: {stderr}"
     );
     assert!(!stderr.contains("\\u{a}"), "{stderr}");
+}
+
+// Item 12: no core dumps -----------------------------------------------------
+
+/// The "Max core file size" limits (soft, hard) of a running process.
+fn core_limit(pid: u32) -> Option<(String, String)> {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))?;
+    let mut values = line["Max core file size".len()..].split_whitespace();
+    Some((values.next()?.to_string(), values.next()?.to_string()))
+}
+
+/// Starts `cmd` with core dumps allowed (as far as this process may allow
+/// them) and standard input held open, and checks that the process turned
+/// them off itself.
+fn assert_disables_core_dumps(mut cmd: Command, what: &str) {
+    // SAFETY: getrlimit and setrlimit are async-signal-safe, as pre_exec
+    // requires.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut limit: libc::rlimit = std::mem::zeroed();
+            libc::getrlimit(libc::RLIMIT_CORE, &mut limit);
+            let raised = libc::rlimit {
+                rlim_cur: libc::RLIM_INFINITY,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            if libc::setrlimit(libc::RLIMIT_CORE, &raised) != 0 {
+                limit.rlim_cur = limit.rlim_max;
+                libc::setrlimit(libc::RLIMIT_CORE, &limit);
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut last = None;
+    while start.elapsed() < Duration::from_secs(20) {
+        last = core_limit(child.id());
+        if last.as_ref().is_some_and(|(s, h)| s == "0" && h == "0") {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "{what} ended early");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        last,
+        Some(("0".to_string(), "0".to_string())),
+        "{what}: the core file size limit"
+    );
+}
+
+#[test]
+fn core_dumps_are_disabled() {
+    let env = Env::new();
+    let mut zpgp = Command::new(zpgp_bin());
+    zpgp.arg("--home")
+        .arg(env.home())
+        .args(["--batch", "decrypt"])
+        .current_dir(env.dir.path());
+    assert_disables_core_dumps(zpgp, "zpgp decrypt");
+    let mut sop = Command::new(assert_cmd::cargo::cargo_bin("zpgp-sop"));
+    sop.arg("dearmor").current_dir(env.dir.path());
+    assert_disables_core_dumps(sop, "zpgp-sop dearmor");
 }
