@@ -28,9 +28,11 @@ pub fn disable_core_dumps() {
         libc::setrlimit(libc::RLIMIT_CORE, &zero);
     }
     #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_DUMPABLE takes plain integer arguments.
+    // SAFETY: PR_SET_DUMPABLE takes plain integer arguments; prctl is
+    // variadic and reads each as an unsigned long, so each is passed as one.
     unsafe {
-        libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0);
+        let zero: libc::c_ulong = 0;
+        libc::prctl(libc::PR_SET_DUMPABLE, zero, zero, zero, zero);
     }
 }
 
