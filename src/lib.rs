@@ -17,4 +17,5 @@ pub mod passphrase;
 pub mod query;
 pub mod readahead;
 pub mod sop;
+pub mod sys;
 pub mod time;

@@ -5,9 +5,12 @@ use clap::Parser;
 
 use zpgp::cli::Cli;
 use zpgp::context::Context;
+use zpgp::display::{SafeText, needs_escaping};
 use zpgp::error::{failure_of, hint_of};
 
 fn main() -> ExitCode {
+    // First of all: this process will hold unlocked keys and plaintext.
+    zpgp::sys::disable_core_dumps();
     // `zpgp --version` alone needs no parser: building clap's whole
     // command tree would be most of its work after the process start.
     let mut args = std::env::args_os().skip(1);
@@ -20,7 +23,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            if e.use_stderr() && std::env::args_os().any(|a| needs_escaping(&a.to_string_lossy())) {
+                print_usage_error_escaped(&e);
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
@@ -30,15 +37,35 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if zpgp::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("zpgp: error: {e}");
+            // Errors quote file names, user IDs and what the system said:
+            // none of it may reach the terminal raw.
+            eprintln!("zpgp: error: {}", SafeText(&e.to_string()));
             for cause in e.chain().skip(1) {
-                eprintln!("  because: {cause}");
+                eprintln!("  because: {}", SafeText(&cause.to_string()));
             }
             if let Some(hint) = hint_of(&e) {
-                eprintln!("hint: {hint}");
+                eprintln!("hint: {}", SafeText(hint));
             }
             let code = failure_of(&e).map(|f| f.exit_code()).unwrap_or(1);
             ExitCode::from(code as u8)
         }
     }
+}
+
+/// clap quotes the arguments it rejects, which may be file names with
+/// terminal escapes in them, and on a terminal it prints them raw among its
+/// colours.  Parsed again without colours, its message is plain text but
+/// for those arguments, which are then escaped like every other message.
+fn print_usage_error_escaped(error: &clap::Error) {
+    use clap::CommandFactory;
+    let plain = Cli::command()
+        .styles(clap::builder::Styles::plain())
+        .try_get_matches();
+    let text = match plain {
+        Err(e) => e.render().ansi().to_string(),
+        // Only the typed conversion failed: clap's own text with every
+        // escape sequence stripped will do.
+        Ok(_) => error.render().to_string(),
+    };
+    eprint!("{}", SafeText(&text));
 }

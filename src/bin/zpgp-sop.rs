@@ -2,5 +2,7 @@
 //! executable, for test suites that drive a `sop` binary.
 
 fn main() -> std::process::ExitCode {
+    // It holds unlocked keys and plaintext too.
+    zpgp::sys::disable_core_dumps();
     zpgp::sop::main()
 }

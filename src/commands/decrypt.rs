@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
     // A file output is renamed into place only after the integrity check
     // (and any required signature) passed; on failure it is dropped,
     // which removes it.
-    let mut out = Output::open(output_path.as_deref(), args.force, Content::Text)?;
+    let mut out = Output::open(output_path.as_deref(), args.force, Content::Plaintext)?;
     let report = ops::decrypt(input, &mut out, &mut opts)
         .map_err(|e| common::with_passphrase_hint(ctx, e))?;
 

@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
             }
             let input = common::open_input_progress(ctx, input_path)?;
             // A file output appears only if the signatures check out.
-            let mut out = Output::open(args.output.as_deref(), args.force, Content::Text)?;
+            let mut out = Output::open(args.output.as_deref(), args.force, Content::Plaintext)?;
             let report = ops::verify(input, &mut out, &opts)?;
             (report, Some(out))
         }

@@ -36,7 +36,12 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if crate::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{name}: error: {}", one_line(&e));
+            // The line quotes file names and what the system said.
+            eprintln!(
+                "{}: error: {}",
+                crate::display::SafeText(&name),
+                crate::display::SafeText(&one_line(&e))
+            );
             ExitCode::from(failure_of(&e).map_or(1, |f| f.exit_code()) as u8)
         }
     }

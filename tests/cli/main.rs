@@ -17,6 +17,7 @@ mod keys;
 mod messages;
 mod messages_errors;
 mod messages_sign;
+mod output_safety;
 mod policy;
 mod rfc9580;
 mod secrets;

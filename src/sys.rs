@@ -1,0 +1,394 @@
+//! The few system calls that std does not wrap, each behind one small safe
+//! function, so that every `unsafe` block of zpgp's own file handling is in
+//! this one file.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::Once;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+/// Keeps secrets out of core files: no core dump (RLIMIT_CORE 0), and on
+/// Linux the process is marked not dumpable, which also keeps other
+/// processes of the same user from attaching a debugger or reading its
+/// memory through /proc.
+///
+/// Best effort: neither call can fail for a process lowering its own
+/// limits, and an OS without them has nothing to switch off.
+pub fn disable_core_dumps() {
+    let zero = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit reads the struct we pass by reference and keeps no
+    // pointer to it.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &zero);
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_DUMPABLE takes plain integer arguments; prctl is
+    // variadic and reads each as an unsigned long, so each is passed as one.
+    unsafe {
+        let zero: libc::c_ulong = 0;
+        libc::prctl(libc::PR_SET_DUMPABLE, zero, zero, zero, zero);
+    }
+}
+
+/// Asks the kernel to start writing `len` bytes at `offset` of `file` to
+/// disk, without waiting.  Only a hint: errors are of no consequence.
+pub fn start_writeback(file: BorrowedFd<'_>, offset: u64, len: u64) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: a plain system call on a descriptor the caller keeps open.
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            offset as libc::off64_t,
+            len as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, offset, len);
+}
+
+fn cstring(name: &Path) -> io::Result<CString> {
+    CString::new(name.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in a file name"))
+}
+
+fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Creates an unnamed file in the directory `dir` (Linux `O_TMPFILE`),
+/// opened for reading and writing, with `mode` less the umask.  It has no
+/// name until [`link_unnamed`] gives it one; if the process dies first,
+/// the kernel frees it.  `Ok(None)` when the file system (or the OS) has
+/// no unnamed files.
+pub fn create_unnamed(dir: BorrowedFd<'_>, mode: u32) -> io::Result<Option<OwnedFd>> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: the path is a static NUL-terminated string; the result
+        // is checked before it becomes an owned descriptor.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                c".".as_ptr(),
+                libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC,
+                mode as libc::c_uint,
+            )
+        };
+        match check(fd) {
+            // SAFETY: a fresh descriptor that nothing else owns.
+            Ok(fd) => Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) })),
+            // Kernels before 3.11 read O_TMPFILE as O_DIRECTORY (EISDIR);
+            // file systems without it say EOPNOTSUPP.
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (dir, mode);
+        Ok(None)
+    }
+}
+
+/// Gives the unnamed file `file` the name `name` in `dir`.  Fails with
+/// `AlreadyExists` when the name is taken (by anything, a dangling
+/// symbolic link too): nothing is ever replaced.
+pub fn link_unnamed(file: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &Path) -> io::Result<()> {
+    let name = cstring(name)?;
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: both strings are NUL-terminated and outlive the call.
+        let r = check(unsafe {
+            libc::linkat(
+                file.as_raw_fd(),
+                c"".as_ptr(),
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                libc::AT_EMPTY_PATH,
+            )
+        });
+        match r {
+            Ok(_) => return Ok(()),
+            // Before Linux 6.10, AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH;
+            // the descriptor's entry in /proc does the same for everyone.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EPERM)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    link_through_proc(file, dir, &name)
+}
+
+fn link_through_proc(file: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &CString) -> io::Result<()> {
+    let proc =
+        CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).expect("no NUL in a number");
+    // SAFETY: both strings are NUL-terminated and outlive the call.
+    check(unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            proc.as_ptr(),
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    })
+    .map(drop)
+}
+
+/// Creates the new file `name` in `dir` for reading and writing, with
+/// `mode` less the umask.  Never opens an existing file and never follows
+/// a symbolic link (`AlreadyExists` for either).
+pub fn create_new(dir: BorrowedFd<'_>, name: &Path, mode: u32) -> io::Result<std::fs::File> {
+    let name = cstring(name)?;
+    // SAFETY: the name is NUL-terminated and outlives the call; the result
+    // is checked before it becomes an owned descriptor.
+    let fd = check(unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            mode as libc::c_uint,
+        )
+    })?;
+    // SAFETY: a fresh descriptor that nothing else owns.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+}
+
+/// Renames `from` to `to`, both in `dir`, replacing whatever `to` is
+/// (a symbolic link itself, never its target).
+pub fn rename(dir: BorrowedFd<'_>, from: &Path, to: &Path) -> io::Result<()> {
+    let (from, to) = (cstring(from)?, cstring(to)?);
+    // SAFETY: both names are NUL-terminated and outlive the call.
+    check(unsafe { libc::renameat(dir.as_raw_fd(), from.as_ptr(), dir.as_raw_fd(), to.as_ptr()) })
+        .map(drop)
+}
+
+/// Renames `from` to `to`, both in `dir`, failing with `AlreadyExists`
+/// when `to` exists.
+pub fn rename_noreplace(dir: BorrowedFd<'_>, from: &Path, to: &Path) -> io::Result<()> {
+    let (cfrom, cto) = (cstring(from)?, cstring(to)?);
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: both names are NUL-terminated and outlive the call.
+        let r = check(unsafe {
+            libc::renameat2(
+                dir.as_raw_fd(),
+                cfrom.as_ptr(),
+                dir.as_raw_fd(),
+                cto.as_ptr(),
+                libc::RENAME_NOREPLACE,
+            )
+        });
+        match r {
+            Ok(_) => return Ok(()),
+            // File systems without RENAME_NOREPLACE (EINVAL), old kernels
+            // (ENOSYS): a hard link is just as exclusive.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // SAFETY: both names are NUL-terminated and outlive the call.
+    check(unsafe {
+        libc::linkat(
+            dir.as_raw_fd(),
+            cfrom.as_ptr(),
+            dir.as_raw_fd(),
+            cto.as_ptr(),
+            0,
+        )
+    })?;
+    unlink(dir, from)
+}
+
+/// Removes the name `name` from `dir`.
+pub fn unlink(dir: BorrowedFd<'_>, name: &Path) -> io::Result<()> {
+    let name = cstring(name)?;
+    // SAFETY: the name is NUL-terminated and outlives the call.
+    check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) }).map(drop)
+}
+
+/// Signals that end zpgp by default and that a user or the system sends to
+/// stop it: a temporary file named in [`RemoveOnSignal`] is removed first.
+const FATAL_SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// The paths to remove when a fatal signal arrives.  A signal handler may
+/// use nothing but async-signal-safe calls, so the paths are C strings
+/// behind atomic pointers: the handler reads them without a lock.
+static DOOMED: [AtomicPtr<libc::c_char>; 8] = [const { AtomicPtr::new(std::ptr::null_mut()) }; 8];
+
+extern "C" fn remove_and_die(signal: libc::c_int) {
+    for slot in &DOOMED {
+        let path = slot.load(Ordering::Acquire);
+        if !path.is_null() {
+            // SAFETY: a registered path is a NUL-terminated string that is
+            // never freed (see `RemoveOnSignal::drop`); unlink is
+            // async-signal-safe.
+            unsafe {
+                libc::unlink(path);
+            }
+        }
+    }
+    // SA_RESETHAND put back the default action; the signal is blocked until
+    // this handler returns, and then ends the process as it would have,
+    // with the status a parent expects from it.
+    // SAFETY: raise is async-signal-safe.
+    unsafe {
+        libc::raise(signal);
+    }
+}
+
+fn install_handlers() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for signal in FATAL_SIGNALS {
+            // SAFETY: sigaction only reads `new` and writes `old`, both
+            // valid for the call; the handler is async-signal-safe.
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(signal, std::ptr::null(), &mut old) != 0 {
+                    continue;
+                }
+                // A signal ignored by whoever started zpgp (nohup) stays
+                // ignored; one with a handler is not ours to replace.
+                if old.sa_sigaction != libc::SIG_DFL {
+                    continue;
+                }
+                let mut new: libc::sigaction = std::mem::zeroed();
+                new.sa_sigaction = remove_and_die as extern "C" fn(libc::c_int) as usize;
+                new.sa_flags = libc::SA_RESETHAND;
+                libc::sigemptyset(&mut new.sa_mask);
+                libc::sigaction(signal, &new, std::ptr::null_mut());
+            }
+        }
+    });
+}
+
+/// While alive, `path` is removed if SIGINT, SIGTERM, SIGHUP or SIGQUIT
+/// ends the process.  (Nothing can act on SIGKILL: that is why output files
+/// are unnamed wherever the file system allows.)
+pub struct RemoveOnSignal {
+    slot: Option<&'static AtomicPtr<libc::c_char>>,
+}
+
+impl RemoveOnSignal {
+    /// Registers `path`; with every slot taken (more than eight files at
+    /// once, which zpgp never has) the path is simply not protected.
+    pub fn new(path: &Path) -> RemoveOnSignal {
+        let Ok(c) = cstring(path) else {
+            return RemoveOnSignal { slot: None };
+        };
+        install_handlers();
+        let ptr = c.into_raw();
+        for slot in &DOOMED {
+            if slot
+                .compare_exchange(
+                    std::ptr::null_mut(),
+                    ptr,
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+            {
+                return RemoveOnSignal { slot: Some(slot) };
+            }
+        }
+        // SAFETY: `ptr` came from `into_raw` above and was never shared.
+        drop(unsafe { CString::from_raw(ptr) });
+        RemoveOnSignal { slot: None }
+    }
+}
+
+impl Drop for RemoveOnSignal {
+    /// Unregisters the path.  Its string is deliberately leaked (a few
+    /// bytes, once per output file): a handler running on another thread
+    /// may have loaded the pointer just before it was taken out.
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot {
+            slot.store(std::ptr::null_mut(), Ordering::Release);
+        }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::fd::AsFd;
+
+    /// Both ways of naming an unnamed file: what this kernel allows the
+    /// test's user first, and the /proc way every user has.
+    #[test]
+    fn unnamed_files_get_their_name_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let dirfd = std::fs::File::open(dir.path()).unwrap();
+        for (named_so_far, (name, through_proc)) in
+            [("a", false), ("b", true)].into_iter().enumerate()
+        {
+            let fd = create_unnamed(dirfd.as_fd(), 0o600)
+                .unwrap()
+                .expect("O_TMPFILE on the test directory");
+            let mut file = std::fs::File::from(fd);
+            file.write_all(b"whole").unwrap();
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), named_so_far);
+            let cname = cstring(Path::new(name)).unwrap();
+            if through_proc {
+                link_through_proc(file.as_fd(), dirfd.as_fd(), &cname).unwrap();
+            } else {
+                link_unnamed(file.as_fd(), dirfd.as_fd(), Path::new(name)).unwrap();
+            }
+            let mut text = String::new();
+            std::fs::File::open(dir.path().join(name))
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            assert_eq!(text, "whole");
+            // A taken name is never replaced.
+            let again = link_unnamed(file.as_fd(), dirfd.as_fd(), Path::new(name));
+            assert_eq!(again.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+            let again = link_through_proc(file.as_fd(), dirfd.as_fd(), &cname);
+            assert_eq!(again.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        }
+    }
+
+    #[test]
+    fn no_replace_rename_keeps_what_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let dirfd = std::fs::File::open(dir.path()).unwrap();
+        let mut tmp = create_new(dirfd.as_fd(), Path::new(".t"), 0o600).unwrap();
+        tmp.write_all(b"new").unwrap();
+        assert_eq!(
+            create_new(dirfd.as_fd(), Path::new(".t"), 0o600)
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        std::fs::write(dir.path().join("out"), "old").unwrap();
+        let e = rename_noreplace(dirfd.as_fd(), Path::new(".t"), Path::new("out")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out")).unwrap(),
+            "old"
+        );
+        rename(dirfd.as_fd(), Path::new(".t"), Path::new("out")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out")).unwrap(),
+            "new"
+        );
+    }
+}
