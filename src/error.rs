@@ -210,6 +210,20 @@ pub fn unreadable(path: &std::path::Path, e: std::io::Error) -> anyhow::Error {
     fail(failure, format!("cannot read {}: {e}", path.display()))
 }
 
+/// An error and its causes as one text, joined with ": ", leaving out a
+/// cause whose text an earlier part already holds (sequoia's errors often
+/// repeat their source).
+pub fn chain_text(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in e.chain() {
+        let s = c.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ")
+}
+
 /// The failure kind anywhere in an error's chain, if any.
 pub fn failure_of(err: &anyhow::Error) -> Option<Failure> {
     // The outermost word wins; an `Error` attached with `.context(...)` is

@@ -81,13 +81,16 @@ pub fn parse_expiry(s: &str, now: SystemTime) -> Result<Option<Duration>, String
     Ok(Some(Duration::from_secs(n * days * DAY)))
 }
 
+/// Date and seconds into the day; times before 1970 (a key's creation
+/// time can be anything) count backwards rather than stopping at 1970.
 fn split(t: SystemTime) -> (i64, u32, u32, u64) {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (y, m, d) = civil_from_days((secs / DAY) as i64);
-    (y, m, d, secs % DAY)
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    };
+    let day = DAY as i64;
+    let (y, m, d) = civil_from_days(secs.div_euclid(day));
+    (y, m, d, secs.rem_euclid(day) as u64)
 }
 
 /// `YYYY-MM-DD`.
@@ -124,6 +127,13 @@ mod tests {
         assert!(parse_date("2026-02-29").is_none());
         assert!(parse_date("2026-13-01").is_none());
         assert!(parse_date("soon").is_none());
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_572_363_242);
+        assert_eq!(rfc3339(t), "2019-10-29T15:34:02Z");
+        let t = UNIX_EPOCH + Duration::from_secs(951_782_400); // leap day
+        assert_eq!(rfc3339(t), "2000-02-29T00:00:00Z");
+        let t = UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(rfc3339(t), "1969-12-31T23:59:59Z");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Rec
 use openpgp::types::{AEADAlgorithm, DataFormat, RevocationStatus, SymmetricAlgorithm};
 use serde::Serialize;
 
-use super::keys::{cert_label, cert_short_name, format_time};
+use super::keys::{cert_label, cert_short_name};
 use super::sign::{pick_hash, signature_template};
 use crate::error::{Error, Failure};
 
@@ -135,7 +135,7 @@ pub fn recipient_keys<'c>(
     let vc = cert.with_policy(policy, time).map_err(|e| {
         err(format!(
             "the certificate is not valid under the policy: {}",
-            chain(&e)
+            crate::error::chain_text(&e)
         ))
     })?;
     if let RevocationStatus::Revoked(sigs) = vc.revocation_status() {
@@ -184,7 +184,10 @@ pub fn recipient_keys<'c>(
             .subkeys()
             .find_map(|ka| ka.with_policy(policy, time).err());
         return Err(err(match rejected {
-            Some(e) => format!("its subkeys are rejected by the policy: {}", chain(&e)),
+            Some(e) => format!(
+                "its subkeys are rejected by the policy: {}",
+                crate::error::chain_text(&e)
+            ),
             None => "it has no encryption-capable key".into(),
         }));
     }
@@ -249,16 +252,9 @@ fn key_packets<'k>(
 
 fn expiry_reason(what: &str, expiration: Option<SystemTime>) -> String {
     match expiration {
-        Some(t) => format!("{what} expired on {}", format_time(t)),
+        Some(t) => format!("{what} expired on {}", crate::time::rfc3339(t)),
         None => format!("{what} is not valid yet"),
     }
-}
-
-fn chain(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
 }
 
 /// Encrypts `input` to the recipients and passwords in `opts`, writing the

@@ -336,7 +336,7 @@ fn walk_message(
                     handle.clone(),
                     SignatureInfo {
                         signature_type: "one_pass".into(),
-                        issuer: Some(handle_hex(&handle)),
+                        issuer: Some(format!("{:X}", &handle)),
                         algorithm: o.pk_algo().to_string(),
                         hash_algo: o.hash_algo().to_string(),
                         created: None,
@@ -402,7 +402,7 @@ fn recipient(p: &PKESK, naming: &Naming) -> RecipientInfo {
     };
     RecipientInfo {
         version: p.version(),
-        key: handle.as_ref().map(handle_hex),
+        key: handle.as_ref().map(|h| format!("{h:X}")),
         algorithm: p.pk_algo().to_string(),
         cert_fingerprint,
         user_id,
@@ -458,7 +458,7 @@ fn signature(s: &Signature, naming: &Naming) -> SignatureInfo {
     };
     SignatureInfo {
         signature_type: signature_type(s.typ()),
-        issuer: issuer.as_ref().map(handle_hex),
+        issuer: issuer.as_ref().map(|h| format!("{h:X}")),
         algorithm: s.pk_algo().to_string(),
         hash_algo: s.hash_algo().to_string(),
         created: s.signature_creation_time().map(rfc3339),
@@ -499,10 +499,6 @@ fn inspect_cert(cert: &Cert, naming: &Naming) -> InspectedCert {
         .collect();
     info.secret = !secret_keys.is_empty();
     InspectedCert { info, secret_keys }
-}
-
-fn handle_hex(h: &KeyHandle) -> String {
-    format!("{h:X}")
 }
 
 /// Where the first armor header line starts, if any.

@@ -150,19 +150,16 @@ pub fn rejection_reason(
     err: &anyhow::Error,
 ) -> String {
     use openpgp::policy::HashAlgoSecurity;
-    let chain = |e: &anyhow::Error| {
-        e.chain()
-            .map(|c| c.to_string())
-            .collect::<Vec<_>>()
-            .join(": ")
-    };
     // SAFETY (of the policy, not memory): the null policy is used only to
     // reach the primary key as a valid amalgamation, to ask `policy`.
     let null = unsafe { openpgp::policy::NullPolicy::new() };
     if let Ok(vc) = cert.with_policy(&null, time) {
         let primary: ValidErasedKeyAmalgamation<PublicParts> = vc.primary_key().into();
         if let Err(e) = policy.key(&primary) {
-            return format!("the primary key is too weak: {}", chain(&e));
+            return format!(
+                "the primary key is too weak: {}",
+                crate::error::chain_text(&e)
+            );
         }
     }
     let self_sigs = cert
@@ -180,7 +177,7 @@ pub fn rejection_reason(
     match weak {
         Some(e) if !any_good => format!(
             "no valid self-signature: every one uses a weak algorithm: {}",
-            chain(&e)
+            crate::error::chain_text(&e)
         ),
         _ => format!("no valid self-signature: {err}"),
     }

@@ -1,7 +1,7 @@
 //! Small helpers about keys shared by the operations: naming a cert in a
 //! message, unlocking a secret key, formatting times.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use anyhow::Result;
 use sequoia_openpgp as openpgp;
@@ -99,45 +99,9 @@ pub fn unlock<R: KeyRole + Clone>(
     }
 }
 
-/// Formats a time as ISO 8601 in UTC: `2024-05-01T12:00:00Z`.
-pub fn format_time(t: SystemTime) -> String {
-    let secs = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    };
-    let days = secs.div_euclid(86400);
-    let rem = secs.rem_euclid(86400);
-    // Civil-from-days (H. Hinnant), proleptic Gregorian calendar.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn formats_times() {
-        assert_eq!(format_time(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let t = UNIX_EPOCH + Duration::from_secs(1_572_363_242);
-        assert_eq!(format_time(t), "2019-10-29T15:34:02Z");
-        let t = UNIX_EPOCH + Duration::from_secs(951_782_400); // leap day
-        assert_eq!(format_time(t), "2000-02-29T00:00:00Z");
-    }
 
     #[test]
     fn sanitizes_control_characters() {

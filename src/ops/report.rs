@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use sequoia_openpgp as openpgp;
 
+use openpgp::Cert;
 use openpgp::cert::amalgamation::ValidAmalgamation;
 use openpgp::packet::{Literal, Signature};
 use openpgp::parse::stream::{
@@ -12,10 +13,9 @@ use openpgp::parse::stream::{
 };
 use openpgp::policy::Policy;
 use openpgp::types::{DataFormat, RevocationStatus};
-use openpgp::{Cert, KeyHandle};
 use serde::{Serialize, Serializer};
 
-use super::keys::{format_time, primary_user_id};
+use super::keys::primary_user_id;
 
 /// The verdict on one signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,7 +74,7 @@ impl SignatureReport {
         SignatureReport {
             status,
             reason,
-            issuer: sig.get_issuers().first().map(handle_hex),
+            issuer: sig.get_issuers().first().map(|h| format!("{h:X}")),
             cert_fingerprint: None,
             key_fingerprint: None,
             user_id: None,
@@ -108,34 +108,19 @@ impl SignatureReport {
         let reason = match (not_before, not_after) {
             (Some(nb), _) if t < nb => format!(
                 "made on {}, before the earliest accepted time {}",
-                format_time(t),
-                format_time(nb)
+                crate::time::rfc3339(t),
+                crate::time::rfc3339(nb)
             ),
             (_, Some(na)) if t > na => format!(
                 "made on {}, after the latest accepted time {}",
-                format_time(t),
-                format_time(na)
+                crate::time::rfc3339(t),
+                crate::time::rfc3339(na)
             ),
             _ => return,
         };
         self.status = SignatureStatus::OutOfRange;
         self.reason = Some(reason);
     }
-}
-
-fn handle_hex(h: &KeyHandle) -> String {
-    match h {
-        KeyHandle::Fingerprint(f) => f.to_hex(),
-        KeyHandle::KeyID(k) => k.to_hex(),
-    }
-}
-
-/// The text of an error chain, joined with ": ".
-fn chain_text(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
 }
 
 fn has_expired(e: &anyhow::Error) -> bool {
@@ -166,7 +151,7 @@ pub(crate) fn signature_report(r: &VerificationResult, policy: &dyn Policy) -> S
             policy,
         ),
         Err(VerificationError::MissingKey { sig }) => {
-            let issuer = sig.get_issuers().first().map(handle_hex);
+            let issuer = sig.get_issuers().first().map(|h| format!("{h:X}"));
             let reason = match &issuer {
                 Some(i) => format!("no certificate for the signing key {i} was given"),
                 None => "the signature names no issuer, and no given certificate made it".into(),
@@ -189,11 +174,14 @@ pub(crate) fn signature_report(r: &VerificationResult, policy: &dyn Policy) -> S
             } else {
                 S::KeyInvalid
             };
-            let reason = format!("the signing key is not valid: {}", chain_text(error));
+            let reason = format!(
+                "the signing key is not valid: {}",
+                crate::error::chain_text(error)
+            );
             SignatureReport::from_sig(sig, status, Some(reason)).with_signer(cert, &key, policy)
         }
         Err(VerificationError::BadKey { sig, ka, error }) => {
-            let text = chain_text(error);
+            let text = crate::error::chain_text(error);
             let (status, reason) = if has_expired(error) {
                 (
                     S::KeyExpired,
@@ -224,7 +212,7 @@ pub(crate) fn signature_report(r: &VerificationResult, policy: &dyn Policy) -> S
             )
         }
         Err(VerificationError::BadSignature { sig, ka, error }) => {
-            let text = chain_text(error);
+            let text = crate::error::chain_text(error);
             let (status, reason) = if is_policy(error) {
                 (
                     S::Rejected,
@@ -242,7 +230,10 @@ pub(crate) fn signature_report(r: &VerificationResult, policy: &dyn Policy) -> S
         Err(VerificationError::MalformedSignature { sig, error }) => SignatureReport::from_sig(
             sig,
             S::Malformed,
-            Some(format!("malformed signature: {}", chain_text(error))),
+            Some(format!(
+                "malformed signature: {}",
+                crate::error::chain_text(error)
+            )),
         ),
         Err(VerificationError::UnknownSignature { sig }) => SignatureReport {
             status: S::Malformed,
@@ -338,7 +329,7 @@ impl From<&Literal> for LiteralInfo {
 /// Serializes an optional time as ISO 8601 UTC.
 pub(crate) fn ser_opt_time<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
     match t {
-        Some(t) => s.serialize_str(&format_time(*t)),
+        Some(t) => s.serialize_str(&crate::time::rfc3339(*t)),
         None => s.serialize_none(),
     }
 }

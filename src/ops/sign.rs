@@ -18,7 +18,7 @@ use openpgp::serialize::stream::{Armorer, LiteralWriter, Message, Signer};
 use openpgp::types::{DataFormat, HashAlgorithm, RevocationStatus, SignatureType};
 use serde::Serialize;
 
-use super::keys::{cert_label, format_time};
+use super::keys::cert_label;
 use crate::error::{Error, Failure};
 
 /// The shape of the signed output.
@@ -143,7 +143,7 @@ pub fn signing_key(
 
 fn expired(what: &str, t: Option<SystemTime>) -> String {
     match t {
-        Some(t) => format!("{what} expired on {}", format_time(t)),
+        Some(t) => format!("{what} expired on {}", crate::time::rfc3339(t)),
         None => format!("{what} is not valid yet"),
     }
 }

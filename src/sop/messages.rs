@@ -61,7 +61,7 @@ fn verification_lines(sigs: &[SignatureReport], certs: &[(Cert, String)]) -> Str
         out.push_str(&format!(
             "{} {} {} mode:{} {}\n",
             s.creation_time
-                .map(ops::keys::format_time)
+                .map(crate::time::rfc3339)
                 .unwrap_or_default(),
             s.key_fingerprint.as_deref().unwrap_or_default(),
             cert,
