@@ -235,9 +235,11 @@ pub(crate) fn check(data: &[u8], name: &str) -> Result<Checked> {
     }
     let outline = outline(data);
     if let Some(tag) = outline.message_packet {
-        let hint = match sniff(data) {
-            "" => "messages are read with zpgp decrypt or zpgp verify".to_string(),
-            what => format!("expected a certificate or key, armored or binary{what}"),
+        let what = sniff(data);
+        let hint = if what.is_empty() {
+            "messages are read with zpgp decrypt or zpgp verify".to_string()
+        } else {
+            format!("expected a certificate or key, armored or binary{what}")
         };
         return Err(Error::new(
             Failure::BadData,
@@ -332,24 +334,24 @@ fn outline(data: &[u8]) -> Outline {
     outline
 }
 
-/// Says what the data looks like when it is not OpenPGP.
-fn sniff(data: &[u8]) -> &'static str {
-    if data.starts_with(&[0x1f, 0x8b]) {
-        "; this looks like a gzip file"
-    } else if data.starts_with(b"PK\x03\x04") {
-        "; this looks like a zip file"
-    } else if data.starts_with(b"-----BEGIN PGP MESSAGE") {
-        "; this is an encrypted or signed message: use zpgp decrypt or zpgp verify"
+/// Says what the data is when it is not key data: OpenPGP of another
+/// kind, or what the shared table says it looks like.
+fn sniff(data: &[u8]) -> String {
+    let start = data
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(data.len());
+    let data = &data[start..];
+    if data.starts_with(b"-----BEGIN PGP MESSAGE") {
+        "; this is an encrypted or signed message: use zpgp decrypt or zpgp verify".into()
     } else if data.starts_with(b"-----BEGIN PGP SIGNATURE")
         || data.starts_with(b"-----BEGIN PGP SIGNED")
     {
-        "; this is a signature: use zpgp verify"
-    } else if data.starts_with(b"-----BEGIN") {
-        "; this is PEM data, not OpenPGP"
-    } else if data.starts_with(b"ssh-") {
-        "; this is an SSH key, not OpenPGP"
+        "; this is a signature: use zpgp verify".into()
     } else {
-        ""
+        crate::ops::sniff::looks_like(data)
+            .map(|what| format!("; this looks like {what}"))
+            .unwrap_or_default()
     }
 }
 

@@ -204,15 +204,9 @@ pub(crate) fn check_looks_like_openpgp<R: io::Read>(
     if plausible {
         return Ok(());
     }
-    let looks = if head.starts_with(&[0x1f, 0x8b]) {
-        ": it looks like a gzip file"
-    } else if head.starts_with(b"-----BEGIN") {
-        ": it is PEM data of another kind"
-    } else if std::str::from_utf8(&head[..head.len().min(512)]).is_ok() {
-        ": it looks like plain text"
-    } else {
-        ""
-    };
+    let looks = super::sniff::looks_like(trimmed)
+        .map(|what| format!(": it looks like {what}"))
+        .unwrap_or_default();
     Err(Error::new(
         Failure::BadData,
         format!("the input is not OpenPGP data{looks}"),

@@ -22,6 +22,7 @@ pub mod keyinfo;
 pub mod keys;
 pub mod report;
 pub mod sign;
+pub mod sniff;
 pub mod text;
 pub mod verify;
 
