@@ -279,3 +279,78 @@ fn readme_first_steps_run_verbatim() {
     // Nothing touched the user's own home.
     assert!(!env.path("user-home").join(".local/share/zpgp").exists());
 }
+
+// code layout ----------------------------------------------------------------
+
+/// Every `.rs` file below `dir`.
+fn sources(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(sources(&p));
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn layers_call_only_downwards() {
+    // (room, what it must not use), as the README's "Code layout" says.
+    let rules: &[(&str, &[&str])] = &[
+        (
+            "src/ops",
+            &[
+                "crate::keyring",
+                "crate::commands",
+                "crate::context",
+                "crate::cli",
+                "crate::sop",
+                "crate::output",
+                "crate::passphrase",
+            ],
+        ),
+        (
+            "src/keyring",
+            &[
+                "crate::commands",
+                "crate::context",
+                "crate::cli",
+                "crate::sop",
+                "crate::output",
+                "crate::passphrase",
+                "crate::ops::encrypt",
+                "crate::ops::decrypt",
+                "crate::ops::sign",
+                "crate::ops::verify",
+            ],
+        ),
+        (
+            "src/sop",
+            &["crate::keyring", "crate::commands", "crate::context"],
+        ),
+    ];
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for (room, banned) in rules {
+        let mut in_room = sources(&root().join(room));
+        let single = root().join(format!("{room}.rs"));
+        if single.exists() {
+            in_room.push(single);
+        }
+        assert!(!in_room.is_empty(), "no sources in {room}");
+        for f in in_room {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for b in *banned {
+                assert!(
+                    !text.contains(b),
+                    "{} uses {b}: {room} must not reach up (see the README's Code layout)",
+                    f.display()
+                );
+            }
+            files.push(f);
+        }
+    }
+    assert!(files.len() > 20, "{files:?}");
+}
