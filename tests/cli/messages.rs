@@ -319,7 +319,7 @@ fn encrypt_to_self_by_default_and_not_with_no_self() {
         .assert()
         .code(29)
         .stdout(is_empty())
-        .stderr(error_has(&[]));
+        .stderr(error_has(&["you have none of their secret keys"]));
     assert!(!alice.path("only").exists());
     bob.zpgp_pw()
         .arg("decrypt")
@@ -378,7 +378,7 @@ fn encrypt_with_password_only() {
         .arg("decrypt")
         .write_stdin(ct)
         .assert()
-        .failure()
+        .code(67)
         .stdout(is_empty())
         .stderr(error_has(&["--passphrase-file"]));
 }

@@ -252,7 +252,7 @@ fn assert_damage_detected(bob: &User, ct: &[u8], what: &str) {
             .assert()
             .code(41)
             .stdout(is_empty())
-            .stderr(error_has(&[]));
+            .stderr(error_has(&["the message was modified or damaged"]));
         assert!(!bob.path("t.txt").exists(), "{label}: plaintext left");
         bob.zpgp_pw()
             .args(["decrypt", "-o", "out.txt"])
@@ -260,7 +260,7 @@ fn assert_damage_detected(bob: &User, ct: &[u8], what: &str) {
             .assert()
             .code(41)
             .stdout(is_empty())
-            .stderr(error_has(&[]));
+            .stderr(error_has(&["the message was modified or damaged"]));
         assert!(!bob.path("out.txt").exists(), "{label}: plaintext left");
         assert_eq!(
             part_files(bob.env.dir.path()),
@@ -299,7 +299,9 @@ fn decrypt_rejects_bad_inputs() {
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(error_has(&[]));
+        .stderr(error_has(&[
+            "the input is not OpenPGP data: it looks like text",
+        ]));
     assert!(!bob.path("junk.txt").exists());
     bob.zpgp_pw()
         .arg("decrypt")
@@ -307,7 +309,7 @@ fn decrypt_rejects_bad_inputs() {
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(error_has(&[]));
+        .stderr(error_has(&["the input is not OpenPGP data"]));
     // Empty input.
     bob.zpgp_pw()
         .arg("decrypt")
@@ -315,16 +317,19 @@ fn decrypt_rejects_bad_inputs() {
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(error_has(&[]));
+        .stderr(error_has(&["the input is empty"]));
     // A signed but not encrypted message is not something to decrypt.
     let signed = bob.sign(&[], b"only signed");
     bob.zpgp_pw()
         .args(["decrypt", "-o", "x.txt"])
         .write_stdin(signed)
         .assert()
-        .failure()
+        .code(41)
         .stdout(is_empty())
-        .stderr(error_has(&[]));
+        .stderr(error_has(&[
+            "the input is not an encrypted message",
+            "use verify",
+        ]));
     assert!(!bob.path("x.txt").exists());
     // A directory.
     std::fs::create_dir(bob.path("adir.pgp")).unwrap();
@@ -332,7 +337,7 @@ fn decrypt_rejects_bad_inputs() {
         .arg("decrypt")
         .arg(bob.path("adir.pgp"))
         .assert()
-        .failure()
+        .code(41)
         .stdout(is_empty())
         .stderr(error_has(&["directory"]));
     assert!(!bob.path("adir").exists());

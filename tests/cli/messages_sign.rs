@@ -263,7 +263,7 @@ fn verify_requiring_carol(
         .args(["verify", "--signer", "carol", "-o", "out.txt"])
         .arg(signed)
         .assert()
-        .failure()
+        .code(3)
         .stdout(is_empty())
         .stderr(error_has(&["no valid signature", &carol.fpr]));
     assert!(!bob.path("out.txt").exists());
@@ -285,7 +285,7 @@ fn verify_required_signer_absent() {
         .arg(&sig)
         .arg(&data)
         .assert()
-        .failure()
+        .code(3)
         .stdout(is_empty())
         .stderr(error_has(&[&carol.fpr]));
     // An unsigned message fails, with --signer or without: exit 3.
@@ -336,7 +336,7 @@ fn failed_signature_check_prints_nothing_on_stdout() {
         .args(["verify", "--signer", "carol"])
         .write_stdin(signed)
         .assert()
-        .failure()
+        .code(3)
         .stdout(is_empty())
         .stderr(error_has(&[&carol.fpr]));
 
@@ -366,9 +366,11 @@ fn verify_rejects_bad_inputs() {
         .arg("verify")
         .write_stdin("plain text, no signature\n")
         .assert()
-        .failure()
+        .code(41)
         .stdout(is_empty())
-        .stderr(error_has(&[]));
+        .stderr(error_has(&[
+            "the input is not OpenPGP data: it looks like text",
+        ]));
     bob.zpgp()
         .arg("verify")
         .arg(bob.path("missing.pgp"))
@@ -390,9 +392,12 @@ fn verify_rejects_bad_inputs() {
         .args(["verify", "-o", "out.txt"])
         .write_stdin(ct)
         .assert()
-        .failure()
+        .code(41)
         .stdout(is_empty())
-        .stderr(error_has(&[]));
+        .stderr(error_has(&[
+            "the input is an encrypted message",
+            "use decrypt",
+        ]));
     assert!(!bob.path("out.txt").exists());
 }
 

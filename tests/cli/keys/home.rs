@@ -27,7 +27,7 @@ fn home_under_a_regular_file() {
             .arg("--batch")
             .args(args)
             .assert()
-            .failure()
+            .code(61)
             .stdout(is_empty())
             .stderr(err_has(&[
                 &format!(
@@ -73,7 +73,7 @@ fn home_in_proc_fails_cleanly() {
         .args(["--email", "p@example.org", "--no-passphrase"])
         .current_dir(env.dir.path())
         .assert()
-        .failure()
+        .code(61)
         .stdout(is_empty())
         .stderr(err_has(&["zpgp: error: ", "/proc/zpgp-test-home"]));
 }
