@@ -149,12 +149,17 @@ pub(crate) fn damaged(err: anyhow::Error) -> anyhow::Error {
     if failure_of(&err).is_some() || plain_io {
         return err;
     }
+    let root = root_message(&err);
+    // sequoia's OpenSSL backend reports a failed AEAD tag as libcrypto's
+    // bare return code, which tells a user nothing.
+    let why = if root.contains("OpenSSL returned a 0 c_int") {
+        "an authentication tag did not match".to_string()
+    } else {
+        root
+    };
     Error::new(
         Failure::BadData,
-        format!(
-            "the message was modified or damaged ({})",
-            root_message(&err)
-        ),
+        format!("the message was modified or damaged ({why})"),
     )
     .into()
 }

@@ -252,7 +252,9 @@ fn assert_damage_detected(bob: &User, ct: &[u8], what: &str) {
             .assert()
             .code(41)
             .stdout(is_empty())
-            .stderr(error_has(&["the message was modified or damaged"]));
+            .stderr(
+                error_has(&["the message was modified or damaged"]).and(contains("OpenSSL").not()),
+            );
         assert!(!bob.path("t.txt").exists(), "{label}: plaintext left");
         bob.zpgp_pw()
             .args(["decrypt", "-o", "out.txt"])
@@ -260,7 +262,9 @@ fn assert_damage_detected(bob: &User, ct: &[u8], what: &str) {
             .assert()
             .code(41)
             .stdout(is_empty())
-            .stderr(error_has(&["the message was modified or damaged"]));
+            .stderr(
+                error_has(&["the message was modified or damaged"]).and(contains("OpenSSL").not()),
+            );
         assert!(!bob.path("out.txt").exists(), "{label}: plaintext left");
         assert_eq!(
             part_files(bob.env.dir.path()),
