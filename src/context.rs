@@ -105,22 +105,41 @@ impl Context {
             .unwrap_or_default()
     }
 
+    /// The one voice for stderr and JSON reports.
+    pub fn printer(&self) -> crate::printer::Printer {
+        crate::printer::Printer {
+            quiet: self.quiet,
+            verbose: self.verbose,
+            json: self.json,
+        }
+    }
+
     /// A warning on stderr, even with --quiet.
     pub fn warn(&self, msg: impl std::fmt::Display) {
-        eprintln!("zpgp: warning: {msg}");
+        self.printer().warn(msg)
+    }
+
+    /// A line of the conversation or of a verdict, even with --quiet.
+    pub fn say(&self, msg: impl std::fmt::Display) {
+        self.printer().say(msg)
     }
 
     /// Chatter for the user on stderr, unless --quiet.
     pub fn info(&self, msg: impl std::fmt::Display) {
-        if !self.quiet {
-            eprintln!("{msg}");
-        }
+        self.printer().info(msg)
     }
 
     /// Detail on stderr, only with --verbose.
     pub fn debug(&self, msg: impl std::fmt::Display) {
-        if self.verbose {
-            eprintln!("zpgp: {msg}");
-        }
+        self.printer().debug(msg)
+    }
+
+    /// The command's JSON report (see [`crate::printer::ReportTo`]).
+    pub fn report<T: serde::Serialize + ?Sized>(
+        &self,
+        to: crate::printer::ReportTo,
+        value: &T,
+    ) -> Result<()> {
+        self.printer().report(to, value)
     }
 }

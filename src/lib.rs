@@ -14,6 +14,7 @@ pub mod man;
 pub mod ops;
 pub mod output;
 pub mod passphrase;
+pub mod printer;
 pub mod query;
 pub mod readahead;
 pub mod sop;

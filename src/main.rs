@@ -6,7 +6,7 @@ use clap::Parser;
 use zpgp::cli::Cli;
 use zpgp::context::Context;
 use zpgp::display::{SafeText, needs_escaping};
-use zpgp::error::{failure_of, hint_of};
+use zpgp::error::failure_of;
 
 fn main() -> ExitCode {
     // First of all: this process will hold unlocked keys and plaintext.
@@ -38,14 +38,8 @@ fn main() -> ExitCode {
         Err(e) if zpgp::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // Errors quote file names, user IDs and what the system said:
-            // none of it may reach the terminal raw.
-            eprintln!("zpgp: error: {}", SafeText(&e.to_string()));
-            for cause in e.chain().skip(1) {
-                eprintln!("  because: {}", SafeText(&cause.to_string()));
-            }
-            if let Some(hint) = hint_of(&e) {
-                eprintln!("hint: {}", SafeText(hint));
-            }
+            // the printer escapes all of it.
+            zpgp::printer::error("zpgp", &e);
             let code = failure_of(&e).map(|f| f.exit_code()).unwrap_or(1);
             ExitCode::from(code as u8)
         }

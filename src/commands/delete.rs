@@ -31,11 +31,11 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
             .hint("add --yes to confirm")
             .into());
         }
-        eprintln!(
-            "zpgp: about to delete the SECRET key {fpr:X} {}",
+        ctx.say(format_args!(
+            "about to delete the SECRET key {fpr:X} {}",
             Safe(&uid)
-        );
-        eprintln!("zpgp: without a backup, what was encrypted to it can never be read again.");
+        ));
+        ctx.say("without a backup, what was encrypted to it can never be read again.");
         if !crate::passphrase::confirm("Delete the secret key?")? {
             return Err(Error::new(Failure::MissingArg, "not deleted: not confirmed").into());
         }

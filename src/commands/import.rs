@@ -137,9 +137,9 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
         row.source = name;
     }
     for fpr in unprotected {
-        eprintln!(
-            "zpgp: warning: the secret key {fpr:X} has no passphrase; protect it with: zpgp passwd {fpr:X}"
-        );
+        ctx.warn(format_args!(
+            "the secret key {fpr:X} has no passphrase; protect it with: zpgp passwd {fpr:X}"
+        ));
     }
     let mut rows = rejected;
     rows.extend(imported);
@@ -167,7 +167,7 @@ fn report(ctx: &Context, rows: &[Row]) -> Result<()> {
             "rejected": count("rejected"),
             "secret_keys": secrets,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        ctx.report(crate::printer::ReportTo::Stdout, &doc)?;
     }
     for r in rows {
         let who = match (&r.fingerprint, &r.userid) {
@@ -180,7 +180,7 @@ fn report(ctx: &Context, rows: &[Row]) -> Result<()> {
             None => String::new(),
         };
         match &r.reason {
-            Some(why) => eprintln!("zpgp: rejected  {who}: {}", Safe(why)),
+            Some(why) => ctx.say(format_args!("rejected  {who}: {}", Safe(why))),
             None => ctx.info(format!("zpgp: {:<9} {who}{secret}", r.status)),
         }
     }

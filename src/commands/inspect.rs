@@ -34,17 +34,15 @@ pub fn run(ctx: &Context, args: InspectArgs) -> Result<()> {
     };
     let report = inspect::inspect(input, &naming)?;
 
+    if ctx.json {
+        return ctx.report(crate::printer::ReportTo::Stdout, &report);
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if ctx.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        let name = path
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "<stdin>".into());
-        print_report(&mut out, &Safe(&name).to_string(), &report)?;
-    }
+    let name = path
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "<stdin>".into());
+    print_report(&mut out, &Safe(&name).to_string(), &report)?;
     out.flush()?;
     Ok(())
 }

@@ -42,18 +42,19 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         infos.push(info);
     }
 
+    if ctx.json {
+        return ctx.report(
+            crate::printer::ReportTo::Stdout,
+            &serde_json::json!({ "keys": infos }),
+        );
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if ctx.json {
-        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "keys": infos }))?;
-        writeln!(out)?;
-    } else {
-        for (i, info) in infos.iter().enumerate() {
-            if i > 0 {
-                writeln!(out)?;
-            }
-            print_cert(&mut out, info)?;
+    for (i, info) in infos.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
         }
+        print_cert(&mut out, info)?;
     }
     out.flush()?;
     Ok(())

@@ -5,6 +5,7 @@ use crate::commands::common::{self, real_path};
 use crate::context::Context;
 use crate::ops::{self, SignMode, SignOptions};
 use crate::output::{Content, Output};
+use crate::printer::ReportTo;
 
 pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
     let mode = if args.detached {
@@ -53,7 +54,7 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
     let report = ops::sign(input, &mut out, &opts)?;
     out.finish()?;
     if ctx.json {
-        eprintln!("{}", serde_json::to_string_pretty(&report)?);
+        ctx.report(ReportTo::Stderr, &report)?;
     }
     Ok(())
 }

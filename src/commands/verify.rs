@@ -6,6 +6,7 @@ use crate::commands::common::{self, real_path};
 use crate::context::Context;
 use crate::ops::{self, VerifyOptions};
 use crate::output::{Content, Output};
+use crate::printer::ReportTo;
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     let required = common::required_signers(ctx, &args.signer)?;
@@ -35,7 +36,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     };
 
     if ctx.json {
-        eprintln!("{}", serde_json::to_string_pretty(&report)?);
+        ctx.report(ReportTo::Stderr, &report)?;
     } else {
         common::print_signatures(ctx, &report.signatures);
     }
