@@ -1,3 +1,8 @@
+//! `zpgp`: parse the command line, build the Context, run the command and
+//! turn its result into an exit code.  Unsafe code lives in `zpgp::sys` only.
+
+#![deny(unsafe_code)]
+
 use std::io::Write;
 use std::process::ExitCode;
 

@@ -1,8 +1,11 @@
-//! The few system calls that std does not wrap, each behind one small safe
-//! function, so that every `unsafe` block of zpgp's own file handling is in
-//! this one file.
+//! Every `unsafe` call of zpgp, each behind one small safe function with
+//! its `SAFETY:` reasoning: the system calls that std does not wrap, a
+//! memory map, and sequoia's null policy.  The rest of the crate denies
+//! unsafe code (`#![deny(unsafe_code)]` in `lib.rs` and the binaries), so
+//! this file is the one to read when auditing it.
 
 use std::ffi::CString;
+use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -51,6 +54,73 @@ pub fn start_writeback(file: BorrowedFd<'_>, offset: u64, len: u64) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = (file, offset, len);
+}
+
+/// The effective user ID of this process: the owner a private file or
+/// directory of the keyring must have.
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions, touches no memory of ours and
+    // cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Takes an exclusive `flock` on `file`, waiting for whoever holds it.  The
+/// lock goes when the last descriptor of this open file is closed.
+pub fn lock_exclusive(file: &File) -> io::Result<()> {
+    loop {
+        // SAFETY: a plain system call on a descriptor that `file` keeps
+        // open for the call.
+        match check(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Maps `file` read-only into memory.
+///
+/// Only for files that are replaced by rename and never changed in place
+/// (zpgp's keyring index): the map keeps showing the file as it was opened.
+/// Another process truncating or rewriting the very file mapped would
+/// change memory that Rust takes as immutable, which is why memmap2 marks
+/// this `unsafe`.
+pub(crate) fn map_readonly(file: &File) -> io::Result<memmap2::Mmap> {
+    // SAFETY: the callers' files are only ever replaced by rename, never
+    // written in place, so the mapped pages do not change under us (see
+    // above); the map owns its own reference to the file.
+    unsafe { memmap2::Mmap::map(file) }
+}
+
+/// Duplicates the descriptor number `fd`, which the caller does not own
+/// (`@FD:N` in a passphrase or key argument), into a new close-on-exec
+/// descriptor that the caller owns.  `fd` itself stays open and is never
+/// closed here.  Fails with `EBADF` when `fd` is not an open descriptor.
+pub fn dup_fd(fd: i32) -> io::Result<OwnedFd> {
+    if fd < 0 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // The lowest number the copy may have; fcntl reads it as an int.
+    let lowest: libc::c_int = 0;
+    // SAFETY: F_DUPFD_CLOEXEC only reads the descriptor table: on a number
+    // that is not open it fails with EBADF, and it neither closes nor
+    // changes `fd`.
+    let new = check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, lowest) })?;
+    // SAFETY: a fresh descriptor, checked above, that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// Sequoia's `NullPolicy`, which accepts every algorithm, key and
+/// signature.
+///
+/// Its constructor is `unsafe` as a warning, not for memory safety:
+/// nothing judged under it may be trusted.  zpgp uses it only to reach a
+/// certificate's primary key as a valid amalgamation, and then asks the
+/// real policy about that key (`ops::keyinfo::rejection_reason`).
+pub(crate) fn null_policy() -> sequoia_openpgp::policy::NullPolicy {
+    // SAFETY (of the policy, not memory): see above; the result is never
+    // used to accept anything.
+    unsafe { sequoia_openpgp::policy::NullPolicy::new() }
 }
 
 fn cstring(name: &Path) -> io::Result<CString> {
@@ -364,6 +434,60 @@ mod tests {
             let again = link_through_proc(file.as_fd(), dirfd.as_fd(), &cname);
             assert_eq!(again.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
         }
+    }
+
+    #[test]
+    fn dup_fd_copies_and_never_closes_the_original() {
+        use std::io::Seek;
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"shared").unwrap();
+        file.rewind().unwrap();
+        let copy = dup_fd(file.as_raw_fd()).unwrap();
+        assert_ne!(copy.as_raw_fd(), file.as_raw_fd());
+        // Close-on-exec, so a child process does not inherit it.
+        assert_ne!(fd_flags(copy.as_fd()) & libc::FD_CLOEXEC, 0);
+        let mut text = String::new();
+        File::from(copy).read_to_string(&mut text).unwrap();
+        assert_eq!(text, "shared");
+        // The copy is closed now; the original is still open and usable.
+        assert_ne!(fd_flags(file.as_fd()), -1);
+        file.rewind().unwrap();
+        text.clear();
+        file.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "shared");
+    }
+
+    #[test]
+    fn dup_fd_of_a_number_that_is_not_open_is_ebadf() {
+        for fd in [-1, i32::MAX] {
+            assert_eq!(dup_fd(fd).unwrap_err().raw_os_error(), Some(libc::EBADF));
+        }
+    }
+
+    fn fd_flags(fd: BorrowedFd<'_>) -> libc::c_int {
+        // SAFETY: F_GETFD only reads the flags of a descriptor kept open.
+        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) }
+    }
+
+    #[test]
+    fn effective_uid_owns_what_it_creates() {
+        use std::os::unix::fs::MetadataExt;
+        let file = tempfile::tempfile().unwrap();
+        assert_eq!(file.metadata().unwrap().uid(), effective_uid());
+    }
+
+    #[test]
+    fn lock_exclusive_excludes_another_open_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lock");
+        let first = File::create(&path).unwrap();
+        lock_exclusive(&first).unwrap();
+        let second = File::open(&path).unwrap();
+        // SAFETY: a plain system call on a descriptor kept open.
+        let busy = unsafe { libc::flock(second.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        assert_eq!(busy, -1, "the lock is held");
+        drop(first);
+        lock_exclusive(&second).unwrap();
     }
 
     #[test]

@@ -33,8 +33,7 @@ pub(in crate::keyring) fn check_owner(path: &Path, what: &str) -> Result<()> {
     let owner = fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))?
         .uid();
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let me = crate::sys::effective_uid();
     if owner != me {
         return Err(crate::error::unsafe_error(
             format!(

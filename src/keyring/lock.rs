@@ -1,7 +1,6 @@
 //! The keyring's write lock: every write to the home happens under it.
 
 use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 
 use anyhow::{Context as _, Result};
@@ -37,11 +36,8 @@ impl Keyring {
                     .hint("check the permissions of the keyring home, or use --home DIR"),
                 )
             })?;
-        // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(std::io::Error::last_os_error())
-                .with_context(|| format!("cannot lock {}", path.display()));
-        }
+        crate::sys::lock_exclusive(&file)
+            .with_context(|| format!("cannot lock {}", path.display()))?;
         Ok(WriteLock { _file: file })
     }
 }

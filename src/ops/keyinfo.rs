@@ -150,9 +150,9 @@ pub fn rejection_reason(
     err: &anyhow::Error,
 ) -> String {
     use openpgp::policy::HashAlgoSecurity;
-    // SAFETY (of the policy, not memory): the null policy is used only to
-    // reach the primary key as a valid amalgamation, to ask `policy`.
-    let null = unsafe { openpgp::policy::NullPolicy::new() };
+    // The null policy only reaches the primary key as a valid
+    // amalgamation, to ask `policy` about it.
+    let null = crate::sys::null_policy();
     if let Ok(vc) = cert.with_policy(&null, time) {
         let primary: ValidErasedKeyAmalgamation<PublicParts> = vc.primary_key().into();
         if let Err(e) = policy.key(&primary) {

@@ -25,5 +25,6 @@ mod sop;
 mod sop_errors;
 mod sop_peers;
 mod sop_update;
+mod source_rules;
 mod tamper;
 mod tools;

@@ -159,9 +159,9 @@ impl Keyring {
         if len == 0 {
             return Ok(None);
         }
-        // SAFETY: the index is only ever replaced by rename, never changed
-        // in place, so the mapped file does not change under us.
-        let bytes = match unsafe { memmap2::Mmap::map(&file) } {
+        // The index is only ever replaced by rename, never changed in place,
+        // as mapping it requires.
+        let bytes = match crate::sys::map_readonly(&file) {
             Ok(m) => IndexBytes::Mapped(m),
             Err(_) => {
                 let mut v = Vec::with_capacity(len as usize);
