@@ -10,7 +10,7 @@ use sequoia_openpgp::policy::StandardPolicy;
 
 use crate::cli::GlobalArgs;
 use crate::keyring::Keyring;
-use crate::passphrase;
+use crate::passphrase::{self, Secret};
 
 pub struct Context {
     pub home: PathBuf,
@@ -18,13 +18,18 @@ pub struct Context {
     pub quiet: bool,
     pub verbose: bool,
     pub json: bool,
+    /// --passphrase-file: the passphrase of the user's secret keys, never
+    /// a message password (but see `encrypt`'s one old case).
     pub passphrase_file: Option<String>,
+    /// --password-file: the message password, never a key's passphrase.
+    pub password_file: Option<String>,
     /// The reference time for validity checks and new signatures.
     pub time: SystemTime,
     pub policy: StandardPolicy<'static>,
     keyring: OnceCell<Keyring>,
-    /// --passphrase-file is read once: @FD:N can be read only once.
+    /// Each file is read once: @FD:N can be read only once.
     passphrase_cache: OnceCell<Password>,
+    password_cache: OnceCell<Password>,
 }
 
 impl Context {
@@ -46,10 +51,12 @@ impl Context {
             verbose: global.verbose,
             json: global.json,
             passphrase_file: global.passphrase_file,
+            password_file: global.password_file,
             time: SystemTime::now(),
             policy: StandardPolicy::new(),
             keyring: OnceCell::new(),
             passphrase_cache: OnceCell::new(),
+            password_cache: OnceCell::new(),
         })
     }
 
@@ -62,18 +69,23 @@ impl Context {
         Ok(self.keyring.get_or_init(|| k))
     }
 
-    /// A passphrase: from --passphrase-file when given, else asked on the
-    /// terminal (twice when `confirm`).
+    /// A secret key's passphrase: from --passphrase-file when given, else
+    /// asked on the terminal (twice when `confirm`).
     pub fn passphrase(&self, what: &str, confirm: bool) -> Result<Password> {
         match &self.passphrase_file {
-            Some(spec) => {
-                if let Some(pw) = self.passphrase_cache.get() {
-                    return Ok(pw.clone());
-                }
-                let pw = passphrase::from_indirect(spec)?;
-                Ok(self.passphrase_cache.get_or_init(|| pw).clone())
-            }
-            None => passphrase::prompt(self.batch, what, confirm),
+            Some(spec) => cached(&self.passphrase_cache, || passphrase::from_indirect(spec)),
+            None => passphrase::prompt(self.batch, what, confirm, Secret::KeyPassphrase),
+        }
+    }
+
+    /// A message password: from --password-file when given, else asked on
+    /// the terminal (twice when `confirm`).  Never --passphrase-file: a
+    /// secret that unlocks a key is not handed to a message, which may
+    /// come from anyone.
+    pub fn password(&self, what: &str, confirm: bool, secret: Secret) -> Result<Password> {
+        match &self.password_file {
+            Some(spec) => cached(&self.password_cache, || passphrase::from_indirect(spec)),
+            None => passphrase::prompt(self.batch, what, confirm, secret),
         }
     }
 
@@ -90,4 +102,12 @@ impl Context {
             eprintln!("zpgp: {msg}");
         }
     }
+}
+
+fn cached(cell: &OnceCell<Password>, read: impl FnOnce() -> Result<Password>) -> Result<Password> {
+    if let Some(pw) = cell.get() {
+        return Ok(pw.clone());
+    }
+    let pw = read()?;
+    Ok(cell.get_or_init(|| pw).clone())
 }

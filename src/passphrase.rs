@@ -78,22 +78,56 @@ pub fn from_indirect(spec: &str) -> Result<Password> {
     Ok(Password::from(line))
 }
 
+/// Which secret is asked for: it decides the option that gives it in
+/// scripts and the exit code when it cannot be had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secret {
+    /// A secret key's passphrase (--passphrase-file; exit 67).
+    KeyPassphrase,
+    /// A password to encrypt a message with (--password-file; exit 19).
+    NewMessagePassword,
+    /// A password to decrypt a message with (--password-file; exit 29).
+    MessagePassword,
+}
+
+impl Secret {
+    /// The option that gives this secret in scripts.
+    pub fn option(self) -> &'static str {
+        match self {
+            Secret::KeyPassphrase => "--passphrase-file",
+            Secret::NewMessagePassword | Secret::MessagePassword => "--password-file",
+        }
+    }
+
+    fn failure(self) -> Failure {
+        match self {
+            Secret::KeyPassphrase => Failure::KeyIsProtected,
+            Secret::NewMessagePassword => Failure::MissingArg,
+            Secret::MessagePassword => Failure::CannotDecrypt,
+        }
+    }
+
+    fn hint(self) -> String {
+        format!("give it with {} FILE (or @ENV:NAME, @FD:N)", self.option())
+    }
+}
+
 /// Asks on the terminal; with `confirm`, twice, until both agree.
-pub fn prompt(batch: bool, what: &str, confirm: bool) -> Result<Password> {
+pub fn prompt(batch: bool, what: &str, confirm: bool, secret: Secret) -> Result<Password> {
     if batch {
         return Err(Error::new(
-            Failure::KeyIsProtected,
+            secret.failure(),
             format!("{what} is needed, but --batch forbids asking for it"),
         )
-        .hint("give it with --passphrase-file FILE (or @ENV:NAME, @FD:N)")
+        .hint(secret.hint())
         .into());
     }
     loop {
-        let first = ask(&format!("{what}: "))?;
+        let first = ask(&format!("{what}: "), secret)?;
         if !confirm {
             return Ok(first);
         }
-        let second = ask(&format!("{what} (again): "))?;
+        let second = ask(&format!("{what} (again): "), secret)?;
         if first == second {
             return Ok(first);
         }
@@ -101,13 +135,16 @@ pub fn prompt(batch: bool, what: &str, confirm: bool) -> Result<Password> {
     }
 }
 
-fn ask(prompt: &str) -> Result<Password> {
+fn ask(prompt: &str, secret: Secret) -> Result<Password> {
     let answer = rpassword::prompt_password(prompt).map_err(|_| {
         Error::new(
-            Failure::KeyIsProtected,
-            "a passphrase is needed, but there is no terminal to ask on",
+            secret.failure(),
+            format!(
+                "{}, but there is no terminal to ask on",
+                prompt.trim_end_matches([':', ' '])
+            ),
         )
-        .hint("give it with --passphrase-file FILE (or @ENV:NAME, @FD:N)")
+        .hint(secret.hint())
     })?;
     Ok(Password::from(answer))
 }

@@ -46,6 +46,7 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
                         ctx.batch,
                         &format!("Current passphrase for {fpr:X}"),
                         false,
+                        crate::passphrase::Secret::KeyPassphrase,
                     )?
                 };
                 if let Ok(k) = key.clone().decrypt_secret(&pw) {
@@ -76,9 +77,12 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
     } else {
         let pw = match &args.new_passphrase_file {
             Some(spec) => crate::passphrase::from_indirect(spec)?,
-            None => {
-                crate::passphrase::prompt(ctx.batch, &format!("New passphrase for {fpr:X}"), true)?
-            }
+            None => crate::passphrase::prompt(
+                ctx.batch,
+                &format!("New passphrase for {fpr:X}"),
+                true,
+                crate::passphrase::Secret::KeyPassphrase,
+            )?,
         };
         if pw.map(|p| p.is_empty()) {
             return Err(

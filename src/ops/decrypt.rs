@@ -463,7 +463,14 @@ impl DecryptionHelper for Helper<'_, '_> {
         if !skesks.is_empty() {
             let mut attempt = 0;
             while let Some(ask) = self.opts.message_password.as_mut() {
-                let Some(pw) = ask(attempt)? else { break };
+                let pw = match ask(attempt) {
+                    Ok(Some(pw)) => pw,
+                    Ok(None) => break,
+                    // A key that would not unlock explains the failure
+                    // better than a password that could not be had.
+                    Err(_) if !self.locked_failures.is_empty() => break,
+                    Err(e) => return Err(e),
+                };
                 if self.try_password(skesks, &pw, decrypt) {
                     return Ok(None);
                 }

@@ -19,6 +19,7 @@ mod messages_sign;
 mod policy;
 mod rfc9580;
 mod secrets;
+mod secrets_hardening;
 mod sop;
 mod sop_errors;
 mod sop_peers;
