@@ -70,6 +70,34 @@ pub struct GlobalArgs {
     pub json: bool,
 }
 
+impl Command {
+    /// Whether the command reads its data (a message, keys to import) from
+    /// standard input, which an `@FD:0` parameter then cannot also use.
+    pub fn reads_stdin(&self) -> bool {
+        fn stdin(p: &Option<PathBuf>) -> bool {
+            p.as_deref().is_none_or(|p| p.as_os_str() == "-")
+        }
+        match self {
+            Command::Import(a) => {
+                a.files.is_empty() || a.files.iter().any(|f| f.as_os_str() == "-")
+            }
+            Command::Encrypt(a) => stdin(&a.input),
+            Command::Decrypt(a) => stdin(&a.input),
+            Command::Sign(a) => stdin(&a.input),
+            Command::Verify(a) => stdin(&a.input),
+            Command::Inspect(a) => stdin(&a.input),
+            Command::Armor(a) | Command::Dearmor(a) => stdin(&a.input),
+            Command::Sop(_) => true,
+            Command::Generate(_)
+            | Command::Export(_)
+            | Command::List(_)
+            | Command::Delete(_)
+            | Command::Passwd(_)
+            | Command::Completions(_) => false,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Generate a new key pair

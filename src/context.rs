@@ -8,9 +8,9 @@ use anyhow::{Context as _, Result};
 use sequoia_openpgp::crypto::Password;
 use sequoia_openpgp::policy::StandardPolicy;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{Command, GlobalArgs};
 use crate::keyring::Keyring;
-use crate::passphrase::{self, Secret};
+use crate::passphrase::{self, Fds, Param, Secret, Use};
 
 pub struct Context {
     pub home: PathBuf,
@@ -23,6 +23,10 @@ pub struct Context {
     pub passphrase_file: Option<String>,
     /// --password-file: the message password, never a key's passphrase.
     pub password_file: Option<String>,
+    /// passwd's --new-passphrase-file, resolved with the others.
+    pub new_passphrase_file: Option<String>,
+    /// The descriptors these name (`@FD:N`), duplicated at start-up.
+    fds: Fds,
     /// The reference time for validity checks and new signatures.
     pub time: SystemTime,
     pub policy: StandardPolicy<'static>,
@@ -33,7 +37,27 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(global: GlobalArgs) -> Result<Context> {
+    /// Resolves the global options for `command`.  Any `@FD:N` among the
+    /// secret files is taken here, before anything is opened (see
+    /// [`crate::passphrase`]).
+    pub fn new(global: GlobalArgs, command: &Command) -> Result<Context> {
+        let new_passphrase_file = match command {
+            Command::Passwd(a) => a.new_passphrase_file.clone(),
+            _ => None,
+        };
+        let use_ = Use::Read {
+            stdin_is_data: command.reads_stdin(),
+        };
+        let params: Vec<Param> = [
+            ("--passphrase-file", &global.passphrase_file),
+            ("--password-file", &global.password_file),
+            ("--new-passphrase-file", &new_passphrase_file),
+        ]
+        .into_iter()
+        .filter_map(|(option, spec)| spec.as_deref().map(|spec| Param { option, spec, use_ }))
+        .collect();
+        let fds = Fds::resolve(&params)?;
+
         let home = match global.home {
             Some(home) => home,
             None => dirs::data_dir().map(|d| d.join("zpgp")).context(
@@ -52,6 +76,8 @@ impl Context {
             json: global.json,
             passphrase_file: global.passphrase_file,
             password_file: global.password_file,
+            new_passphrase_file,
+            fds,
             time: SystemTime::now(),
             policy: StandardPolicy::new(),
             keyring: OnceCell::new(),
@@ -73,7 +99,9 @@ impl Context {
     /// asked on the terminal (twice when `confirm`).
     pub fn passphrase(&self, what: &str, confirm: bool) -> Result<Password> {
         match &self.passphrase_file {
-            Some(spec) => cached(&self.passphrase_cache, || passphrase::from_indirect(spec)),
+            Some(spec) => cached(&self.passphrase_cache, || {
+                passphrase::from_indirect(spec, &self.fds)
+            }),
             None => passphrase::prompt(self.batch, what, confirm, Secret::KeyPassphrase),
         }
     }
@@ -84,8 +112,19 @@ impl Context {
     /// come from anyone.
     pub fn password(&self, what: &str, confirm: bool, secret: Secret) -> Result<Password> {
         match &self.password_file {
-            Some(spec) => cached(&self.password_cache, || passphrase::from_indirect(spec)),
+            Some(spec) => cached(&self.password_cache, || {
+                passphrase::from_indirect(spec, &self.fds)
+            }),
             None => passphrase::prompt(self.batch, what, confirm, secret),
+        }
+    }
+
+    /// The new passphrase of `passwd`: from --new-passphrase-file when
+    /// given, else asked twice on the terminal.
+    pub fn new_passphrase(&self, what: &str) -> Result<Password> {
+        match &self.new_passphrase_file {
+            Some(spec) => passphrase::from_indirect(spec, &self.fds),
+            None => passphrase::prompt(self.batch, what, true, Secret::KeyPassphrase),
         }
     }
 

@@ -2,6 +2,8 @@
 //!
 //! - One secret, one job: --passphrase-file unlocks keys, --password-file
 //!   opens and makes password messages; neither stands in for the other.
+//! - `@FD:N` names only descriptors the caller passed, taken at start-up
+//!   and duplicated, with fixed rules for 0, 1 and 2.
 
 use std::io::Write;
 use std::path::Path;
@@ -9,10 +11,10 @@ use std::path::Path;
 use assert_cmd::Command;
 use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message};
 use openpgp::types::AEADAlgorithm;
-use predicates::str::is_empty;
+use predicates::str::{contains, is_empty};
 use sequoia_openpgp as openpgp;
 
-use crate::harness::{Env, PASSPHRASE, zpgp_bin};
+use crate::harness::{Env, PASSPHRASE, zpgp_bin, zpgp_sop};
 use crate::messages::{User, error_has, no_panic};
 
 const MSG_PASSWORD: &str = "the message password";
@@ -45,22 +47,6 @@ fn decrypt_with_password(env: &Env, message: &[u8]) -> assert_cmd::assert::Asser
         .arg("decrypt")
         .write_stdin(message.to_vec())
         .assert()
-}
-
-/// `bash -c SCRIPT` with $ZPGP and $HOME_DIR set and `args` as $1, $2, …
-fn in_bash(env: &Env, script: &str, args: &[&Path]) -> Command {
-    let mut c = Command::new("bash");
-    c.env_remove("ZPGP_HOME")
-        .env("ZPGP", zpgp_bin())
-        .env("HOME_DIR", env.home())
-        .current_dir(env.dir.path())
-        .arg("-c")
-        .arg(script)
-        .arg("bash");
-    for a in args {
-        c.arg(a);
-    }
-    c
 }
 
 // 8. One secret, one job -----------------------------------------------------
@@ -246,4 +232,238 @@ fn password_file_from_environment_and_descriptor() {
     .stdout
     .clone();
     decrypt_with_password(&env, &ct).code(0).stdout("hi\n");
+}
+
+// 10. @FD:N ------------------------------------------------------------------
+
+/// `bash -c SCRIPT` with $ZPGP and $HOME_DIR set and `args` as $1, $2, …
+fn in_bash(env: &Env, script: &str, args: &[&Path]) -> Command {
+    let mut c = Command::new("bash");
+    c.env_remove("ZPGP_HOME")
+        .env("ZPGP", zpgp_bin())
+        .env("HOME_DIR", env.home())
+        .current_dir(env.dir.path())
+        .arg("-c")
+        .arg(script)
+        .arg("bash");
+    for a in args {
+        c.arg(a);
+    }
+    c
+}
+
+/// A descriptor zpgp would open itself is not one the caller passed: run
+/// with only 0, 1 and 2 open, `@FD:3` is refused before zpgp opens the
+/// message (it used to read the message file as the passphrase, and
+/// `@FD:4` the output's temporary file).
+#[test]
+fn a_descriptor_zpgp_would_open_itself_is_not_read() {
+    let bob = User::new("Bob");
+    let message = bob.write("m.pgp", bob.encrypt(&["-r", "bob@example.org"], PLAINTEXT));
+    // Run through bash to close 3 and 4 for sure: a test runner may pass
+    // descriptors of its own down.
+    let out = bob.path("out.txt");
+    for (option, fd) in [
+        ("--passphrase-file", "@FD:3"),
+        ("--password-file", "@FD:3"),
+        ("--passphrase-file", "@FD:4"),
+    ] {
+        in_bash(
+            &bob.env,
+            &format!(
+                r#""$ZPGP" --home "$HOME_DIR" --batch {option} {fd} decrypt -o "$1" "$2" 3<&- 4<&-"#
+            ),
+            &[&out, &message],
+        )
+        .assert()
+        .code(61)
+        .stdout(is_empty())
+        .stderr(error_has(&[&format!(
+            "file descriptor {} is not open",
+            &fd[4..]
+        )]));
+        assert!(!out.exists());
+    }
+    // passwd's --new-passphrase-file as well, before the keyring is opened.
+    in_bash(
+        &bob.env,
+        r#""$ZPGP" --home "$HOME_DIR" --batch --passphrase-file "$1" passwd --new-passphrase-file @FD:3 "$2" 3<&-"#,
+        &[&bob.env.passphrase_file(), Path::new(&bob.fpr)],
+    )
+    .assert()
+    .code(61)
+    .stdout(is_empty())
+    .stderr(error_has(&["file descriptor 3 is not open"]));
+    // A descriptor passed by the caller works.
+    let new = bob.write("new-pass.txt", "a new passphrase\n");
+    in_bash(
+        &bob.env,
+        r#""$ZPGP" --home "$HOME_DIR" --batch --passphrase-file "$1" passwd --new-passphrase-file @FD:3 "$2" 3<"$3""#,
+        &[&bob.env.passphrase_file(), Path::new(&bob.fpr), &new],
+    )
+    .assert()
+    .code(0)
+    .stdout(is_empty())
+    .stderr(contains("is changed"));
+}
+
+/// `--passphrase-file @FD:1` used to read standard output as the
+/// passphrase and close it, so the signature was lost.  Standard output
+/// and error are never read: refused (83) before anything happens, and the
+/// file behind standard output is untouched; a real descriptor beside it
+/// works and standard output carries the product.
+#[test]
+fn standard_output_is_never_taken_as_a_passphrase() {
+    let alice = User::new("Alice");
+    let data = alice.write("data.txt", PLAINTEXT);
+    // Standard output opened read-write on a file holding the passphrase:
+    // the old code read it from there, and the signature went nowhere.
+    let out = alice.write("out.sig", format!("{PASSPHRASE}\n"));
+    in_bash(
+        &alice.env,
+        r#""$ZPGP" --home "$HOME_DIR" --batch --passphrase-file @FD:1 sign --detached -o - "$1" 1<>"$2""#,
+        &[&data, &out],
+    )
+    .assert()
+    .code(83)
+    .stdout(is_empty())
+    .stderr(error_has(&[
+        "--passphrase-file @FD:1 is standard output",
+        "hint: ",
+    ]));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        format!("{PASSPHRASE}\n")
+    );
+    for fd in ["@FD:2", "@FD:1"] {
+        alice
+            .zpgp()
+            .args(["--password-file", fd, "encrypt", "--password"])
+            .write_stdin(PLAINTEXT)
+            .assert()
+            .code(83)
+            .stdout(is_empty())
+            .stderr(error_has(&["--password-file", "hint: "]));
+    }
+
+    let pass = alice.env.passphrase_file();
+    let sig = alice.path("good.sig");
+    in_bash(
+        &alice.env,
+        r#""$ZPGP" --home "$HOME_DIR" --batch --passphrase-file @FD:3 sign --detached -o - "$1" 3<"$2" >"$3""#,
+        &[&data, &pass, &sig],
+    )
+    .assert()
+    .code(0)
+    .stdout(is_empty());
+    alice
+        .zpgp()
+        .args(["verify", "--signature"])
+        .arg(&sig)
+        .arg(&data)
+        .assert()
+        .code(0)
+        .stderr(contains("good signature"));
+}
+
+/// `@FD:0` is standard input: it may carry a secret only when the data
+/// comes from a file.
+#[test]
+fn standard_input_carries_either_the_data_or_a_secret() {
+    let env = Env::new();
+    let message = env.write("m.pgp", password_message(MSG_PASSWORD, false, PLAINTEXT));
+    env.zpgp()
+        .args(["--password-file", "@FD:0", "decrypt"])
+        .write_stdin(format!("{MSG_PASSWORD}\n"))
+        .assert()
+        .code(83)
+        .stdout(is_empty())
+        .stderr(error_has(&[
+            "--password-file @FD:0 is standard input, which carries this command's data",
+            "hint: give the data as a file argument",
+        ]));
+    env.zpgp()
+        .args(["--password-file", "@FD:0", "decrypt", "-o", "-"])
+        .arg(&message)
+        .write_stdin(format!("{MSG_PASSWORD}\n"))
+        .assert()
+        .code(0)
+        .stdout(PLAINTEXT)
+        .stderr(no_panic());
+}
+
+/// The SOP interface resolves its indirect parameters the same way: a
+/// passed descriptor is read, standard output is never an
+/// indirect output, standard error may be one (and stays open), and a
+/// descriptor not passed is not open.
+#[test]
+fn sop_descriptors_follow_the_same_rules() {
+    let env = Env::new();
+    let dir = env.dir.path();
+    let key = zpgp_sop(dir)
+        .args(["generate-key", "Alice <alice@example.org>"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let key = env.write("alice.key", key);
+    let message = password_message(MSG_PASSWORD, true, PLAINTEXT);
+    zpgp_sop(dir)
+        .args(["decrypt", "--with-password", "@FD:57"])
+        .write_stdin(message.clone())
+        .assert()
+        .code(61)
+        .stdout(is_empty())
+        .stderr(contains("file descriptor 57 is not open"));
+    zpgp_sop(dir)
+        .args(["decrypt", "--with-password", "@FD:0"])
+        .write_stdin(message.clone())
+        .assert()
+        .code(83)
+        .stdout(is_empty())
+        .stderr(contains("@FD:0 is standard input"));
+    let pw = env.write("pw.txt", MSG_PASSWORD);
+    zpgp_sop(dir)
+        .args(["decrypt", "--with-password"])
+        .arg(&pw)
+        .args(["--session-key-out", "@FD:1"])
+        .write_stdin(message)
+        .assert()
+        .code(83)
+        .stdout(is_empty())
+        .stderr(contains("--session-key-out @FD:1 is standard output"));
+    // micalg to standard error, the signature to standard output.
+    let sig = zpgp_sop(dir)
+        .args(["sign", "--micalg-out", "@FD:2"])
+        .arg(&key)
+        .write_stdin(PLAINTEXT)
+        .assert()
+        .code(0)
+        .stderr(contains("pgp-sha"))
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8_lossy(&sig).starts_with("-----BEGIN PGP SIGNATURE-----"));
+    let pw_file = env.write("pw2.txt", MSG_PASSWORD);
+    let ct = in_bash(
+        &env,
+        &format!(
+            r#"echo hi | "{}" encrypt --with-password @FD:3 3<"$1""#,
+            assert_cmd::cargo::cargo_bin("zpgp-sop").display()
+        ),
+        &[&pw_file],
+    )
+    .assert()
+    .code(0)
+    .get_output()
+    .stdout
+    .clone();
+    zpgp_sop(dir)
+        .args(["decrypt", "--with-password"])
+        .arg(&pw_file)
+        .write_stdin(ct)
+        .assert()
+        .code(0)
+        .stdout("hi\n");
 }
