@@ -8,6 +8,12 @@
 //! AEAD tag) comes only at the end.  When [`decrypt`] fails, every byte
 //! already written is unauthenticated: the caller must discard it (write
 //! to a temporary file, and rename it into place only on success).
+//!
+//! **Password hashing.**  A password packet (SKESK) chooses its own S2K,
+//! and Argon2's costs are the sender's to pick: m = 31 asks for 2 TiB.
+//! Packets over [`PasswordLimits`] are not tried, and a message with more
+//! password packets than the limit is not tried with passwords at all;
+//! keys still open it.
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Read, Write};
@@ -16,7 +22,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use sequoia_openpgp as openpgp;
 
-use openpgp::crypto::{KeyPair, Password, SessionKey};
+use openpgp::crypto::{KeyPair, Password, S2K, SessionKey};
 use openpgp::packet::key::{PublicParts, SecretParts, UnspecifiedRole};
 use openpgp::packet::{Key, PKESK, SKESK};
 use openpgp::parse::stream::{
@@ -72,6 +78,110 @@ pub struct DecryptOptions<'a> {
     /// How much plaintext to check before releasing it
     /// ([`super::DEFAULT_BUFFER_SIZE`]).
     pub buffer_size: usize,
+    /// The password hashing a message's password packets may ask for.
+    pub password_limits: PasswordLimits,
+}
+
+/// The most memory a password packet's Argon2 hashing may take: 2 GiB,
+/// RFC 9580's first recommended setting (m = 21, one pass).  A message may
+/// ask for up to 2 TiB; the review that found this measured m = 22 at
+/// 4.2 GB and 14.5 s.
+pub const DEFAULT_MAX_ARGON2_MEMORY: u64 = 2 << 30;
+
+/// The most Argon2 work (passes × memory) per password packet: two passes
+/// at the memory limit, or 64 at RFC 9580's second setting (64 MiB, where
+/// it recommends three).  Time grows with it: the review's figure is
+/// about 3.5 s per GiB.
+pub const DEFAULT_MAX_ARGON2_WORK: u64 = 2 * DEFAULT_MAX_ARGON2_MEMORY;
+
+/// The most Argon2 lanes per password packet; RFC 9580 recommends 4.
+pub const DEFAULT_MAX_ARGON2_LANES: u8 = 16;
+
+/// The most password packets a message may have to be tried with a
+/// password.  Each is tried with every password, so the count multiplies
+/// the hashing; senders write one per password (GnuPG one in all), and 8
+/// keeps the worst case a few times one packet's.
+pub const DEFAULT_MAX_PASSWORD_PACKETS: usize = 8;
+
+/// Limits on the password hashing (S2K) a message may demand.  Iterated
+/// and salted S2K needs none: its format caps it at 65,011,712 bytes of
+/// hashing, a fraction of a second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordLimits {
+    /// Argon2 memory per packet, in bytes.
+    pub max_argon2_memory: u64,
+    /// Argon2 passes × memory per packet, in bytes.
+    pub max_argon2_work: u64,
+    /// Argon2 lanes (parallelism) per packet.
+    pub max_argon2_lanes: u8,
+    /// Password packets per message.
+    pub max_password_packets: usize,
+}
+
+impl Default for PasswordLimits {
+    fn default() -> Self {
+        PasswordLimits {
+            max_argon2_memory: DEFAULT_MAX_ARGON2_MEMORY,
+            max_argon2_work: DEFAULT_MAX_ARGON2_WORK,
+            max_argon2_lanes: DEFAULT_MAX_ARGON2_LANES,
+            max_password_packets: DEFAULT_MAX_PASSWORD_PACKETS,
+        }
+    }
+}
+
+impl PasswordLimits {
+    /// Why `skesk`'s password hashing is over the limits, if it is.
+    pub fn refusal(&self, skesk: &SKESK) -> Option<String> {
+        let s2k = match skesk {
+            SKESK::V4(s) => s.s2k(),
+            SKESK::V6(s) => s.s2k(),
+            _ => return None,
+        };
+        let S2K::Argon2 { t, p, m, .. } = s2k else {
+            return None;
+        };
+        // 2^m KiB; None when it does not even fit in 64 bits.
+        let memory = 1u64.checked_shl(u32::from(*m) + 10);
+        let what = format!(
+            "Argon2 password hashing with {} of memory (m={m}), {t} pass{} and {p} lane{}",
+            memory.map_or_else(|| format!("2^{m} KiB"), size),
+            if *t == 1 { "" } else { "es" },
+            if *p == 1 { "" } else { "s" },
+        );
+        if memory.is_none_or(|mem| mem > self.max_argon2_memory) {
+            return Some(format!(
+                "{what}: more memory than the limit of {}",
+                size(self.max_argon2_memory)
+            ));
+        }
+        let work = memory.and_then(|mem| mem.checked_mul(u64::from(*t)));
+        if work.is_none_or(|w| w > self.max_argon2_work) {
+            return Some(format!(
+                "{what}: {} of memory work (passes × memory), more than the limit of {}",
+                work.map_or_else(|| "too much".into(), size),
+                size(self.max_argon2_work)
+            ));
+        }
+        if *p > self.max_argon2_lanes {
+            return Some(format!(
+                "{what}: more lanes than the limit of {}",
+                self.max_argon2_lanes
+            ));
+        }
+        None
+    }
+}
+
+/// A size in bytes, as the largest whole binary unit that fits.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut n = bytes;
+    let mut unit = 0;
+    while n >= 1024 && n % 1024 == 0 && unit + 1 < UNITS.len() {
+        n /= 1024;
+        unit += 1;
+    }
+    format!("{n} {}", UNITS[unit])
 }
 
 impl<'a> DecryptOptions<'a> {
@@ -89,6 +199,7 @@ impl<'a> DecryptOptions<'a> {
             cert_lookup: None,
             export_session_key: false,
             buffer_size: super::DEFAULT_BUFFER_SIZE,
+            password_limits: PasswordLimits::default(),
         }
     }
 }
@@ -144,6 +255,8 @@ struct Helper<'h, 'a> {
     locked_failures: Vec<String>,
     /// Whether a message password was tried.
     password_tried: bool,
+    /// Why password packets were not tried (over the limits).
+    password_refusals: Vec<String>,
     /// Whether some secret key matched a recipient.
     key_matched: bool,
     seen_encryption: bool,
@@ -292,9 +405,26 @@ impl Helper<'_, '_> {
             .hint("give the key's passphrase")
             .into();
         }
+        let refused = self.password_refusals.join("; ");
+        let limit_hint = format!(
+            "zpgp limits what a message may demand of memory and time; ask the sender to \
+             encrypt it again with RFC 9580's recommended Argon2 settings (at most {} of memory)",
+            size(self.opts.password_limits.max_argon2_memory)
+        );
         if pkesks.is_empty() {
-            return if self.password_tried {
+            return if skesks.is_empty() && !refused.is_empty() {
+                Error::new(
+                    Failure::CannotDecrypt,
+                    format!("cannot decrypt the message with a password: {refused}"),
+                )
+                .hint(limit_hint)
+            } else if self.password_tried && refused.is_empty() {
                 Error::new(Failure::CannotDecrypt, "wrong password for the message")
+            } else if self.password_tried {
+                Error::new(
+                    Failure::CannotDecrypt,
+                    format!("wrong password for the message (not tried: {refused})"),
+                )
             } else {
                 Error::new(
                     Failure::CannotDecrypt,
@@ -331,7 +461,14 @@ impl Helper<'_, '_> {
                 ", and no password was given"
             });
         }
-        Error::new(Failure::CannotDecrypt, msg).into()
+        if refused.is_empty() {
+            return Error::new(Failure::CannotDecrypt, msg).into();
+        }
+        msg.push_str("; ");
+        msg.push_str(&refused);
+        Error::new(Failure::CannotDecrypt, msg)
+            .hint(limit_hint)
+            .into()
     }
 }
 
@@ -408,6 +545,33 @@ impl DecryptionHelper for Helper<'_, '_> {
             })
             .collect();
         self.report.password_packets = skesks.len();
+        // Password hashing the sender chose too costly is never started:
+        // such packets are passed over, and all of them when there are
+        // too many to try.
+        let limits = self.opts.password_limits;
+        let skesks: Vec<SKESK> = if skesks.len() > limits.max_password_packets {
+            self.password_refusals.push(format!(
+                "the message has {} password packets, more than the limit of {}, so no \
+                 password was tried",
+                skesks.len(),
+                limits.max_password_packets
+            ));
+            Vec::new()
+        } else {
+            skesks
+                .iter()
+                .filter(|skesk| match limits.refusal(skesk) {
+                    Some(why) => {
+                        self.password_refusals
+                            .push(format!("a password packet asks for {why}"));
+                        false
+                    }
+                    None => true,
+                })
+                .cloned()
+                .collect()
+        };
+        let skesks = &skesks[..];
 
         // 1. Session keys given by the caller.
         for i in 0..self.opts.session_keys.len() {
@@ -536,6 +700,7 @@ fn new_helper<'h, 'a>(opts: &'h mut DecryptOptions<'a>) -> Helper<'h, 'a> {
         unlocked: HashMap::new(),
         locked_failures: Vec::new(),
         password_tried: false,
+        password_refusals: Vec::new(),
         key_matched: false,
         seen_encryption: false,
     }
@@ -700,4 +865,70 @@ fn sed_check(err: anyhow::Error) -> anyhow::Error {
         )
     });
     if is_sed { sed_error() } else { err }
+}
+
+#[cfg(test)]
+mod tests {
+    use openpgp::crypto::S2K;
+    use openpgp::packet::skesk::SKESK6;
+    use openpgp::types::AEADAlgorithm;
+
+    use super::*;
+
+    fn skesk(s2k: S2K) -> SKESK {
+        SKESK::V6(
+            SKESK6::new(
+                SymmetricAlgorithm::AES256,
+                AEADAlgorithm::OCB,
+                s2k,
+                vec![0; 15].into(),
+                vec![0; 48].into(),
+            )
+            .unwrap(),
+        )
+    }
+
+    fn argon2(t: u8, p: u8, m: u8) -> SKESK {
+        skesk(S2K::Argon2 {
+            salt: [0; 16],
+            t,
+            p,
+            m,
+        })
+    }
+
+    #[test]
+    fn password_limits_allow_the_rfc_settings_and_refuse_more() {
+        let limits = PasswordLimits::default();
+        // RFC 9580's two recommended settings.
+        assert_eq!(limits.refusal(&argon2(1, 4, 21)), None);
+        assert_eq!(limits.refusal(&argon2(3, 4, 16)), None);
+        assert_eq!(limits.refusal(&argon2(2, 4, 21)), None);
+        assert_eq!(
+            limits.refusal(&skesk(
+                S2K::new_iterated(Default::default(), 0x3e00000).unwrap()
+            )),
+            None
+        );
+        let why = |t, p, m| limits.refusal(&argon2(t, p, m)).expect("refused");
+        assert!(why(1, 4, 22).contains("4 GiB of memory (m=22)"));
+        assert!(why(1, 4, 22).contains("more memory than the limit of 2 GiB"));
+        assert!(why(1, 4, 255).contains("2^255 KiB of memory (m=255)"));
+        assert!(why(3, 4, 21).contains("6 GiB of memory work"));
+        assert!(why(255, 4, 21).contains("more than the limit of 4 GiB"));
+        assert!(why(1, 17, 16).contains("17 lanes"));
+        // A configured limit is the one applied and named.
+        let small = PasswordLimits {
+            max_argon2_memory: 64 << 20,
+            ..PasswordLimits::default()
+        };
+        assert!(
+            small
+                .refusal(&argon2(1, 4, 17))
+                .unwrap()
+                .contains("the limit of 64 MiB")
+        );
+        assert_eq!(size(3 << 30), "3 GiB");
+        assert_eq!(size(1536), "1536 bytes");
+    }
 }

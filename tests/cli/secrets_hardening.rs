@@ -1,5 +1,7 @@
 //! Issue 19, the outside review: secrets and hostile messages.
 //!
+//! - Password hashing a message asks for is bounded: Argon2 memory, work
+//!   and lanes per password packet, and the number of packets tried.
 //! - One secret, one job: --passphrase-file unlocks keys, --password-file
 //!   opens and makes password messages; neither stands in for the other.
 //! - `@FD:N` names only descriptors the caller passed, taken at start-up
@@ -9,13 +11,17 @@ use std::io::Write;
 use std::path::Path;
 
 use assert_cmd::Command;
+use openpgp::crypto::S2K;
+use openpgp::packet::{Packet, SKESK};
+use openpgp::parse::Parse;
+use openpgp::serialize::Serialize;
 use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message};
 use openpgp::types::AEADAlgorithm;
 use predicates::str::{contains, is_empty};
 use sequoia_openpgp as openpgp;
 
 use crate::harness::{Env, PASSPHRASE, zpgp_bin, zpgp_sop};
-use crate::messages::{User, error_has, no_panic};
+use crate::messages::{User, error_has, has, no_panic};
 
 const MSG_PASSWORD: &str = "the message password";
 
@@ -37,6 +43,46 @@ fn password_message(password: &str, v6: bool, plaintext: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The message's top-level packets (the encrypted container unopened).
+fn packets(message: &[u8]) -> Vec<Packet> {
+    openpgp::PacketPile::from_bytes(message)
+        .unwrap()
+        .into_children()
+        .collect()
+}
+
+fn serialize(packets: &[Packet]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in packets {
+        p.serialize(&mut out).unwrap();
+    }
+    out
+}
+
+/// The message's password packet with its S2K replaced; what it encrypts
+/// no longer matters, as no hashing may start.
+fn with_s2k(skesk: &Packet, s2k: S2K) -> Packet {
+    let Packet::SKESK(skesk) = skesk else {
+        panic!("not a password packet: {skesk:?}");
+    };
+    let mut skesk = skesk.clone();
+    match &mut skesk {
+        SKESK::V4(s) => drop(s.set_s2k(s2k)),
+        SKESK::V6(s) => drop(s.set_s2k(s2k)),
+        other => panic!("unexpected {other:?}"),
+    }
+    Packet::SKESK(skesk)
+}
+
+fn argon2(t: u8, p: u8, m: u8) -> S2K {
+    S2K::Argon2 {
+        salt: [7; 16],
+        t,
+        p,
+        m,
+    }
+}
+
 /// `zpgp --home … --batch --password-file FILE decrypt` of `message` on
 /// standard input.
 fn decrypt_with_password(env: &Env, message: &[u8]) -> assert_cmd::assert::Assert {
@@ -47,6 +93,142 @@ fn decrypt_with_password(env: &Env, message: &[u8]) -> assert_cmd::assert::Asser
         .arg("decrypt")
         .write_stdin(message.to_vec())
         .assert()
+}
+
+// 5. Password hashing is bounded ---------------------------------------------
+
+/// Argon2 settings over the limits are refused before any hashing starts:
+/// m = 31 would take 2 TiB, m = 22 4 GiB (14.5 s measured), three passes
+/// over 2 GiB three times the 2 GiB limit's work; the error names the cost
+/// and the limit (exit 29), through the main CLI and the SOP interface,
+/// for SKESK6 and SKESK4.
+#[test]
+fn argon2_costs_over_the_limits_are_refused_before_hashing() {
+    let env = Env::new();
+    let pw = env.write("sop-password.txt", MSG_PASSWORD);
+    for v6 in [true, false] {
+        let genuine = packets(&password_message(MSG_PASSWORD, v6, PLAINTEXT));
+        assert_eq!(genuine.len(), 2, "SKESK + SEIPD");
+        for (s2k, cost, limit) in [
+            (
+                argon2(1, 4, 31),
+                "2 TiB of memory (m=31)",
+                "more memory than the limit of 2 GiB",
+            ),
+            (
+                argon2(1, 4, 22),
+                "4 GiB of memory (m=22)",
+                "more memory than the limit of 2 GiB",
+            ),
+            (
+                argon2(3, 4, 21),
+                "2 GiB of memory (m=21), 3 passes",
+                "6 GiB of memory work (passes × memory), more than the limit of 4 GiB",
+            ),
+            (
+                argon2(1, 64, 16),
+                "64 lanes",
+                "more lanes than the limit of 16",
+            ),
+        ] {
+            let what = format!("v6 {v6}, {cost}");
+            let hostile = serialize(&[with_s2k(&genuine[0], s2k), genuine[1].clone()]);
+            decrypt_with_password(&env, &hostile)
+                .code(29)
+                .stdout(is_empty())
+                .stderr(error_has(&[
+                    "cannot decrypt the message with a password",
+                    cost,
+                    limit,
+                    "hint: ",
+                    "RFC 9580",
+                ]));
+            zpgp_sop(env.dir.path())
+                .args(["decrypt", "--with-password"])
+                .arg(&pw)
+                .write_stdin(hostile)
+                .assert()
+                .code(29)
+                .stdout(is_empty())
+                .stderr(has(&[cost, limit]));
+            eprintln!("{what}: refused");
+        }
+    }
+}
+
+/// A password packet over the limits is passed over, not fatal: the
+/// message's other password packet still opens it.
+#[test]
+fn a_costly_password_packet_is_skipped_and_a_good_one_opens_the_message() {
+    let env = Env::new();
+    let genuine = packets(&password_message(MSG_PASSWORD, true, PLAINTEXT));
+    let message = serialize(&[
+        with_s2k(&genuine[0], argon2(1, 4, 31)),
+        genuine[0].clone(),
+        genuine[1].clone(),
+    ]);
+    decrypt_with_password(&env, &message)
+        .code(0)
+        .stdout(PLAINTEXT)
+        .stderr(no_panic());
+    // With a wrong password, the error says what was not tried.
+    env.zpgp()
+        .arg("--password-file")
+        .arg(env.write("wrong.txt", "not it\n"))
+        .arg("decrypt")
+        .write_stdin(message)
+        .assert()
+        .code(29)
+        .stdout(is_empty())
+        .stderr(error_has(&[
+            "wrong password for the message",
+            "not tried",
+            "2 TiB of memory (m=31)",
+        ]));
+}
+
+/// A message with more password packets than the limit (8) is not tried
+/// with a password at all, even the right one (each packet would be hashed
+/// for each password); the message's recipients still open it with their
+/// keys.
+#[test]
+fn too_many_password_packets_are_not_tried() {
+    let env = Env::new();
+    let genuine = packets(&password_message(MSG_PASSWORD, false, PLAINTEXT));
+    let mut many = vec![genuine[0].clone(); 20];
+    many.push(genuine[1].clone());
+    decrypt_with_password(&env, &serialize(&many))
+        .code(29)
+        .stdout(is_empty())
+        .stderr(error_has(&[
+            "the message has 20 password packets, more than the limit of 8",
+            "no password was tried",
+        ]));
+    // Eight are tried.
+    let mut eight = vec![genuine[0].clone(); 8];
+    eight.push(genuine[1].clone());
+    decrypt_with_password(&env, &serialize(&eight))
+        .code(0)
+        .stdout(PLAINTEXT);
+
+    // A key opens a message with 20 password packets.
+    let bob = User::new("Bob");
+    let ct = bob.encrypt(&["-r", "bob@example.org", "--password"], PLAINTEXT);
+    let mut parts = packets(&ct);
+    let skesk = parts
+        .iter()
+        .position(|p| matches!(p, Packet::SKESK(_)))
+        .expect("a password packet");
+    for _ in 0..19 {
+        parts.insert(skesk, parts[skesk].clone());
+    }
+    bob.zpgp_pw()
+        .arg("decrypt")
+        .write_stdin(serialize(&parts))
+        .assert()
+        .code(0)
+        .stdout(PLAINTEXT)
+        .stderr(no_panic());
 }
 
 // 8. One secret, one job -----------------------------------------------------
