@@ -43,6 +43,13 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
     opts.time = Some(ctx.time);
     opts.secret_keys = secret_keys;
     opts.cert_lookup = Some(&lookup);
+    // A file output is a temporary file, renamed into place only once the
+    // message checked out: nothing needs holding back on the way there.
+    // Devices and pipes named by path (-o /dev/stdout) are written in
+    // place, like standard output.
+    let renamed_into_place =
+        to_file.is_some_and(|p| std::fs::metadata(p).map_or(true, |m| m.is_file()));
+    opts.hold_back = !renamed_into_place;
     let policy = &ctx.policy;
     let time = ctx.time;
     // Key passphrases and the message password come from their own

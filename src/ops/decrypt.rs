@@ -2,12 +2,15 @@
 //! signatures inside.
 //!
 //! **Unauthenticated output.**  Plaintext is streamed to the caller's
-//! writer.  A message no larger than [`DecryptOptions::buffer_size`] is
-//! checked in full before the first byte is written, but a larger one is
-//! written as it is decrypted, and its integrity verdict (MDC or the final
-//! AEAD tag) comes only at the end.  When [`decrypt`] fails, every byte
-//! already written is unauthenticated: the caller must discard it (write
-//! to a temporary file, and rename it into place only on success).
+//! writer.  A message no larger than [`DecryptOptions::buffer_size`] (as
+//! given: armored or binary) is checked in full before the first byte is
+//! written, however far it decompresses: past that size its plaintext
+//! waits in an unlinked temporary file (see [`DecryptOptions::hold_back`]).
+//! A larger message is written as it is decrypted, and its integrity
+//! verdict (MDC or the final AEAD tag) comes only at the end.  When
+//! [`decrypt`] fails, every byte already written is unauthenticated: the
+//! caller must discard it (write to a temporary file, and rename it into
+//! place only on success).
 //!
 //! **Password hashing.**  A password packet (SKESK) chooses its own S2K,
 //! and Argon2's costs are the sender's to pick: m = 31 asks for 2 TiB.
@@ -78,6 +81,12 @@ pub struct DecryptOptions<'a> {
     /// How much plaintext to check before releasing it
     /// ([`super::DEFAULT_BUFFER_SIZE`]).
     pub buffer_size: usize,
+    /// Whether a message of at most `buffer_size` bytes is checked in full
+    /// before any plaintext is written, however much it decompresses to
+    /// (true by default).  A caller that writes to a temporary file and
+    /// renames it into place only on success may turn it off, and so keep
+    /// a compressed message's plaintext out of the temporary directory.
+    pub hold_back: bool,
     /// The password hashing a message's password packets may ask for.
     pub password_limits: PasswordLimits,
 }
@@ -199,6 +208,7 @@ impl<'a> DecryptOptions<'a> {
             cert_lookup: None,
             export_session_key: false,
             buffer_size: super::DEFAULT_BUFFER_SIZE,
+            hold_back: true,
             password_limits: PasswordLimits::default(),
         }
     }
@@ -676,10 +686,96 @@ fn decrypt_unguarded(
 ) -> Result<DecryptReport> {
     let mut input = std::io::BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
     super::errors::check_looks_like_openpgp(&mut input)?;
+    if !opts.hold_back {
+        return decrypt_any(input, output, opts);
+    }
+    // The hold-back promise is by the size of the message, not of its
+    // plaintext: the decryptor holds back `buffer_size` bytes of
+    // plaintext, which a compressed message passes long before its end
+    // (52 KB of ciphertext wrote 19.9 MB before its MDC failed).
+    let mut head = Vec::new();
+    (&mut input)
+        .take(opts.buffer_size as u64 + 1)
+        .read_to_end(&mut head)
+        .map_err(read_error(Stage::Decrypt))?;
+    if head.len() > opts.buffer_size {
+        return decrypt_any(std::io::Cursor::new(head).chain(input), output, opts);
+    }
+    let mut spool = Spool::new(opts.buffer_size);
+    let report = decrypt_any(std::io::Cursor::new(head), &mut spool, opts)?;
+    spool.release(output)?;
+    Ok(report)
+}
+
+fn decrypt_any(
+    input: impl Read + Send + Sync,
+    output: impl Write + Send,
+    opts: &mut DecryptOptions<'_>,
+) -> Result<DecryptReport> {
     #[cfg(feature = "crypto-openssl")]
     return decrypt_fast(input, output, opts);
     #[cfg(not(feature = "crypto-openssl"))]
     decrypt_stock(input, output, opts)
+}
+
+/// Plaintext held until the whole message checked out: the first
+/// `in_memory` bytes in memory, the rest in an unlinked temporary file, so
+/// that a small message that decompresses to gigabytes costs disk, not
+/// memory.  Dropped unreleased, it is gone.
+struct Spool {
+    memory: Vec<u8>,
+    in_memory: usize,
+    file: Option<std::fs::File>,
+}
+
+impl Spool {
+    fn new(in_memory: usize) -> Spool {
+        Spool {
+            memory: Vec::new(),
+            in_memory,
+            file: None,
+        }
+    }
+
+    /// Writes everything held to `output`.
+    fn release(self, mut output: impl Write) -> Result<()> {
+        use std::io::Seek;
+        output.write_all(&self.memory).context("writing output")?;
+        if let Some(mut file) = self.file {
+            file.rewind()
+                .and_then(|()| std::io::copy(&mut file, &mut output))
+                .context("reading back the plaintext held in a temporary file")?;
+        }
+        output.flush().context("writing output")
+    }
+}
+
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.file.is_none() && self.memory.len() + buf.len() <= self.in_memory {
+            self.memory.extend_from_slice(buf);
+            return Ok(buf.len());
+        }
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(tempfile::tempfile().map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot create a temporary file in {} to hold the plaintext until the \
+                         message is checked: {e}",
+                        std::env::temp_dir().display()
+                    ),
+                )
+            })?),
+        };
+        file.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn new_helper<'h, 'a>(opts: &'h mut DecryptOptions<'a>) -> Helper<'h, 'a> {
@@ -869,11 +965,18 @@ fn sed_check(err: anyhow::Error) -> anyhow::Error {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use openpgp::crypto::S2K;
     use openpgp::packet::skesk::SKESK6;
-    use openpgp::types::AEADAlgorithm;
+    use openpgp::policy::StandardPolicy;
+    use openpgp::serialize::stream::{Compressor, Encryptor, LiteralWriter, Message};
+    use openpgp::types::{AEADAlgorithm, CompressionAlgorithm};
 
     use super::*;
+    use crate::error::failure_of;
+
+    static P: StandardPolicy = StandardPolicy::new();
 
     fn skesk(s2k: S2K) -> SKESK {
         SKESK::V6(
@@ -930,5 +1033,47 @@ mod tests {
         );
         assert_eq!(size(3 << 30), "3 GiB");
         assert_eq!(size(1536), "1536 bytes");
+    }
+
+    /// A compressed message of a few kilobytes whose 8 MiB of plaintext
+    /// fail the MDC at the end: nothing is written with hold_back (the
+    /// default), everything but the end without it.
+    #[test]
+    fn a_small_compressed_message_releases_nothing_until_checked() {
+        let plaintext = vec![b'z'; 8 << 20];
+        let mut ct = Vec::new();
+        let m = Message::new(&mut ct);
+        let m = Encryptor::with_passwords(m, Some("pw")).build().unwrap();
+        let m = Compressor::new(m)
+            .algo(CompressionAlgorithm::Zip)
+            .build()
+            .unwrap();
+        let mut w = LiteralWriter::new(m).build().unwrap();
+        w.write_all(&plaintext).unwrap();
+        w.finalize().unwrap();
+        assert!(ct.len() < 64 << 10, "{}", ct.len());
+        let n = ct.len();
+        ct[n - 3] ^= 0x40;
+        for hold_back in [true, false] {
+            let mut opts = DecryptOptions::new(&P);
+            opts.passwords = vec!["pw".into()];
+            opts.hold_back = hold_back;
+            let mut out = Vec::new();
+            let e = decrypt(&ct[..], &mut out, &mut opts).unwrap_err();
+            assert_eq!(failure_of(&e), Some(Failure::BadData), "{e:#}");
+            if hold_back {
+                assert!(out.is_empty(), "{} bytes released", out.len());
+            } else {
+                assert!(out.len() > 1 << 20, "{} bytes released", out.len());
+            }
+        }
+        // Undamaged, all of it comes out, through the temporary file.
+        ct[n - 3] ^= 0x40;
+        let mut opts = DecryptOptions::new(&P);
+        opts.passwords = vec!["pw".into()];
+        let mut out = Vec::new();
+        let report = decrypt(&ct[..], &mut out, &mut opts).unwrap();
+        assert!(out == plaintext);
+        assert_eq!(report.bytes_out, plaintext.len() as u64);
     }
 }

@@ -4,6 +4,8 @@
 //!   and lanes per password packet, and the number of packets tried.
 //! - One secret, one job: --passphrase-file unlocks keys, --password-file
 //!   opens and makes password messages; neither stands in for the other.
+//! - A message of at most 1 MiB writes nothing to standard output before
+//!   it is checked in full, however far it decompresses.
 //! - `@FD:N` names only descriptors the caller passed, taken at start-up
 //!   and duplicated, with fixed rules for 0, 1 and 2.
 
@@ -15,8 +17,8 @@ use openpgp::crypto::S2K;
 use openpgp::packet::{Packet, SKESK};
 use openpgp::parse::Parse;
 use openpgp::serialize::Serialize;
-use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message};
-use openpgp::types::AEADAlgorithm;
+use openpgp::serialize::stream::{Compressor, Encryptor, LiteralWriter, Message};
+use openpgp::types::{AEADAlgorithm, CompressionAlgorithm};
 use predicates::str::{contains, is_empty};
 use sequoia_openpgp as openpgp;
 
@@ -24,7 +26,6 @@ use crate::harness::{Env, PASSPHRASE, zpgp_bin, zpgp_sop};
 use crate::messages::{User, error_has, has, no_panic};
 
 const MSG_PASSWORD: &str = "the message password";
-
 const PLAINTEXT: &[u8] = b"a message opened by password\n";
 
 /// A password-only message made by sequoia: SKESK4 + SEIPDv1, or with
@@ -414,6 +415,58 @@ fn password_file_from_environment_and_descriptor() {
     .stdout
     .clone();
     decrypt_with_password(&env, &ct).code(0).stdout("hi\n");
+}
+
+// 9. Nothing on standard output before a small message is checked -----------
+
+/// About 110 KB of ciphertext that decompresses to 20 MiB, damaged at the
+/// end: nothing reaches standard output (the review saw 19.9 MB written
+/// before exit 41), through the main CLI and the SOP interface; the
+/// undamaged message writes all of it.
+#[test]
+fn a_small_compressed_message_is_checked_before_any_plaintext_is_released() {
+    let env = Env::new();
+    let mut plaintext = Vec::with_capacity(20 << 20);
+    let mut i = 0u32;
+    while plaintext.len() < 20 << 20 {
+        plaintext.extend_from_slice(format!("line {:05}\n", i % 100).as_bytes());
+        i += 1;
+    }
+    let mut message = Vec::new();
+    let sink = Message::new(&mut message);
+    let sink = Encryptor::with_passwords(sink, Some(MSG_PASSWORD))
+        .build()
+        .unwrap();
+    let sink = Compressor::new(sink)
+        .algo(CompressionAlgorithm::Zip)
+        .build()
+        .unwrap();
+    let mut w = LiteralWriter::new(sink).build().unwrap();
+    w.write_all(&plaintext).unwrap();
+    w.finalize().unwrap();
+    assert!(message.len() < 1 << 20, "{} bytes", message.len());
+
+    let mut damaged = message.clone();
+    let n = damaged.len();
+    damaged[n - 5] ^= 0x01;
+    decrypt_with_password(&env, &damaged)
+        .code(41)
+        .stdout(is_empty())
+        .stderr(error_has(&[]));
+    let pw = env.write("sop-password.txt", MSG_PASSWORD);
+    zpgp_sop(env.dir.path())
+        .args(["decrypt", "--with-password"])
+        .arg(&pw)
+        .write_stdin(damaged)
+        .assert()
+        .code(41)
+        .stdout(is_empty());
+
+    let out = decrypt_with_password(&env, &message)
+        .code(0)
+        .get_output()
+        .clone();
+    assert!(out.stdout == plaintext, "{} bytes out", out.stdout.len());
 }
 
 // 10. @FD:N ------------------------------------------------------------------
