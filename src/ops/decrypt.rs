@@ -416,11 +416,22 @@ impl Helper<'_, '_> {
             .into();
         }
         let refused = self.password_refusals.join("; ");
-        let limit_hint = format!(
-            "zpgp limits what a message may demand of memory and time; ask the sender to \
-             encrypt it again with RFC 9580's recommended Argon2 settings (at most {} of memory)",
-            size(self.opts.password_limits.max_argon2_memory)
-        );
+        let limits = &self.opts.password_limits;
+        let limit_hint = if self.report.password_packets > limits.max_password_packets {
+            format!(
+                "zpgp limits what a message may demand of memory and time, and every password \
+                 packet costs a password hashing; ask the sender to encrypt it for fewer \
+                 passwords (at most {})",
+                limits.max_password_packets
+            )
+        } else {
+            format!(
+                "zpgp limits what a message may demand of memory and time; ask the sender to \
+                 encrypt it again with RFC 9580's recommended Argon2 settings (at most {} of \
+                 memory)",
+                size(limits.max_argon2_memory)
+            )
+        };
         if pkesks.is_empty() {
             return if skesks.is_empty() && !refused.is_empty() {
                 Error::new(

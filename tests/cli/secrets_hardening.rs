@@ -204,6 +204,8 @@ fn too_many_password_packets_are_not_tried() {
         .stderr(error_has(&[
             "the message has 20 password packets, more than the limit of 8",
             "no password was tried",
+            "hint: ",
+            "encrypt it for fewer passwords (at most 8)",
         ]));
     // Eight are tried.
     let mut eight = vec![genuine[0].clone(); 8];
