@@ -43,10 +43,18 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub batch: bool,
 
-    /// Read the passphrase from FILE, @ENV:NAME or @FD:N instead of the
-    /// terminal (the first line is used)
+    /// Read your secret key's passphrase from FILE, @ENV:NAME or @FD:N
+    /// instead of the terminal (the first line is used); it unlocks keys,
+    /// and decrypt never tries it as a message password
     #[arg(long, global = true, value_name = "FILE")]
     pub passphrase_file: Option<String>,
+
+    /// Read the message password (encrypt --password, decrypt) from FILE,
+    /// @ENV:NAME or @FD:N instead of the terminal (the first line is
+    /// used); encrypt --password without --sign also takes
+    /// --passphrase-file, as before
+    #[arg(long, global = true, value_name = "FILE")]
+    pub password_file: Option<String>,
 
     /// Print only errors on stderr
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -60,6 +68,34 @@ pub struct GlobalArgs {
     /// decrypt on stderr)
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+impl Command {
+    /// Whether the command reads its data (a message, keys to import) from
+    /// standard input, which an `@FD:0` parameter then cannot also use.
+    pub fn reads_stdin(&self) -> bool {
+        fn stdin(p: &Option<PathBuf>) -> bool {
+            p.as_deref().is_none_or(|p| p.as_os_str() == "-")
+        }
+        match self {
+            Command::Import(a) => {
+                a.files.is_empty() || a.files.iter().any(|f| f.as_os_str() == "-")
+            }
+            Command::Encrypt(a) => stdin(&a.input),
+            Command::Decrypt(a) => stdin(&a.input),
+            Command::Sign(a) => stdin(&a.input),
+            Command::Verify(a) => stdin(&a.input),
+            Command::Inspect(a) => stdin(&a.input),
+            Command::Armor(a) | Command::Dearmor(a) => stdin(&a.input),
+            Command::Sop(_) => true,
+            Command::Generate(_)
+            | Command::Export(_)
+            | Command::List(_)
+            | Command::Delete(_)
+            | Command::Passwd(_)
+            | Command::Completions(_) => false,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -129,7 +165,8 @@ const DECRYPT_EXAMPLES: &str = "\
 Examples:
   zpgp decrypt report.pdf.pgp                         # writes report.pdf
   zpgp decrypt < hi.asc
-  zpgp decrypt --signer alice@example.org -o notes.txt notes.txt.pgp";
+  zpgp decrypt --signer alice@example.org -o notes.txt notes.txt.pgp
+  zpgp --batch --password-file @ENV:MSG_PASSWORD decrypt backup.tar.pgp";
 
 const SIGN_EXAMPLES: &str = "\
 Examples:
@@ -317,7 +354,7 @@ pub struct EncryptArgs {
     pub recipients: Vec<String>,
 
     /// Also (or only) encrypt with a password, asked twice or read from
-    /// --passphrase-file
+    /// --password-file (without --sign, --passphrase-file still serves)
     #[arg(long)]
     pub password: bool,
 

@@ -8,9 +8,9 @@ use anyhow::{Context as _, Result};
 use sequoia_openpgp::crypto::Password;
 use sequoia_openpgp::policy::StandardPolicy;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{Command, GlobalArgs};
 use crate::keyring::Keyring;
-use crate::passphrase;
+use crate::passphrase::{self, Fds, Param, Secret, Use};
 
 pub struct Context {
     pub home: PathBuf,
@@ -18,13 +18,22 @@ pub struct Context {
     pub quiet: bool,
     pub verbose: bool,
     pub json: bool,
+    /// --passphrase-file: the passphrase of the user's secret keys, never
+    /// a message password (but see `encrypt`'s one old case).
     pub passphrase_file: Option<String>,
+    /// --password-file: the message password, never a key's passphrase.
+    pub password_file: Option<String>,
+    /// passwd's --new-passphrase-file, resolved with the others.
+    pub new_passphrase_file: Option<String>,
+    /// The descriptors these name (`@FD:N`), duplicated at start-up.
+    fds: Fds,
     /// The reference time for validity checks and new signatures.
     pub time: SystemTime,
     pub policy: StandardPolicy<'static>,
     keyring: OnceCell<Keyring>,
-    /// --passphrase-file is read once: @FD:N can be read only once.
+    /// Each file is read once: @FD:N can be read only once.
     passphrase_cache: OnceCell<Password>,
+    password_cache: OnceCell<Password>,
 }
 
 /// The environment variable that names a policy file for zpgp alone; when
@@ -47,7 +56,27 @@ pub fn policy() -> Result<StandardPolicy<'static>> {
 }
 
 impl Context {
-    pub fn new(global: GlobalArgs) -> Result<Context> {
+    /// Resolves the global options for `command`.  Any `@FD:N` among the
+    /// secret files is taken here, before anything is opened (see
+    /// [`crate::passphrase`]).
+    pub fn new(global: GlobalArgs, command: &Command) -> Result<Context> {
+        let new_passphrase_file = match command {
+            Command::Passwd(a) => a.new_passphrase_file.clone(),
+            _ => None,
+        };
+        let use_ = Use::Read {
+            stdin_is_data: command.reads_stdin(),
+        };
+        let params: Vec<Param> = [
+            ("--passphrase-file", &global.passphrase_file),
+            ("--password-file", &global.password_file),
+            ("--new-passphrase-file", &new_passphrase_file),
+        ]
+        .into_iter()
+        .filter_map(|(option, spec)| spec.as_deref().map(|spec| Param { option, spec, use_ }))
+        .collect();
+        let fds = Fds::resolve(&params)?;
+
         let home = match global.home {
             Some(home) => home,
             None => dirs::data_dir().map(|d| d.join("zpgp")).context(
@@ -65,10 +94,14 @@ impl Context {
             verbose: global.verbose,
             json: global.json,
             passphrase_file: global.passphrase_file,
+            password_file: global.password_file,
+            new_passphrase_file,
+            fds,
             time: SystemTime::now(),
             policy: policy()?,
             keyring: OnceCell::new(),
             passphrase_cache: OnceCell::new(),
+            password_cache: OnceCell::new(),
         })
     }
 
@@ -81,18 +114,36 @@ impl Context {
         Ok(self.keyring.get_or_init(|| k))
     }
 
-    /// A passphrase: from --passphrase-file when given, else asked on the
-    /// terminal (twice when `confirm`).
+    /// A secret key's passphrase: from --passphrase-file when given, else
+    /// asked on the terminal (twice when `confirm`).
     pub fn passphrase(&self, what: &str, confirm: bool) -> Result<Password> {
         match &self.passphrase_file {
-            Some(spec) => {
-                if let Some(pw) = self.passphrase_cache.get() {
-                    return Ok(pw.clone());
-                }
-                let pw = passphrase::from_indirect(spec)?;
-                Ok(self.passphrase_cache.get_or_init(|| pw).clone())
-            }
-            None => passphrase::prompt(self.batch, what, confirm),
+            Some(spec) => cached(&self.passphrase_cache, || {
+                passphrase::from_indirect(spec, &self.fds)
+            }),
+            None => passphrase::prompt(self.batch, what, confirm, Secret::KeyPassphrase),
+        }
+    }
+
+    /// A message password: from --password-file when given, else asked on
+    /// the terminal (twice when `confirm`).  Never --passphrase-file: a
+    /// secret that unlocks a key is not handed to a message, which may
+    /// come from anyone.
+    pub fn password(&self, what: &str, confirm: bool, secret: Secret) -> Result<Password> {
+        match &self.password_file {
+            Some(spec) => cached(&self.password_cache, || {
+                passphrase::from_indirect(spec, &self.fds)
+            }),
+            None => passphrase::prompt(self.batch, what, confirm, secret),
+        }
+    }
+
+    /// The new passphrase of `passwd`: from --new-passphrase-file when
+    /// given, else asked twice on the terminal.
+    pub fn new_passphrase(&self, what: &str) -> Result<Password> {
+        match &self.new_passphrase_file {
+            Some(spec) => passphrase::from_indirect(spec, &self.fds),
+            None => passphrase::prompt(self.batch, what, true, Secret::KeyPassphrase),
         }
     }
 
@@ -142,4 +193,12 @@ impl Context {
     ) -> Result<()> {
         self.printer().report(to, value)
     }
+}
+
+fn cached(cell: &OnceCell<Password>, read: impl FnOnce() -> Result<Password>) -> Result<Password> {
+    if let Some(pw) = cell.get() {
+        return Ok(pw.clone());
+    }
+    let pw = read()?;
+    Ok(cell.get_or_init(|| pw).clone())
 }

@@ -18,10 +18,6 @@ pub mod keyring;
 pub mod man;
 pub mod ops;
 pub mod output;
-// Unsafe until @FD:N goes through `sys::dup_fd` (branch sec-secrets is
-// rewriting this module).  Then this exception goes; the test
-// `unsafe_code_lives_in_sys_only` (tests/cli/source_rules.rs) says so.
-#[allow(unsafe_code)]
 pub mod passphrase;
 pub mod printer;
 pub mod query;

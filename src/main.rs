@@ -36,8 +36,8 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let result =
-        Context::new(cli.global).and_then(|ctx| zpgp::commands::dispatch(&ctx, cli.command));
+    let result = Context::new(cli.global, &cli.command)
+        .and_then(|ctx| zpgp::commands::dispatch(&ctx, cli.command));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if zpgp::output::is_broken_pipe(&e) => ExitCode::SUCCESS,

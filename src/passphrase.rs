@@ -1,39 +1,164 @@
-//! Passphrases: indirect sources (`FILE`, `@ENV:NAME`, `@FD:N`) and the
-//! terminal prompt.
+//! Passphrases and other indirect parameters (`FILE`, `@ENV:NAME`,
+//! `@FD:N`), and the terminal prompt.
 //!
 //! Passphrases live in sequoia's `Password`, which is kept encrypted in
-//! memory and zeroed on drop; they never appear in an error message.
+//! memory and zeroed on drop; they never appear in an error message.  The
+//! buffers they are read into are `Protected` (zeroed on drop) from the
+//! first byte, and grow by copying into a new `Protected`, so no freed
+//! allocation keeps a copy.
+//!
+//! **Descriptors.**  `@FD:N` names a descriptor the caller opened for
+//! zpgp.  Every one is resolved by [`Fds::resolve`] when the process
+//! starts, before zpgp opens a file of its own: resolved later, a number
+//! could name the message zpgp is reading or the temporary file it is
+//! writing, and reading it (and closing it afterwards) would take zpgp's
+//! own data.  Each is duplicated and read or written through the
+//! duplicate, so the caller's descriptor is never closed: `@FD:1` must not
+//! close standard output under the command that writes to it.
 
+use std::collections::HashMap;
+use std::fs::File;
 use std::io::Read;
 
 use anyhow::{Context as _, Result};
 use sequoia_openpgp::crypto::Password;
+use sequoia_openpgp::crypto::mem::Protected;
 
 use crate::error::{Error, Failure, fail};
 
-/// Reads the whole of an indirect parameter: a file path, `@ENV:NAME` or
-/// `@FD:N`.
-pub fn read_indirect(spec: &str) -> Result<Vec<u8>> {
-    if let Some(name) = spec.strip_prefix("@ENV:") {
-        return std::env::var_os(name)
-            .map(std::os::unix::ffi::OsStringExt::into_vec)
-            .ok_or_else(|| {
-                fail(
+/// How an indirect parameter is used, which decides whether it may name a
+/// standard stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Use {
+    /// Read from.  `stdin_is_data`: the command reads its data from
+    /// standard input, so `@FD:0` cannot also carry this parameter.
+    Read { stdin_is_data: bool },
+    /// Written to (the SOP interface's `--…-out` options).
+    Write,
+}
+
+/// An indirect parameter to resolve: the option that names it (for
+/// errors), its value, and how it is used.
+#[derive(Clone, Copy, Debug)]
+pub struct Param<'a> {
+    pub option: &'a str,
+    pub spec: &'a str,
+    pub use_: Use,
+}
+
+/// The descriptors named by `@FD:N`, duplicated when the process started.
+#[derive(Debug, Default)]
+pub struct Fds {
+    files: HashMap<i32, File>,
+}
+
+impl Fds {
+    /// Checks and duplicates every `@FD:N` among `params`; other values
+    /// are left to be read when needed.
+    ///
+    /// Rules: the descriptor must be open now; standard input (0) may be
+    /// read only when the command's data does not come from it; standard
+    /// output (1) is never taken (it carries the command's output);
+    /// standard error (2) may be written to, not read; a descriptor that is
+    /// read is named once.
+    pub fn resolve(params: &[Param]) -> Result<Fds> {
+        let mut wanted: Vec<(i32, Param)> = Vec::new();
+        for p in params {
+            let Some(n) = p.spec.strip_prefix("@FD:") else {
+                continue;
+            };
+            let n = fd_number(n)?;
+            check_standard_stream(n, p)?;
+            if let Some((_, first)) = wanted.iter().find(|(m, _)| *m == n) {
+                if first.use_ != Use::Write || p.use_ != Use::Write {
+                    return Err(Error::new(
+                        Failure::IncompatibleOptions,
+                        format!(
+                            "{} and {} both name file descriptor {n}, which can be read only once",
+                            first.option, p.option
+                        ),
+                    )
+                    .hint("give each its own descriptor or file")
+                    .into());
+                }
+                continue;
+            }
+            if !is_open(n) {
+                return Err(fail(
                     Failure::MissingInput,
-                    format!("environment variable {name} is not set"),
-                )
-            });
+                    format!("file descriptor {n} is not open"),
+                ));
+            }
+            wanted.push((n, *p));
+        }
+        // Only now, after every number was checked: a duplicate takes the
+        // lowest free number, which a later `@FD:` might have named.
+        let mut files = HashMap::new();
+        for (n, _) in wanted {
+            // `n` was open a moment ago, and nothing closes descriptors
+            // between then and now: this runs at start-up, before zpgp
+            // opens or closes a file or starts a thread.
+            let dup = crate::sys::dup_fd(n)
+                .with_context(|| format!("cannot duplicate file descriptor {n}"))?;
+            files.insert(n, File::from(dup));
+        }
+        Ok(Fds { files })
     }
-    if let Some(fd) = spec.strip_prefix("@FD:") {
-        return read_fd(fd_number(fd)?);
+
+    /// The duplicate of descriptor `n`, if it was resolved.
+    pub fn get(&self, n: i32) -> Result<&File> {
+        self.files.get(&n).ok_or_else(|| {
+            // Every @FD: on the command line is resolved at start-up, so
+            // this is a descriptor no option named.
+            fail(
+                Failure::MissingInput,
+                format!("file descriptor {n} was not named on the command line"),
+            )
+        })
     }
-    if spec.starts_with('@') && spec.contains(':') && !std::path::Path::new(spec).exists() {
-        return Err(fail(
-            Failure::UnsupportedSpecialPrefix,
-            format!("unknown prefix in {spec:?}: use a file name, @ENV:NAME or @FD:N"),
-        ));
+}
+
+fn is_open(n: i32) -> bool {
+    crate::sys::fd_is_open(n)
+}
+
+fn check_standard_stream(n: i32, p: &Param) -> Result<()> {
+    let option = p.option;
+    let refuse = |msg: String, hint: &str| -> Result<()> {
+        Err(Error::new(Failure::IncompatibleOptions, msg)
+            .hint(hint)
+            .into())
+    };
+    match (n, p.use_) {
+        (
+            0,
+            Use::Read {
+                stdin_is_data: true,
+            },
+        ) => refuse(
+            format!(
+                "{option} @FD:0 is standard input, which carries this command's data; \
+                 it cannot carry both"
+            ),
+            "give the data as a file argument, or this value as a FILE or @ENV:NAME",
+        ),
+        (0, Use::Write) => refuse(
+            format!("{option} @FD:0 is standard input, which cannot be written to"),
+            "name a file or another descriptor (@FD:3 and up)",
+        ),
+        (1, _) => refuse(
+            format!(
+                "{option} @FD:1 is standard output, which carries this command's output; \
+                 zpgp does not take it for anything else"
+            ),
+            "name a file or another descriptor (@FD:3 and up)",
+        ),
+        (2, Use::Read { .. }) => refuse(
+            format!("{option} @FD:2 is standard error, which zpgp writes to and does not read"),
+            "name a file or another descriptor (@FD:3 and up)",
+        ),
+        _ => Ok(()),
     }
-    std::fs::read(spec).map_err(|e| crate::error::unreadable(std::path::Path::new(spec), e))
 }
 
 /// The N of `@FD:N`.
@@ -46,27 +171,87 @@ pub fn fd_number(n: &str) -> Result<i32> {
     })
 }
 
-fn read_fd(fd: i32) -> Result<Vec<u8>> {
-    use std::os::fd::FromRawFd;
-    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+/// Reads the whole of an indirect parameter: a file path, `@ENV:NAME` or
+/// `@FD:N` (resolved in `fds`), at most `limit` bytes when given.
+pub fn read_indirect(spec: &str, fds: &Fds, limit: Option<usize>) -> Result<Protected> {
+    let too_long = |n: usize| {
+        fail(
+            Failure::BadData,
+            format!("{spec} holds more than {n} bytes; is it the right file?"),
+        )
+    };
+    if let Some(name) = spec.strip_prefix("@ENV:") {
+        let value = std::env::var_os(name)
+            .map(std::os::unix::ffi::OsStringExt::into_vec)
+            .ok_or_else(|| {
+                fail(
+                    Failure::MissingInput,
+                    format!("environment variable {name} is not set"),
+                )
+            })?;
+        // From a Vec, Protected copies and zeroes the Vec's allocation.
+        let value = Protected::from(value);
+        return match limit {
+            Some(n) if value.len() > n => Err(too_long(n)),
+            _ => Ok(value),
+        };
+    }
+    if let Some(n) = spec.strip_prefix("@FD:") {
+        let n = fd_number(n)?;
+        let mut file = fds.get(n)?;
+        return read_protected(&mut file, limit)
+            .with_context(|| format!("cannot read file descriptor {n}"))?
+            .ok_or_else(|| too_long(limit.unwrap_or(0)));
+    }
+    if spec.starts_with('@') && spec.contains(':') && !std::path::Path::new(spec).exists() {
         return Err(fail(
-            Failure::MissingInput,
-            format!("file descriptor {fd} is not open"),
+            Failure::UnsupportedSpecialPrefix,
+            format!("unknown prefix in {spec:?}: use a file name, @ENV:NAME or @FD:N"),
         ));
     }
-    // The descriptor is the caller's to give; it is read once and closed.
-    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-    let mut buf = Vec::new();
-    file.read_to_end(&mut buf)
-        .with_context(|| format!("cannot read file descriptor {fd}"))?;
-    Ok(buf)
+    let path = std::path::Path::new(spec);
+    let mut file = File::open(path).map_err(|e| crate::error::unreadable(path, e))?;
+    read_protected(&mut file, limit)
+        .map_err(|e| crate::error::unreadable(path, e))?
+        .ok_or_else(|| too_long(limit.unwrap_or(0)))
 }
+
+/// Reads `r` to its end into protected memory; `None` when it holds more
+/// than `limit` bytes.
+fn read_protected(r: &mut dyn Read, limit: Option<usize>) -> std::io::Result<Option<Protected>> {
+    let mut buf = Protected::new(4096);
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            if limit.is_some_and(|n| len > n) {
+                return Ok(None);
+            }
+            // Grow by copying: the old buffer is zeroed when dropped.
+            let mut bigger = Protected::new(buf.len() * 2);
+            bigger[..len].copy_from_slice(&buf[..len]);
+            buf = bigger;
+        }
+        match r.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if limit.is_some_and(|n| len > n) {
+        return Ok(None);
+    }
+    Ok(Some(Protected::from(&buf[..len])))
+}
+
+/// The most a passphrase file may hold: the first line is used, but a
+/// file this large is not a passphrase file.
+const MAX_PASSPHRASE_FILE: usize = 1 << 20;
 
 /// A passphrase from an indirect parameter: its first line, without the
 /// line ending.
-pub fn from_indirect(spec: &str) -> Result<Password> {
-    // Protected zeroes the buffer when dropped.
-    let data = sequoia_openpgp::crypto::mem::Protected::from(read_indirect(spec)?);
+pub fn from_indirect(spec: &str, fds: &Fds) -> Result<Password> {
+    let data = read_indirect(spec, fds, Some(MAX_PASSPHRASE_FILE))?;
     let line = data.split(|&b| b == b'\n').next().unwrap_or(&[]);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if std::str::from_utf8(line).is_err() {
@@ -78,22 +263,56 @@ pub fn from_indirect(spec: &str) -> Result<Password> {
     Ok(Password::from(line))
 }
 
+/// Which secret is asked for: it decides the option that gives it in
+/// scripts and the exit code when it cannot be had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secret {
+    /// A secret key's passphrase (--passphrase-file; exit 67).
+    KeyPassphrase,
+    /// A password to encrypt a message with (--password-file; exit 19).
+    NewMessagePassword,
+    /// A password to decrypt a message with (--password-file; exit 29).
+    MessagePassword,
+}
+
+impl Secret {
+    /// The option that gives this secret in scripts.
+    pub fn option(self) -> &'static str {
+        match self {
+            Secret::KeyPassphrase => "--passphrase-file",
+            Secret::NewMessagePassword | Secret::MessagePassword => "--password-file",
+        }
+    }
+
+    fn failure(self) -> Failure {
+        match self {
+            Secret::KeyPassphrase => Failure::KeyIsProtected,
+            Secret::NewMessagePassword => Failure::MissingArg,
+            Secret::MessagePassword => Failure::CannotDecrypt,
+        }
+    }
+
+    fn hint(self) -> String {
+        format!("give it with {} FILE (or @ENV:NAME, @FD:N)", self.option())
+    }
+}
+
 /// Asks on the terminal; with `confirm`, twice, until both agree.
-pub fn prompt(batch: bool, what: &str, confirm: bool) -> Result<Password> {
+pub fn prompt(batch: bool, what: &str, confirm: bool, secret: Secret) -> Result<Password> {
     if batch {
         return Err(Error::new(
-            Failure::KeyIsProtected,
+            secret.failure(),
             format!("{what} is needed, but --batch forbids asking for it"),
         )
-        .hint("give it with --passphrase-file FILE (or @ENV:NAME, @FD:N)")
+        .hint(secret.hint())
         .into());
     }
     loop {
-        let first = ask(&format!("{what}: "))?;
+        let first = ask(&format!("{what}: "), secret)?;
         if !confirm {
             return Ok(first);
         }
-        let second = ask(&format!("{what} (again): "))?;
+        let second = ask(&format!("{what} (again): "), secret)?;
         if first == second {
             return Ok(first);
         }
@@ -101,15 +320,29 @@ pub fn prompt(batch: bool, what: &str, confirm: bool) -> Result<Password> {
     }
 }
 
-fn ask(prompt: &str) -> Result<Password> {
+fn ask(prompt: &str, secret: Secret) -> Result<Password> {
     let answer = rpassword::prompt_password(prompt).map_err(|_| {
         Error::new(
-            Failure::KeyIsProtected,
-            "a passphrase is needed, but there is no terminal to ask on",
+            secret.failure(),
+            format!(
+                "{}, but there is no terminal to ask on",
+                prompt.trim_end_matches([':', ' '])
+            ),
         )
-        .hint("give it with --passphrase-file FILE (or @ENV:NAME, @FD:N)")
+        .hint(secret.hint())
     })?;
-    Ok(Password::from(answer))
+    Ok(password_from_string(answer))
+}
+
+/// Moves a secret typed on the terminal into a `Password`, leaving no copy
+/// behind: the bytes are copied into protected memory, and then the whole
+/// of the string's allocation, spare capacity included, is zeroed before
+/// it is freed.
+fn password_from_string(answer: String) -> Password {
+    let mut bytes = answer.into_bytes();
+    let password = Password::from(&bytes[..]);
+    crate::sys::wipe(&mut bytes);
+    password
 }
 
 /// Asks a yes/no question on the terminal; `false` unless the answer is yes.
@@ -130,4 +363,67 @@ pub fn confirm(question: &str) -> Result<bool> {
     let mut line = String::new();
     std::io::BufReader::new(&tty).read_line(&mut line)?;
     Ok(matches!(line.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_password_survives_the_move() {
+        let pw = password_from_string(String::from("correct horse"));
+        assert_eq!(pw, Password::from("correct horse"));
+    }
+
+    #[test]
+    fn read_protected_grows_and_limits() {
+        let data = vec![7u8; 10_000];
+        let got = read_protected(&mut &data[..], None).unwrap().unwrap();
+        assert_eq!(&got[..], &data[..]);
+        assert!(
+            read_protected(&mut &data[..], Some(9_999))
+                .unwrap()
+                .is_none()
+        );
+        let got = read_protected(&mut &data[..], Some(10_000))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.len(), 10_000);
+        let got = read_protected(&mut &b""[..], Some(0)).unwrap().unwrap();
+        assert!(got.is_empty());
+    }
+
+    #[test]
+    fn standard_streams_follow_the_rules() {
+        let p = |spec, use_| Param {
+            option: "--x",
+            spec,
+            use_,
+        };
+        let data = Use::Read {
+            stdin_is_data: true,
+        };
+        let free = Use::Read {
+            stdin_is_data: false,
+        };
+        let code = |params: &[Param]| {
+            crate::error::failure_of(&Fds::resolve(params).unwrap_err()).map(|f| f.exit_code())
+        };
+        assert_eq!(code(&[p("@FD:0", data)]), Some(83));
+        assert_eq!(code(&[p("@FD:0", Use::Write)]), Some(83));
+        assert_eq!(code(&[p("@FD:1", free)]), Some(83));
+        assert_eq!(code(&[p("@FD:1", Use::Write)]), Some(83));
+        assert_eq!(code(&[p("@FD:2", free)]), Some(83));
+        assert_eq!(code(&[p("@FD:-1", free)]), Some(61));
+        assert_eq!(code(&[p("@FD:x", free)]), Some(71));
+        // Standard error for writing: taken, and duplicated.
+        let fds = Fds::resolve(&[p("@FD:2", Use::Write), p("@FD:2", Use::Write)]).unwrap();
+        assert!(fds.get(2).is_ok() && fds.get(1).is_err());
+        // A descriptor of our own, read: once, not twice.
+        let file = File::open("/dev/null").unwrap();
+        let spec = format!("@FD:{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+        let fds = Fds::resolve(&[p(&spec, free)]).unwrap();
+        assert!(read_indirect(&spec, &fds, None).unwrap().is_empty());
+        assert_eq!(code(&[p(&spec, free), p(&spec, free)]), Some(83));
+    }
 }

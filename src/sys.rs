@@ -110,6 +110,27 @@ pub fn dup_fd(fd: i32) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
+/// Whether `fd` is an open descriptor (without touching it).
+pub fn fd_is_open(fd: i32) -> bool {
+    // SAFETY: F_GETFD only reads the descriptor's flags; on a number that
+    // is not an open descriptor it fails with EBADF and touches nothing.
+    fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1
+}
+
+/// Zeroes a buffer's whole allocation, in a way the optimizer keeps.
+pub fn wipe(v: &mut Vec<u8>) {
+    for b in v.iter_mut() {
+        // SAFETY: `b` is a valid, aligned, exclusive reference into `v`.
+        unsafe { std::ptr::write_volatile(b, 0) };
+    }
+    for b in v.spare_capacity_mut() {
+        // SAFETY: as above; writing a value into spare capacity is what
+        // `MaybeUninit` allows, and `v`'s length is unchanged.
+        unsafe { std::ptr::write_volatile(b.as_mut_ptr(), 0) };
+    }
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Sequoia's `NullPolicy`, which accepts every algorithm, key and
 /// signature.
 ///
@@ -513,6 +534,26 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(dir.path().join("out")).unwrap(),
             "new"
+        );
+    }
+    #[test]
+    fn wipe_zeroes_the_whole_allocation() {
+        let mut v = Vec::with_capacity(64);
+        v.extend_from_slice(b"hunter2");
+        let spare = v.capacity() - v.len();
+        // Secret bytes in the spare capacity too, as a string that was
+        // edited (backspace) leaves them.
+        for b in v.spare_capacity_mut() {
+            b.write(b'x');
+        }
+        wipe(&mut v);
+        assert!(v.iter().all(|&b| b == 0));
+        assert_eq!(v.spare_capacity_mut().len(), spare);
+        // SAFETY: every spare byte was written above (and zeroed by wipe).
+        assert!(
+            v.spare_capacity_mut()
+                .iter()
+                .all(|b| unsafe { b.assume_init() } == 0)
         );
     }
 }

@@ -186,6 +186,21 @@ pub fn wrong_passphrase_hint(ctx: &Context) -> String {
     }
 }
 
+/// The fix for a message password that did not fit: the same, for
+/// --password-file.
+pub fn wrong_password_hint(ctx: &Context) -> String {
+    if ctx.password_file.is_some() {
+        "the password from --password-file (its first line) was tried once and is wrong; \
+         check that file"
+            .into()
+    } else {
+        format!(
+            "{PASSPHRASE_TRIES} tries failed; check the password (in scripts, give it with \
+             --password-file FILE, @ENV:NAME or @FD:N)"
+        )
+    }
+}
+
 /// Puts the passphrase fix on an error that a wrong passphrase or
 /// password caused.
 pub fn with_passphrase_hint(ctx: &Context, mut e: anyhow::Error) -> anyhow::Error {
@@ -198,8 +213,10 @@ pub fn with_passphrase_hint(ctx: &Context, mut e: anyhow::Error) -> anyhow::Erro
             err.hint.as_deref(),
             None | Some("give the key's passphrase")
         );
-        if (err.failure == Failure::KeyIsProtected || wrong_password) && generic {
+        if generic && err.failure == Failure::KeyIsProtected {
             err.hint = Some(wrong_passphrase_hint(ctx));
+        } else if generic && wrong_password {
+            err.hint = Some(wrong_password_hint(ctx));
         }
     }
     e

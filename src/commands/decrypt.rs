@@ -9,9 +9,10 @@ use crate::cli::DecryptArgs;
 use crate::commands::common::{self, real_path};
 use crate::context::Context;
 use crate::display::Safe;
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::ops::{self, DecryptOptions};
 use crate::output::{Content, Output};
+use crate::passphrase::Secret;
 
 pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
     let keyring = ctx.keyring()?;
@@ -42,28 +43,49 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
     opts.time = Some(ctx.time);
     opts.secret_keys = secret_keys;
     opts.cert_lookup = Some(&lookup);
+    // A file output is a temporary file, renamed into place only once the
+    // message checked out: nothing needs holding back on the way there.
+    // Devices and pipes named by path (-o /dev/stdout) are written in
+    // place, like standard output.
+    let renamed_into_place =
+        to_file.is_some_and(|p| std::fs::metadata(p).map_or(true, |m| m.is_file()));
+    opts.hold_back = !renamed_into_place;
     let policy = &ctx.policy;
     let time = ctx.time;
-    let from_file = ctx.passphrase_file.is_some();
+    // Key passphrases and the message password come from their own
+    // sources: a passphrase is never tried on a message's password packets
+    // (whoever made the message would learn whether it fits).
+    let passphrase_from_file = ctx.passphrase_file.is_some();
     opts.key_passphrase = Some(Box::new(move |cert, _key, attempt| {
-        if (from_file && attempt > 0) || attempt >= 3 {
+        if (passphrase_from_file && attempt > 0) || attempt >= common::PASSPHRASE_TRIES {
             return Ok(None);
         }
         if attempt > 0 {
-            eprintln!("zpgp: wrong passphrase, try again ({} left)", 3 - attempt);
+            eprintln!(
+                "zpgp: wrong passphrase, try again ({} left)",
+                common::PASSPHRASE_TRIES - attempt
+            );
         }
         let label = ops::cert_label(cert, policy, Some(time));
         ctx.passphrase(&format!("Passphrase for {label}"), false)
             .map(Some)
     }));
+    let password_from_file = ctx.password_file.is_some();
     opts.message_password = Some(Box::new(move |attempt| {
-        if (from_file && attempt > 0) || attempt >= 3 {
+        if (password_from_file && attempt > 0) || attempt >= common::PASSPHRASE_TRIES {
             return Ok(None);
         }
-        if attempt > 0 {
-            eprintln!("zpgp: wrong password, try again ({} left)", 3 - attempt);
+        if !password_from_file && ctx.batch {
+            return Err(no_message_password(ctx));
         }
-        ctx.passphrase("Password for the message", false).map(Some)
+        if attempt > 0 {
+            eprintln!(
+                "zpgp: wrong password, try again ({} left)",
+                common::PASSPHRASE_TRIES - attempt
+            );
+        }
+        ctx.password("Password for the message", false, Secret::MessagePassword)
+            .map(Some)
     }));
 
     // A file output is renamed into place only after the integrity check
@@ -101,4 +123,27 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Why a message password cannot be had in --batch without
+/// --password-file.  A script that used to give the password with
+/// --passphrase-file learns where it goes now.
+fn no_message_password(ctx: &Context) -> anyhow::Error {
+    let hint = "give the message password with --password-file FILE (or @ENV:NAME, @FD:N)";
+    if ctx.passphrase_file.is_some() {
+        Error::new(
+            Failure::CannotDecrypt,
+            "the message is encrypted with a password; --passphrase-file is for key \
+             passphrases only",
+        )
+        .hint(hint)
+        .into()
+    } else {
+        Error::new(
+            Failure::CannotDecrypt,
+            "the message is encrypted with a password, and --batch forbids asking for it",
+        )
+        .hint(hint)
+        .into()
+    }
 }

@@ -1,4 +1,5 @@
 use anyhow::Result;
+use sequoia_openpgp::crypto::Password;
 
 use crate::cli::EncryptArgs;
 use crate::commands::common::{self, real_path};
@@ -7,6 +8,7 @@ use crate::display::Safe;
 use crate::error::{Error, Failure};
 use crate::ops::{self, EncryptOptions, MessageFormat};
 use crate::output::{Content, Output};
+use crate::passphrase::Secret;
 
 pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
     if args.recipients.is_empty() && !args.password {
@@ -72,7 +74,7 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
 
     let mut passwords = Vec::new();
     if args.password {
-        let pw = ctx.passphrase("Password for the message", true)?;
+        let pw = message_password(ctx, sign)?;
         if pw.map(|p| p.is_empty()) {
             return Err(Error::new(Failure::MissingArg, "the password is empty").into());
         }
@@ -138,4 +140,40 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The password for the message: from --password-file, else the terminal.
+///
+/// Whoever gets the message gets its password, so it must never be the
+/// secret that unlocks the signing key.  Only without --sign, when no key
+/// is involved, does --passphrase-file alone still give it, as it did
+/// before --password-file existed.
+fn message_password(ctx: &Context, sign: bool) -> Result<Password> {
+    const WHAT: &str = "Password for the message";
+    let only_passphrase_file = ctx.password_file.is_none() && ctx.passphrase_file.is_some();
+    if !only_passphrase_file {
+        return ctx.password(WHAT, true, Secret::NewMessagePassword);
+    }
+    if !sign {
+        return ctx.passphrase(WHAT, true);
+    }
+    let refusal = || {
+        Error::new(
+            Failure::MissingArg,
+            "encrypt --sign --password needs its own message password: --passphrase-file \
+             unlocks the signing key, and is never used as the message password (whoever \
+             reads the message would learn your key's passphrase)",
+        )
+        .hint("give the message password with --password-file FILE (or @ENV:NAME, @FD:N)")
+    };
+    if ctx.batch {
+        return Err(refusal().into());
+    }
+    // A person at a terminal may type the password; without one, say
+    // what the script must give instead.
+    ctx.password(WHAT, true, Secret::NewMessagePassword)
+        .map_err(|e| match crate::error::failure_of(&e) {
+            Some(Failure::MissingArg) => refusal().into(),
+            _ => e,
+        })
 }

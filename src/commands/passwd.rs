@@ -46,6 +46,7 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
                         ctx.batch,
                         &format!("Current passphrase for {fpr:X}"),
                         false,
+                        crate::passphrase::Secret::KeyPassphrase,
                     )?
                 };
                 if let Ok(k) = key.clone().decrypt_secret(&pw) {
@@ -74,12 +75,9 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
     let new = if args.no_passphrase {
         None
     } else {
-        let pw = match &args.new_passphrase_file {
-            Some(spec) => crate::passphrase::from_indirect(spec)?,
-            None => {
-                crate::passphrase::prompt(ctx.batch, &format!("New passphrase for {fpr:X}"), true)?
-            }
-        };
+        // --new-passphrase-file was resolved with the global options (an
+        // @FD:N must be taken before the keyring is opened).
+        let pw = ctx.new_passphrase(&format!("New passphrase for {fpr:X}"))?;
         if pw.map(|p| p.is_empty()) {
             return Err(
                 Error::new(Failure::MissingArg, "the new passphrase is empty")

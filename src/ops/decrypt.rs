@@ -2,12 +2,21 @@
 //! signatures inside.
 //!
 //! **Unauthenticated output.**  Plaintext is streamed to the caller's
-//! writer.  A message no larger than [`DecryptOptions::buffer_size`] is
-//! checked in full before the first byte is written, but a larger one is
-//! written as it is decrypted, and its integrity verdict (MDC or the final
-//! AEAD tag) comes only at the end.  When [`decrypt`] fails, every byte
-//! already written is unauthenticated: the caller must discard it (write
-//! to a temporary file, and rename it into place only on success).
+//! writer.  A message no larger than [`DecryptOptions::buffer_size`] (as
+//! given: armored or binary) is checked in full before the first byte is
+//! written, however far it decompresses: past that size its plaintext
+//! waits in an unlinked temporary file (see [`DecryptOptions::hold_back`]).
+//! A larger message is written as it is decrypted, and its integrity
+//! verdict (MDC or the final AEAD tag) comes only at the end.  When
+//! [`decrypt`] fails, every byte already written is unauthenticated: the
+//! caller must discard it (write to a temporary file, and rename it into
+//! place only on success).
+//!
+//! **Password hashing.**  A password packet (SKESK) chooses its own S2K,
+//! and Argon2's costs are the sender's to pick: m = 31 asks for 2 TiB.
+//! Packets over [`PasswordLimits`] are not tried, and a message with more
+//! password packets than the limit is not tried with passwords at all;
+//! keys still open it.
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Read, Write};
@@ -16,7 +25,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use sequoia_openpgp as openpgp;
 
-use openpgp::crypto::{KeyPair, Password, SessionKey};
+use openpgp::crypto::{KeyPair, Password, S2K, SessionKey};
 use openpgp::packet::key::{PublicParts, SecretParts, UnspecifiedRole};
 use openpgp::packet::{Key, PKESK, SKESK};
 use openpgp::parse::stream::{
@@ -72,6 +81,116 @@ pub struct DecryptOptions<'a> {
     /// How much plaintext to check before releasing it
     /// ([`super::DEFAULT_BUFFER_SIZE`]).
     pub buffer_size: usize,
+    /// Whether a message of at most `buffer_size` bytes is checked in full
+    /// before any plaintext is written, however much it decompresses to
+    /// (true by default).  A caller that writes to a temporary file and
+    /// renames it into place only on success may turn it off, and so keep
+    /// a compressed message's plaintext out of the temporary directory.
+    pub hold_back: bool,
+    /// The password hashing a message's password packets may ask for.
+    pub password_limits: PasswordLimits,
+}
+
+/// The most memory a password packet's Argon2 hashing may take: 2 GiB,
+/// RFC 9580's first recommended setting (m = 21, one pass).  A message may
+/// ask for up to 2 TiB; the review that found this measured m = 22 at
+/// 4.2 GB and 14.5 s.
+pub const DEFAULT_MAX_ARGON2_MEMORY: u64 = 2 << 30;
+
+/// The most Argon2 work (passes × memory) per password packet: two passes
+/// at the memory limit, or 64 at RFC 9580's second setting (64 MiB, where
+/// it recommends three).  Time grows with it: the review's figure is
+/// about 3.5 s per GiB.
+pub const DEFAULT_MAX_ARGON2_WORK: u64 = 2 * DEFAULT_MAX_ARGON2_MEMORY;
+
+/// The most Argon2 lanes per password packet; RFC 9580 recommends 4.
+pub const DEFAULT_MAX_ARGON2_LANES: u8 = 16;
+
+/// The most password packets a message may have to be tried with a
+/// password.  Each is tried with every password, so the count multiplies
+/// the hashing; senders write one per password (GnuPG one in all), and 8
+/// keeps the worst case a few times one packet's.
+pub const DEFAULT_MAX_PASSWORD_PACKETS: usize = 8;
+
+/// Limits on the password hashing (S2K) a message may demand.  Iterated
+/// and salted S2K needs none: its format caps it at 65,011,712 bytes of
+/// hashing, a fraction of a second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordLimits {
+    /// Argon2 memory per packet, in bytes.
+    pub max_argon2_memory: u64,
+    /// Argon2 passes × memory per packet, in bytes.
+    pub max_argon2_work: u64,
+    /// Argon2 lanes (parallelism) per packet.
+    pub max_argon2_lanes: u8,
+    /// Password packets per message.
+    pub max_password_packets: usize,
+}
+
+impl Default for PasswordLimits {
+    fn default() -> Self {
+        PasswordLimits {
+            max_argon2_memory: DEFAULT_MAX_ARGON2_MEMORY,
+            max_argon2_work: DEFAULT_MAX_ARGON2_WORK,
+            max_argon2_lanes: DEFAULT_MAX_ARGON2_LANES,
+            max_password_packets: DEFAULT_MAX_PASSWORD_PACKETS,
+        }
+    }
+}
+
+impl PasswordLimits {
+    /// Why `skesk`'s password hashing is over the limits, if it is.
+    pub fn refusal(&self, skesk: &SKESK) -> Option<String> {
+        let s2k = match skesk {
+            SKESK::V4(s) => s.s2k(),
+            SKESK::V6(s) => s.s2k(),
+            _ => return None,
+        };
+        let S2K::Argon2 { t, p, m, .. } = s2k else {
+            return None;
+        };
+        // 2^m KiB; None when it does not even fit in 64 bits.
+        let memory = 1u64.checked_shl(u32::from(*m) + 10);
+        let what = format!(
+            "Argon2 password hashing with {} of memory (m={m}), {t} pass{} and {p} lane{}",
+            memory.map_or_else(|| format!("2^{m} KiB"), size),
+            if *t == 1 { "" } else { "es" },
+            if *p == 1 { "" } else { "s" },
+        );
+        if memory.is_none_or(|mem| mem > self.max_argon2_memory) {
+            return Some(format!(
+                "{what}: more memory than the limit of {}",
+                size(self.max_argon2_memory)
+            ));
+        }
+        let work = memory.and_then(|mem| mem.checked_mul(u64::from(*t)));
+        if work.is_none_or(|w| w > self.max_argon2_work) {
+            return Some(format!(
+                "{what}: {} of memory work (passes × memory), more than the limit of {}",
+                work.map_or_else(|| "too much".into(), size),
+                size(self.max_argon2_work)
+            ));
+        }
+        if *p > self.max_argon2_lanes {
+            return Some(format!(
+                "{what}: more lanes than the limit of {}",
+                self.max_argon2_lanes
+            ));
+        }
+        None
+    }
+}
+
+/// A size in bytes, as the largest whole binary unit that fits.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut n = bytes;
+    let mut unit = 0;
+    while n >= 1024 && n % 1024 == 0 && unit + 1 < UNITS.len() {
+        n /= 1024;
+        unit += 1;
+    }
+    format!("{n} {}", UNITS[unit])
 }
 
 impl<'a> DecryptOptions<'a> {
@@ -89,6 +208,8 @@ impl<'a> DecryptOptions<'a> {
             cert_lookup: None,
             export_session_key: false,
             buffer_size: super::DEFAULT_BUFFER_SIZE,
+            hold_back: true,
+            password_limits: PasswordLimits::default(),
         }
     }
 }
@@ -144,6 +265,8 @@ struct Helper<'h, 'a> {
     locked_failures: Vec<String>,
     /// Whether a message password was tried.
     password_tried: bool,
+    /// Why password packets were not tried (over the limits).
+    password_refusals: Vec<String>,
     /// Whether some secret key matched a recipient.
     key_matched: bool,
     seen_encryption: bool,
@@ -292,9 +415,37 @@ impl Helper<'_, '_> {
             .hint("give the key's passphrase")
             .into();
         }
+        let refused = self.password_refusals.join("; ");
+        let limits = &self.opts.password_limits;
+        let limit_hint = if self.report.password_packets > limits.max_password_packets {
+            format!(
+                "zpgp limits what a message may demand of memory and time, and every password \
+                 packet costs a password hashing; ask the sender to encrypt it for fewer \
+                 passwords (at most {})",
+                limits.max_password_packets
+            )
+        } else {
+            format!(
+                "zpgp limits what a message may demand of memory and time; ask the sender to \
+                 encrypt it again with RFC 9580's recommended Argon2 settings (at most {} of \
+                 memory)",
+                size(limits.max_argon2_memory)
+            )
+        };
         if pkesks.is_empty() {
-            return if self.password_tried {
+            return if skesks.is_empty() && !refused.is_empty() {
+                Error::new(
+                    Failure::CannotDecrypt,
+                    format!("cannot decrypt the message with a password: {refused}"),
+                )
+                .hint(limit_hint)
+            } else if self.password_tried && refused.is_empty() {
                 Error::new(Failure::CannotDecrypt, "wrong password for the message")
+            } else if self.password_tried {
+                Error::new(
+                    Failure::CannotDecrypt,
+                    format!("wrong password for the message (not tried: {refused})"),
+                )
             } else {
                 Error::new(
                     Failure::CannotDecrypt,
@@ -331,7 +482,14 @@ impl Helper<'_, '_> {
                 ", and no password was given"
             });
         }
-        Error::new(Failure::CannotDecrypt, msg).into()
+        if refused.is_empty() {
+            return Error::new(Failure::CannotDecrypt, msg).into();
+        }
+        msg.push_str("; ");
+        msg.push_str(&refused);
+        Error::new(Failure::CannotDecrypt, msg)
+            .hint(limit_hint)
+            .into()
     }
 }
 
@@ -408,6 +566,33 @@ impl DecryptionHelper for Helper<'_, '_> {
             })
             .collect();
         self.report.password_packets = skesks.len();
+        // Password hashing the sender chose too costly is never started:
+        // such packets are passed over, and all of them when there are
+        // too many to try.
+        let limits = self.opts.password_limits;
+        let skesks: Vec<SKESK> = if skesks.len() > limits.max_password_packets {
+            self.password_refusals.push(format!(
+                "the message has {} password packets, more than the limit of {}, so no \
+                 password was tried",
+                skesks.len(),
+                limits.max_password_packets
+            ));
+            Vec::new()
+        } else {
+            skesks
+                .iter()
+                .filter(|skesk| match limits.refusal(skesk) {
+                    Some(why) => {
+                        self.password_refusals
+                            .push(format!("a password packet asks for {why}"));
+                        false
+                    }
+                    None => true,
+                })
+                .cloned()
+                .collect()
+        };
+        let skesks = &skesks[..];
 
         // 1. Session keys given by the caller.
         for i in 0..self.opts.session_keys.len() {
@@ -463,7 +648,14 @@ impl DecryptionHelper for Helper<'_, '_> {
         if !skesks.is_empty() {
             let mut attempt = 0;
             while let Some(ask) = self.opts.message_password.as_mut() {
-                let Some(pw) = ask(attempt)? else { break };
+                let pw = match ask(attempt) {
+                    Ok(Some(pw)) => pw,
+                    Ok(None) => break,
+                    // A key that would not unlock explains the failure
+                    // better than a password that could not be had.
+                    Err(_) if !self.locked_failures.is_empty() => break,
+                    Err(e) => return Err(e),
+                };
                 if self.try_password(skesks, &pw, decrypt) {
                     return Ok(None);
                 }
@@ -505,10 +697,96 @@ fn decrypt_unguarded(
 ) -> Result<DecryptReport> {
     let mut input = std::io::BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
     super::errors::check_looks_like_openpgp(&mut input)?;
+    if !opts.hold_back {
+        return decrypt_any(input, output, opts);
+    }
+    // The hold-back promise is by the size of the message, not of its
+    // plaintext: the decryptor holds back `buffer_size` bytes of
+    // plaintext, which a compressed message passes long before its end
+    // (52 KB of ciphertext wrote 19.9 MB before its MDC failed).
+    let mut head = Vec::new();
+    (&mut input)
+        .take(opts.buffer_size as u64 + 1)
+        .read_to_end(&mut head)
+        .map_err(read_error(Stage::Decrypt))?;
+    if head.len() > opts.buffer_size {
+        return decrypt_any(std::io::Cursor::new(head).chain(input), output, opts);
+    }
+    let mut spool = Spool::new(opts.buffer_size);
+    let report = decrypt_any(std::io::Cursor::new(head), &mut spool, opts)?;
+    spool.release(output)?;
+    Ok(report)
+}
+
+fn decrypt_any(
+    input: impl Read + Send + Sync,
+    output: impl Write + Send,
+    opts: &mut DecryptOptions<'_>,
+) -> Result<DecryptReport> {
     #[cfg(feature = "crypto-openssl")]
     return decrypt_fast(input, output, opts);
     #[cfg(not(feature = "crypto-openssl"))]
     decrypt_stock(input, output, opts)
+}
+
+/// Plaintext held until the whole message checked out: the first
+/// `in_memory` bytes in memory, the rest in an unlinked temporary file, so
+/// that a small message that decompresses to gigabytes costs disk, not
+/// memory.  Dropped unreleased, it is gone.
+struct Spool {
+    memory: Vec<u8>,
+    in_memory: usize,
+    file: Option<std::fs::File>,
+}
+
+impl Spool {
+    fn new(in_memory: usize) -> Spool {
+        Spool {
+            memory: Vec::new(),
+            in_memory,
+            file: None,
+        }
+    }
+
+    /// Writes everything held to `output`.
+    fn release(self, mut output: impl Write) -> Result<()> {
+        use std::io::Seek;
+        output.write_all(&self.memory).context("writing output")?;
+        if let Some(mut file) = self.file {
+            file.rewind()
+                .and_then(|()| std::io::copy(&mut file, &mut output))
+                .context("reading back the plaintext held in a temporary file")?;
+        }
+        output.flush().context("writing output")
+    }
+}
+
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.file.is_none() && self.memory.len() + buf.len() <= self.in_memory {
+            self.memory.extend_from_slice(buf);
+            return Ok(buf.len());
+        }
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(tempfile::tempfile().map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot create a temporary file in {} to hold the plaintext until the \
+                         message is checked: {e}",
+                        std::env::temp_dir().display()
+                    ),
+                )
+            })?),
+        };
+        file.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn new_helper<'h, 'a>(opts: &'h mut DecryptOptions<'a>) -> Helper<'h, 'a> {
@@ -529,6 +807,7 @@ fn new_helper<'h, 'a>(opts: &'h mut DecryptOptions<'a>) -> Helper<'h, 'a> {
         unlocked: HashMap::new(),
         locked_failures: Vec::new(),
         password_tried: false,
+        password_refusals: Vec::new(),
         key_matched: false,
         seen_encryption: false,
     }
@@ -693,4 +972,119 @@ fn sed_check(err: anyhow::Error) -> anyhow::Error {
         )
     });
     if is_sed { sed_error() } else { err }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use openpgp::crypto::S2K;
+    use openpgp::packet::skesk::SKESK6;
+    use openpgp::policy::StandardPolicy;
+    use openpgp::serialize::stream::{Compressor, Encryptor, LiteralWriter, Message};
+    use openpgp::types::{AEADAlgorithm, CompressionAlgorithm};
+
+    use super::*;
+    use crate::error::failure_of;
+
+    static P: StandardPolicy = StandardPolicy::new();
+
+    fn skesk(s2k: S2K) -> SKESK {
+        SKESK::V6(
+            SKESK6::new(
+                SymmetricAlgorithm::AES256,
+                AEADAlgorithm::OCB,
+                s2k,
+                vec![0; 15].into(),
+                vec![0; 48].into(),
+            )
+            .unwrap(),
+        )
+    }
+
+    fn argon2(t: u8, p: u8, m: u8) -> SKESK {
+        skesk(S2K::Argon2 {
+            salt: [0; 16],
+            t,
+            p,
+            m,
+        })
+    }
+
+    #[test]
+    fn password_limits_allow_the_rfc_settings_and_refuse_more() {
+        let limits = PasswordLimits::default();
+        // RFC 9580's two recommended settings.
+        assert_eq!(limits.refusal(&argon2(1, 4, 21)), None);
+        assert_eq!(limits.refusal(&argon2(3, 4, 16)), None);
+        assert_eq!(limits.refusal(&argon2(2, 4, 21)), None);
+        assert_eq!(
+            limits.refusal(&skesk(
+                S2K::new_iterated(Default::default(), 0x3e00000).unwrap()
+            )),
+            None
+        );
+        let why = |t, p, m| limits.refusal(&argon2(t, p, m)).expect("refused");
+        assert!(why(1, 4, 22).contains("4 GiB of memory (m=22)"));
+        assert!(why(1, 4, 22).contains("more memory than the limit of 2 GiB"));
+        assert!(why(1, 4, 255).contains("2^255 KiB of memory (m=255)"));
+        assert!(why(3, 4, 21).contains("6 GiB of memory work"));
+        assert!(why(255, 4, 21).contains("more than the limit of 4 GiB"));
+        assert!(why(1, 17, 16).contains("17 lanes"));
+        // A configured limit is the one applied and named.
+        let small = PasswordLimits {
+            max_argon2_memory: 64 << 20,
+            ..PasswordLimits::default()
+        };
+        assert!(
+            small
+                .refusal(&argon2(1, 4, 17))
+                .unwrap()
+                .contains("the limit of 64 MiB")
+        );
+        assert_eq!(size(3 << 30), "3 GiB");
+        assert_eq!(size(1536), "1536 bytes");
+    }
+
+    /// A compressed message of a few kilobytes whose 8 MiB of plaintext
+    /// fail the MDC at the end: nothing is written with hold_back (the
+    /// default), everything but the end without it.
+    #[test]
+    fn a_small_compressed_message_releases_nothing_until_checked() {
+        let plaintext = vec![b'z'; 8 << 20];
+        let mut ct = Vec::new();
+        let m = Message::new(&mut ct);
+        let m = Encryptor::with_passwords(m, Some("pw")).build().unwrap();
+        let m = Compressor::new(m)
+            .algo(CompressionAlgorithm::Zip)
+            .build()
+            .unwrap();
+        let mut w = LiteralWriter::new(m).build().unwrap();
+        w.write_all(&plaintext).unwrap();
+        w.finalize().unwrap();
+        assert!(ct.len() < 64 << 10, "{}", ct.len());
+        let n = ct.len();
+        ct[n - 3] ^= 0x40;
+        for hold_back in [true, false] {
+            let mut opts = DecryptOptions::new(&P);
+            opts.passwords = vec!["pw".into()];
+            opts.hold_back = hold_back;
+            let mut out = Vec::new();
+            let e = decrypt(&ct[..], &mut out, &mut opts).unwrap_err();
+            assert_eq!(failure_of(&e), Some(Failure::BadData), "{e:#}");
+            if hold_back {
+                assert!(out.is_empty(), "{} bytes released", out.len());
+            } else {
+                assert!(out.len() > 1 << 20, "{} bytes released", out.len());
+            }
+        }
+        // Undamaged, all of it comes out, through the temporary file.
+        ct[n - 3] ^= 0x40;
+        let mut opts = DecryptOptions::new(&P);
+        opts.passwords = vec!["pw".into()];
+        let mut out = Vec::new();
+        let report = decrypt(&ct[..], &mut out, &mut opts).unwrap();
+        assert!(out == plaintext);
+        assert_eq!(report.bytes_out, plaintext.len() as u64);
+    }
 }

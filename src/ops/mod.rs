@@ -31,7 +31,8 @@ mod tests;
 
 pub use armor::{ArmorKind, ArmorReport, armor, dearmor};
 pub use decrypt::{
-    DecryptOptions, DecryptReport, DecryptedWith, KeyPassphraseFn, PasswordFn, decrypt,
+    DEFAULT_MAX_ARGON2_MEMORY, DecryptOptions, DecryptReport, DecryptedWith, KeyPassphraseFn,
+    PasswordFn, PasswordLimits, decrypt,
 };
 pub use encrypt::{
     EncryptOptions, EncryptReport, MessageFormat, RecipientReport, encrypt, recipient_keys,

@@ -12,17 +12,19 @@ use sequoia_openpgp as openpgp;
 use openpgp::Cert;
 use openpgp::armor;
 use openpgp::crypto::Password;
+use openpgp::crypto::mem::Protected;
 use openpgp::serialize::Serialize;
 
 use crate::error::{Error, Failure, fail};
 use crate::ops;
+use crate::passphrase::Fds;
 
 /// Reads an indirect input parameter: a file name, `@ENV:NAME` or
 /// `@FD:N`.
 ///
 /// A name that starts with `@` is a special designator; if a file of that
 /// very name exists too, the input is ambiguous (AMBIGUOUS_INPUT).
-pub fn read_input(spec: &str) -> Result<Vec<u8>> {
+pub fn read_input(spec: &str, fds: &Fds) -> Result<Protected> {
     if spec.starts_with('@') && Path::new(spec).exists() {
         return Err(fail(
             Failure::AmbiguousInput,
@@ -35,21 +37,21 @@ pub fn read_input(spec: &str) -> Result<Vec<u8>> {
             format!("{spec:?}: unknown special designator (use @ENV:NAME or @FD:N)"),
         ));
     }
-    crate::passphrase::read_indirect(spec)
+    crate::passphrase::read_indirect(spec, fds, None)
 }
 
 /// Reads the certificates (or keys) of an indirect parameter.
-pub fn read_certs(spec: &str) -> Result<Vec<Cert>> {
-    let data = read_input(spec)?;
+pub fn read_certs(spec: &str, fds: &Fds) -> Result<Vec<Cert>> {
+    let data = read_input(spec, fds)?;
     ops::certs::read_certs(&data[..], spec)
 }
 
 /// Reads certificates from several indirect parameters, remembering
 /// which parameter each came from.
-pub fn read_certs_named(specs: &[String]) -> Result<Vec<(Cert, String)>> {
+pub fn read_certs_named(specs: &[String], fds: &Fds) -> Result<Vec<(Cert, String)>> {
     let mut out = Vec::new();
     for s in specs {
-        for c in read_certs(s)? {
+        for c in read_certs(s, fds)? {
             out.push((c, s.clone()));
         }
     }
@@ -57,10 +59,10 @@ pub fn read_certs_named(specs: &[String]) -> Result<Vec<(Cert, String)>> {
 }
 
 /// Reads secret keys: every cert must carry secret key material.
-pub fn read_keys(specs: &[String]) -> Result<Vec<Cert>> {
+pub fn read_keys(specs: &[String], fds: &Fds) -> Result<Vec<Cert>> {
     let mut out = Vec::new();
     for s in specs {
-        let keys = read_certs(s)?;
+        let keys = read_certs(s, fds)?;
         ops::certs::require_secret(&keys, s)?;
         out.extend(keys);
     }
@@ -79,10 +81,10 @@ fn trim_end(b: &[u8]) -> &[u8] {
 
 /// Passwords to try when consuming (decrypting, unlocking): each as
 /// given, and without trailing whitespace when that differs.
-pub fn passwords_to_try(specs: &[String]) -> Result<Vec<Password>> {
+pub fn passwords_to_try(specs: &[String], fds: &Fds) -> Result<Vec<Password>> {
     let mut out = Vec::new();
     for s in specs {
-        let data = read_input(s)?;
+        let data = read_input(s, fds)?;
         out.push(Password::from(&data[..]));
         let trimmed = trim_end(&data);
         if trimmed.len() != data.len() {
@@ -95,8 +97,8 @@ pub fn passwords_to_try(specs: &[String]) -> Result<Vec<Password>> {
 /// A password for protecting something new (encrypting, setting a key
 /// password): it must be UTF-8 (PASSWORD_NOT_HUMAN_READABLE otherwise),
 /// and trailing whitespace is removed, as the draft asks.
-pub fn new_password(spec: &str) -> Result<Password> {
-    let data = read_input(spec)?;
+pub fn new_password(spec: &str, fds: &Fds) -> Result<Password> {
+    let data = read_input(spec, fds)?;
     let trimmed = trim_end(&data);
     if std::str::from_utf8(trimmed).is_err() {
         return Err(fail(
@@ -110,12 +112,13 @@ pub fn new_password(spec: &str) -> Result<Password> {
 /// An indirect output parameter, checked before any work is done.
 pub enum OutTarget {
     File(std::path::PathBuf),
-    Fd(i32),
+    /// A duplicate of the caller's descriptor, taken at start-up.
+    Fd(std::fs::File),
 }
 
 /// Checks an indirect output: `@FD:N`, or a file that must not exist yet
 /// (OUTPUT_EXISTS).  `@ENV:` cannot be written to.
-pub fn out_target(spec: &str) -> Result<OutTarget> {
+pub fn out_target(spec: &str, fds: &Fds) -> Result<OutTarget> {
     if spec.starts_with('@') && Path::new(spec).exists() {
         return Err(fail(
             Failure::AmbiguousInput,
@@ -123,7 +126,8 @@ pub fn out_target(spec: &str) -> Result<OutTarget> {
         ));
     }
     if let Some(fd) = spec.strip_prefix("@FD:") {
-        return Ok(OutTarget::Fd(crate::passphrase::fd_number(fd)?));
+        let file = fds.get(crate::passphrase::fd_number(fd)?)?;
+        return Ok(OutTarget::Fd(file.try_clone()?));
     }
     if spec.starts_with('@') {
         return Err(fail(
@@ -144,7 +148,6 @@ impl OutTarget {
     /// Writes the whole output; a file is created only now, and never over
     /// one that appeared meanwhile.
     pub fn write(&self, data: &[u8]) -> Result<()> {
-        use std::os::fd::FromRawFd;
         match self {
             OutTarget::File(p) => {
                 let mut f = std::fs::OpenOptions::new()
@@ -162,16 +165,8 @@ impl OutTarget {
                 f.write_all(data)?;
                 Ok(())
             }
-            OutTarget::Fd(fd) => {
-                if unsafe { libc::fcntl(*fd, libc::F_GETFD) } == -1 {
-                    return Err(fail(
-                        Failure::MissingInput,
-                        format!("file descriptor {fd} is not open"),
-                    ));
-                }
-                // The descriptor is the caller's to give; it is written
-                // once and closed.
-                let mut f = unsafe { std::fs::File::from_raw_fd(*fd) };
+            OutTarget::Fd(f) => {
+                let mut f: &std::fs::File = f;
                 f.write_all(data)?;
                 Ok(())
             }

@@ -14,18 +14,19 @@ use super::io::{self, print_certs};
 use crate::error::{Error, Failure};
 use crate::ops::certs;
 use crate::ops::generate::{self, CipherSuite, GenerateOptions};
+use crate::passphrase::Fds;
 
 /// Reads the keys or certs on standard input.
 fn stdin_certs(what: &str) -> Result<Vec<openpgp::Cert>> {
     certs::read_certs(std::io::stdin(), what)
 }
 
-pub fn generate_key(a: cli::GenerateKeyArgs) -> Result<()> {
+pub fn generate_key(a: cli::GenerateKeyArgs, fds: &Fds) -> Result<()> {
     let profile = super::profile("generate-key", a.profile.as_deref())?;
     let password = a
         .with_key_password
         .as_deref()
-        .map(io::new_password)
+        .map(|spec| io::new_password(spec, fds))
         .transpose()?;
     let (key, _revocation) = generate::generate_key(
         GenerateOptions {
@@ -54,13 +55,13 @@ pub fn extract_cert(a: cli::ArmorOutArgs) -> Result<()> {
     print_certs(&certs, false, !a.no_armor)
 }
 
-pub fn change_key_password(a: cli::ChangeKeyPasswordArgs) -> Result<()> {
+pub fn change_key_password(a: cli::ChangeKeyPasswordArgs, fds: &Fds) -> Result<()> {
     let new = a
         .new_key_password
         .as_deref()
-        .map(io::new_password)
+        .map(|spec| io::new_password(spec, fds))
         .transpose()?;
-    let old = io::passwords_to_try(&a.old_key_password)?;
+    let old = io::passwords_to_try(&a.old_key_password, fds)?;
     let keys = stdin_certs("standard input")?;
     certs::require_secret(&keys, "standard input")?;
     let keys = keys
@@ -70,8 +71,8 @@ pub fn change_key_password(a: cli::ChangeKeyPasswordArgs) -> Result<()> {
     print_certs(&keys, true, !a.no_armor)
 }
 
-pub fn revoke_key(a: cli::RevokeKeyArgs) -> Result<()> {
-    let passwords = io::passwords_to_try(&a.with_key_password)?;
+pub fn revoke_key(a: cli::RevokeKeyArgs, fds: &Fds) -> Result<()> {
+    let passwords = io::passwords_to_try(&a.with_key_password, fds)?;
     let keys = stdin_certs("standard input")?;
     certs::require_secret(&keys, "standard input")?;
     let revoked = keys
@@ -81,12 +82,12 @@ pub fn revoke_key(a: cli::RevokeKeyArgs) -> Result<()> {
     print_certs(&revoked, false, !a.no_armor)
 }
 
-pub fn update_key(a: cli::UpdateKeyArgs) -> Result<()> {
+pub fn update_key(a: cli::UpdateKeyArgs, fds: &Fds) -> Result<()> {
     // Nothing here adds a capability, so --signing-only and
     // --no-added-capabilities hold by construction.
     let _ = (a.signing_only, a.no_added_capabilities);
-    let passwords = io::passwords_to_try(&a.with_key_password)?;
-    let updates: Vec<_> = io::read_certs_named(&a.merge_certs)?
+    let passwords = io::passwords_to_try(&a.with_key_password, fds)?;
+    let updates: Vec<_> = io::read_certs_named(&a.merge_certs, fds)?
         .into_iter()
         .map(|(c, _)| c)
         .collect();
@@ -104,8 +105,8 @@ pub fn update_key(a: cli::UpdateKeyArgs) -> Result<()> {
     print_certs(&keys, true, !a.no_armor)
 }
 
-pub fn merge_certs(a: cli::MergeCertsArgs) -> Result<()> {
-    let updates: Vec<_> = io::read_certs_named(&a.certs)?
+pub fn merge_certs(a: cli::MergeCertsArgs, fds: &Fds) -> Result<()> {
+    let updates: Vec<_> = io::read_certs_named(&a.certs, fds)?
         .into_iter()
         .map(|(c, _)| c)
         .collect();
@@ -118,10 +119,10 @@ pub fn merge_certs(a: cli::MergeCertsArgs) -> Result<()> {
     print_certs(&merged, secret, !a.no_armor)
 }
 
-pub fn certify_userid(a: cli::CertifyUseridArgs) -> Result<()> {
+pub fn certify_userid(a: cli::CertifyUseridArgs, fds: &Fds) -> Result<()> {
     let policy = StandardPolicy::new();
-    let passwords = io::passwords_to_try(&a.with_key_password)?;
-    let keys = io::read_keys(&a.keys)?;
+    let passwords = io::passwords_to_try(&a.with_key_password, fds)?;
+    let keys = io::read_keys(&a.keys, fds)?;
     let mut signers = certs::certifying_keys(&keys, &passwords, &policy, None)?;
     let targets = stdin_certs("standard input")?;
     let certified = targets
@@ -140,13 +141,13 @@ pub fn certify_userid(a: cli::CertifyUseridArgs) -> Result<()> {
     print_certs(&certified, false, !a.no_armor)
 }
 
-pub fn validate_userid(a: cli::ValidateUseridArgs) -> Result<()> {
+pub fn validate_userid(a: cli::ValidateUseridArgs, fds: &Fds) -> Result<()> {
     let policy = StandardPolicy::new();
     let time = match a.validate_at.as_deref() {
         Some(d) => io::parse_date(d)?,
         None => None,
     };
-    let authorities: Vec<_> = io::read_certs_named(&a.certs)?
+    let authorities: Vec<_> = io::read_certs_named(&a.certs, fds)?
         .into_iter()
         .map(|(c, _)| c)
         .collect();

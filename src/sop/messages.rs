@@ -15,6 +15,7 @@ use super::cli::{self, InlineSignAs, SignAs};
 use super::io::{self, Gate, OutTarget};
 use crate::error::{Error, Failure, fail};
 use crate::ops::{self, SignMode, SignatureReport, text::Utf8Checked};
+use crate::passphrase::Fds;
 
 /// Unlocks the signing key of every key given.
 fn signers(keys: &[Cert], passwords: &[Password], policy: &StandardPolicy) -> Result<Vec<KeyPair>> {
@@ -27,8 +28,8 @@ fn signers(keys: &[Cert], passwords: &[Password], policy: &StandardPolicy) -> Re
 }
 
 /// Checks an optional indirect output before any work is done.
-fn target(spec: Option<&str>) -> Result<Option<OutTarget>> {
-    spec.map(io::out_target).transpose()
+fn target(spec: Option<&str>, fds: &Fds) -> Result<Option<OutTarget>> {
+    spec.map(|spec| io::out_target(spec, fds)).transpose()
 }
 
 fn dates(nb: Option<&str>, na: Option<&str>) -> Result<DateRange> {
@@ -98,10 +99,11 @@ fn sign_as(
     armor: bool,
     keys: &[String],
     key_passwords: &[String],
+    fds: &Fds,
 ) -> Result<(Gate, ops::SignReport)> {
     let policy = StandardPolicy::new();
-    let passwords = io::passwords_to_try(key_passwords)?;
-    let keys = io::read_keys(keys)?;
+    let passwords = io::passwords_to_try(key_passwords, fds)?;
+    let keys = io::read_keys(keys, fds)?;
     let mut opts = ops::SignOptions::new(mode, signers(&keys, &passwords, &policy)?);
     opts.armor = armor;
     opts.text = text;
@@ -116,14 +118,15 @@ fn sign_as(
     Ok((gate, report))
 }
 
-pub fn sign(a: cli::SignArgs) -> Result<()> {
-    let micalg = target(a.micalg_out.as_deref())?;
+pub fn sign(a: cli::SignArgs, fds: &Fds) -> Result<()> {
+    let micalg = target(a.micalg_out.as_deref(), fds)?;
     let (gate, report) = sign_as(
         SignMode::Detached,
         a.as_ == SignAs::Text,
         !a.no_armor,
         &a.keys,
         &a.with_key_password,
+        fds,
     )?;
     if let Some(t) = micalg {
         t.write(report.micalg.as_bytes())?;
@@ -131,7 +134,7 @@ pub fn sign(a: cli::SignArgs) -> Result<()> {
     gate.commit()
 }
 
-pub fn inline_sign(a: cli::InlineSignArgs) -> Result<()> {
+pub fn inline_sign(a: cli::InlineSignArgs, fds: &Fds) -> Result<()> {
     if a.as_ == InlineSignAs::Clearsigned && a.no_armor {
         return Err(fail(
             Failure::IncompatibleOptions,
@@ -149,14 +152,15 @@ pub fn inline_sign(a: cli::InlineSignArgs) -> Result<()> {
         !a.no_armor,
         &a.keys,
         &a.with_key_password,
+        fds,
     )?;
     gate.commit()
 }
 
-pub fn verify(a: cli::VerifyArgs) -> Result<()> {
+pub fn verify(a: cli::VerifyArgs, fds: &Fds) -> Result<()> {
     let range = dates(a.not_before.as_deref(), a.not_after.as_deref())?;
-    let signatures = io::read_input(&a.signatures)?;
-    let certs = io::read_certs_named(&a.certs)?;
+    let signatures = io::read_input(&a.signatures, fds)?;
+    let certs = io::read_certs_named(&a.certs, fds)?;
     let policy = StandardPolicy::new();
     let mut opts = ops::VerifyOptions::new(&policy, certs.iter().map(|c| c.0.clone()).collect());
     opts.not_before = range.not_before;
@@ -168,10 +172,10 @@ pub fn verify(a: cli::VerifyArgs) -> Result<()> {
     gate.commit()
 }
 
-pub fn inline_verify(a: cli::InlineVerifyArgs) -> Result<()> {
-    let out = target(a.verifications_out.as_deref())?;
+pub fn inline_verify(a: cli::InlineVerifyArgs, fds: &Fds) -> Result<()> {
+    let out = target(a.verifications_out.as_deref(), fds)?;
     let range = dates(a.not_before.as_deref(), a.not_after.as_deref())?;
-    let certs = io::read_certs_named(&a.certs)?;
+    let certs = io::read_certs_named(&a.certs, fds)?;
     let policy = StandardPolicy::new();
     let mut opts = ops::VerifyOptions::new(&policy, certs.iter().map(|c| c.0.clone()).collect());
     opts.not_before = range.not_before;
@@ -185,27 +189,27 @@ pub fn inline_verify(a: cli::InlineVerifyArgs) -> Result<()> {
     gate.commit()
 }
 
-pub fn inline_detach(a: cli::InlineDetachArgs) -> Result<()> {
-    let out = io::out_target(&a.signatures_out)?;
+pub fn inline_detach(a: cli::InlineDetachArgs, fds: &Fds) -> Result<()> {
+    let out = io::out_target(&a.signatures_out, fds)?;
     let mut gate = Gate::new();
     let sigs = ops::detach::inline_detach(std::io::stdin(), &mut gate)?;
     out.write(&ops::detach::write_signatures(&sigs, !a.no_armor)?)?;
     gate.commit()
 }
 
-pub fn encrypt(a: cli::EncryptArgs) -> Result<()> {
+pub fn encrypt(a: cli::EncryptArgs, fds: &Fds) -> Result<()> {
     let profile = super::profile("encrypt", a.profile.as_deref())?;
-    let sk_out = target(a.session_key_out.as_deref())?;
+    let sk_out = target(a.session_key_out.as_deref(), fds)?;
     let policy = StandardPolicy::new();
     let mut opts = ops::EncryptOptions::new(&policy);
     for spec in &a.certs {
-        opts.recipients.extend(io::read_certs(spec)?);
+        opts.recipients.extend(io::read_certs(spec, fds)?);
     }
     for spec in &a.with_password {
-        opts.passwords.push(io::new_password(spec)?);
+        opts.passwords.push(io::new_password(spec, fds)?);
     }
-    let key_passwords = io::passwords_to_try(&a.with_key_password)?;
-    let keys = io::read_keys(&a.sign_with)?;
+    let key_passwords = io::passwords_to_try(&a.with_key_password, fds)?;
+    let keys = io::read_keys(&a.sign_with, fds)?;
     opts.signers = signers(&keys, &key_passwords, &policy)?;
     opts.armor = !a.no_armor;
     opts.text = a.as_ == SignAs::Text;
@@ -229,8 +233,8 @@ pub fn encrypt(a: cli::EncryptArgs) -> Result<()> {
 }
 
 /// Reads a session key: `ALGO:HEX`, ALGO the decimal cipher number.
-fn session_key(spec: &str) -> Result<(Option<SymmetricAlgorithm>, SessionKey)> {
-    let data = io::read_input(spec)?;
+fn session_key(spec: &str, fds: &Fds) -> Result<(Option<SymmetricAlgorithm>, SessionKey)> {
+    let data = io::read_input(spec, fds)?;
     let text = String::from_utf8_lossy(&data);
     let bad = || {
         fail(
@@ -250,15 +254,15 @@ fn session_key(spec: &str) -> Result<(Option<SymmetricAlgorithm>, SessionKey)> {
     Ok((algo, SessionKey::from(bytes)))
 }
 
-pub fn decrypt(a: cli::DecryptArgs) -> Result<()> {
+pub fn decrypt(a: cli::DecryptArgs, fds: &Fds) -> Result<()> {
     if a.verify_with.is_empty() != a.verifications_out.is_none() {
         return Err(fail(
             Failure::IncompleteVerification,
             "--verify-with and --verifications-out go together",
         ));
     }
-    let sk_out = target(a.session_key_out.as_deref())?;
-    let ver_out = target(a.verifications_out.as_deref())?;
+    let sk_out = target(a.session_key_out.as_deref(), fds)?;
+    let ver_out = target(a.verifications_out.as_deref(), fds)?;
     let range = dates(
         a.verify_not_before.as_deref(),
         a.verify_not_after.as_deref(),
@@ -271,15 +275,15 @@ pub fn decrypt(a: cli::DecryptArgs) -> Result<()> {
     }
     let policy = StandardPolicy::new();
     let mut opts = ops::DecryptOptions::new(&policy);
-    opts.secret_keys = io::read_keys(&a.keys)?;
-    opts.key_passwords = io::passwords_to_try(&a.with_key_password)?;
-    opts.passwords = io::passwords_to_try(&a.with_password)?;
+    opts.secret_keys = io::read_keys(&a.keys, fds)?;
+    opts.key_passwords = io::passwords_to_try(&a.with_key_password, fds)?;
+    opts.passwords = io::passwords_to_try(&a.with_password, fds)?;
     opts.session_keys = a
         .with_session_key
         .iter()
-        .map(|s| session_key(s))
+        .map(|s| session_key(s, fds))
         .collect::<Result<_>>()?;
-    let certs = io::read_certs_named(&a.verify_with)?;
+    let certs = io::read_certs_named(&a.verify_with, fds)?;
     opts.verify_certs = certs.iter().map(|c| c.0.clone()).collect();
     opts.export_session_key = sk_out.is_some();
     let mut gate = Gate::new();

@@ -13,12 +13,9 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::error::{Error, Failure, failure_of};
+use crate::passphrase::{Fds, Param, Use};
 
 pub mod cli;
-// Unsafe until @FD:N goes through `sys::dup_fd` (branch sec-secrets is
-// rewriting this module).  Then this exception goes; the test
-// `unsafe_code_lives_in_sys_only` (tests/cli/source_rules.rs) says so.
-#[allow(unsafe_code)]
 mod io;
 mod keys;
 mod messages;
@@ -100,31 +97,134 @@ pub fn run(bin_name: &str, args: impl IntoIterator<Item = OsString>) -> Result<(
             return Err(Error::new(failure, line.to_string()).into());
         }
     };
-    dispatch(cli.command)
+    // Descriptors first, before anything is opened (see
+    // `crate::passphrase`).
+    let fds = Fds::resolve(&indirect_params(&cli.command))?;
+    dispatch(cli.command, &fds)
 }
 
-fn dispatch(command: SopCommand) -> Result<()> {
+/// Every indirect parameter of `command`, with the option that names it.
+fn indirect_params<'a>(command: &'a SopCommand) -> Vec<Param<'a>> {
+    use SopCommand as C;
+    let stdin_is_data = !matches!(
+        command,
+        C::Version(_) | C::ListProfiles(_) | C::GenerateKey(_)
+    );
+    let read = Use::Read { stdin_is_data };
+    let mut params = Vec::new();
+    let mut add = |option: &'static str, specs: &'a [String], use_| {
+        params.extend(
+            specs
+                .iter()
+                // A designator that is also a file's name is ambiguous;
+                // reading it says so.
+                .filter(|spec| !std::path::Path::new(spec.as_str()).exists())
+                .map(|spec| Param {
+                    option,
+                    spec: spec.as_str(),
+                    use_,
+                }),
+        );
+    };
+    match command {
+        C::Version(_) | C::ListProfiles(_) | C::ExtractCert(_) => {}
+        C::Armor(_) | C::Dearmor(_) => {}
+        C::GenerateKey(a) => add("--with-key-password", a.with_key_password.as_slice(), read),
+        C::ChangeKeyPassword(a) => {
+            add("--new-key-password", a.new_key_password.as_slice(), read);
+            add("--old-key-password", &a.old_key_password, read);
+        }
+        C::RevokeKey(a) => add("--with-key-password", &a.with_key_password, read),
+        C::UpdateKey(a) => {
+            add("--with-key-password", &a.with_key_password, read);
+            add("--merge-certs", &a.merge_certs, read);
+        }
+        C::MergeCerts(a) => add("CERTS", &a.certs, read),
+        C::CertifyUserid(a) => {
+            add("--with-key-password", &a.with_key_password, read);
+            add("KEYS", &a.keys, read);
+        }
+        C::ValidateUserid(a) => add("CERTS", &a.certs, read),
+        C::Sign(a) => {
+            add("--micalg-out", a.micalg_out.as_slice(), Use::Write);
+            add("--with-key-password", &a.with_key_password, read);
+            add("KEYS", &a.keys, read);
+        }
+        C::Verify(a) => {
+            add("SIGNATURES", std::slice::from_ref(&a.signatures), read);
+            add("CERTS", &a.certs, read);
+        }
+        C::Encrypt(a) => {
+            add("--with-password", &a.with_password, read);
+            add("--sign-with", &a.sign_with, read);
+            add("--with-key-password", &a.with_key_password, read);
+            add(
+                "--session-key-out",
+                a.session_key_out.as_slice(),
+                Use::Write,
+            );
+            add("CERTS", &a.certs, read);
+        }
+        C::Decrypt(a) => {
+            add(
+                "--session-key-out",
+                a.session_key_out.as_slice(),
+                Use::Write,
+            );
+            add("--with-session-key", &a.with_session_key, read);
+            add("--with-password", &a.with_password, read);
+            add("--with-key-password", &a.with_key_password, read);
+            add(
+                "--verifications-out",
+                a.verifications_out.as_slice(),
+                Use::Write,
+            );
+            add("--verify-with", &a.verify_with, read);
+            add("KEYS", &a.keys, read);
+        }
+        C::InlineDetach(a) => add(
+            "--signatures-out",
+            std::slice::from_ref(&a.signatures_out),
+            Use::Write,
+        ),
+        C::InlineSign(a) => {
+            add("--with-key-password", &a.with_key_password, read);
+            add("KEYS", &a.keys, read);
+        }
+        C::InlineVerify(a) => {
+            add(
+                "--verifications-out",
+                a.verifications_out.as_slice(),
+                Use::Write,
+            );
+            add("CERTS", &a.certs, read);
+        }
+    }
+    params
+}
+
+fn dispatch(command: SopCommand, fds: &Fds) -> Result<()> {
     use SopCommand as C;
     match command {
         C::Version(a) => version(a),
         C::ListProfiles(a) => list_profiles(a),
-        C::GenerateKey(a) => keys::generate_key(a),
-        C::ChangeKeyPassword(a) => keys::change_key_password(a),
-        C::RevokeKey(a) => keys::revoke_key(a),
+        C::GenerateKey(a) => keys::generate_key(a, fds),
+        C::ChangeKeyPassword(a) => keys::change_key_password(a, fds),
+        C::RevokeKey(a) => keys::revoke_key(a, fds),
         C::ExtractCert(a) => keys::extract_cert(a),
-        C::UpdateKey(a) => keys::update_key(a),
-        C::MergeCerts(a) => keys::merge_certs(a),
-        C::CertifyUserid(a) => keys::certify_userid(a),
-        C::ValidateUserid(a) => keys::validate_userid(a),
-        C::Sign(a) => messages::sign(a),
-        C::Verify(a) => messages::verify(a),
-        C::Encrypt(a) => messages::encrypt(a),
-        C::Decrypt(a) => messages::decrypt(a),
+        C::UpdateKey(a) => keys::update_key(a, fds),
+        C::MergeCerts(a) => keys::merge_certs(a, fds),
+        C::CertifyUserid(a) => keys::certify_userid(a, fds),
+        C::ValidateUserid(a) => keys::validate_userid(a, fds),
+        C::Sign(a) => messages::sign(a, fds),
+        C::Verify(a) => messages::verify(a, fds),
+        C::Encrypt(a) => messages::encrypt(a, fds),
+        C::Decrypt(a) => messages::decrypt(a, fds),
         C::Armor(_) => messages::armor(),
         C::Dearmor(_) => messages::dearmor(),
-        C::InlineDetach(a) => messages::inline_detach(a),
-        C::InlineSign(a) => messages::inline_sign(a),
-        C::InlineVerify(a) => messages::inline_verify(a),
+        C::InlineDetach(a) => messages::inline_detach(a, fds),
+        C::InlineSign(a) => messages::inline_sign(a, fds),
+        C::InlineVerify(a) => messages::inline_verify(a, fds),
     }
 }
 

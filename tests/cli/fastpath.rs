@@ -467,10 +467,10 @@ impl Party {
     /// the message password.
     fn decrypt(&self) -> Command {
         let mut c = self.reader().zpgp();
-        c.arg("decrypt").arg("--passphrase-file");
+        c.arg("decrypt");
         match self.kind {
-            Kind::V4 | Kind::V6 => c.arg(&self.key_pw),
-            Kind::Password | Kind::V6Password => c.arg(&self.msg_pw),
+            Kind::V4 | Kind::V6 => c.arg("--passphrase-file").arg(&self.key_pw),
+            Kind::Password | Kind::V6Password => c.arg("--password-file").arg(&self.msg_pw),
         };
         c
     }
@@ -865,7 +865,7 @@ fn zpgp_decrypts_large_gpg_symmetric_messages() {
         c.stdin(std::fs::File::open(&plain).unwrap());
         g.ok(c);
         let mut c = env.zpgp();
-        c.arg("decrypt").arg("--passphrase-file").arg(&pw).arg(&ct);
+        c.arg("decrypt").arg("--password-file").arg(&pw).arg(&ct);
         c.args(["-o", "-"]);
         let r = run(&what, c, None);
         r.ok(&what);
@@ -875,7 +875,7 @@ fn zpgp_decrypts_large_gpg_symmetric_messages() {
         let out = env.path("wrong.out");
         let mut c = env.zpgp();
         c.arg("decrypt")
-            .arg("--passphrase-file")
+            .arg("--password-file")
             .arg(&wrong)
             .arg("-o")
             .arg(&out)
@@ -890,7 +890,7 @@ fn zpgp_decrypts_large_gpg_symmetric_messages() {
             &what,
         );
         let mut c = env.zpgp();
-        c.arg("decrypt").arg("--passphrase-file").arg(&wrong);
+        c.arg("decrypt").arg("--password-file").arg(&wrong);
         let r = run(&what, c, Some(&std::fs::read(&ct).unwrap()));
         assert_fails(
             &env,
@@ -1401,7 +1401,7 @@ fn assert_fails(env: &Env, r: &Run, out: &Path, code: i32, parts: &[&str], what:
 
 /// Large (2 MiB + 7) messages: someone else's key or no key at all (29,
 /// naming the recipient), a wrong or missing key passphrase (67), a wrong
-/// or missing message password (29, 67); through a file with -o and
+/// or missing message password (29); through a file with -o and
 /// through a pipe.
 #[test]
 fn wrong_key_passphrase_or_password_on_large_messages() {
@@ -1509,7 +1509,7 @@ fn wrong_key_passphrase_or_password_on_large_messages() {
         let what = format!("{kind:?}: wrong password");
         let mut c = reader.zpgp();
         c.arg("decrypt")
-            .arg("--passphrase-file")
+            .arg("--password-file")
             .arg(&wrong)
             .arg("-o")
             .arg(&out)
@@ -1518,7 +1518,7 @@ fn wrong_key_passphrase_or_password_on_large_messages() {
         let wrong_password = kind.cannot_decrypt_message();
         assert_fails(&reader, &r, &out, 29, wrong_password, &what);
         let mut c = reader.zpgp();
-        c.arg("decrypt").arg("--passphrase-file").arg(&wrong);
+        c.arg("decrypt").arg("--password-file").arg(&wrong);
         let r = run(&what, c, Some(&ct));
         assert_fails(&reader, &r, &out, 29, wrong_password, &what);
         let what = format!("{kind:?}: no password");
@@ -1529,8 +1529,8 @@ fn wrong_key_passphrase_or_password_on_large_messages() {
             &reader,
             &r,
             &out,
-            67,
-            &["--batch", "hint:", "--passphrase-file"],
+            29,
+            &["--batch", "hint:", "--password-file"],
             &what,
         );
         assert_same(&party.decrypt_pipe(&ct, "right password"), &data, "right");
@@ -1587,7 +1587,7 @@ fn key_and_password_recipients_each_open_the_message() {
             let out = stranger.path("out.bin");
             let _ = std::fs::remove_file(&out);
             let mut c = stranger.zpgp();
-            c.args(["--json", "decrypt", "--passphrase-file"])
+            c.args(["--json", "decrypt", "--password-file"])
                 .arg(&party.msg_pw)
                 .arg("-o")
                 .arg(&out)

@@ -371,7 +371,7 @@ fn gpg_sign_encrypt_zpgp_decrypts_and_verifies() {
     );
 }
 
-/// `gpg -c`: zpgp decrypts with the password from --passphrase-file, binary
+/// `gpg -c`: zpgp decrypts with the password from --password-file, binary
 /// and armored.
 #[test]
 fn gpg_symmetric_zpgp_decrypts() {
@@ -395,7 +395,7 @@ fn gpg_symmetric_zpgp_decrypts() {
             &env,
             &[
                 "decrypt",
-                "--passphrase-file",
+                "--password-file",
                 p(&pwfile),
                 "-o",
                 p(&dec),
@@ -411,7 +411,7 @@ fn gpg_symmetric_zpgp_decrypts() {
             &env,
             &[
                 "decrypt",
-                "--passphrase-file",
+                "--password-file",
                 p(&wrong),
                 "-o",
                 p(&dec_wrong),

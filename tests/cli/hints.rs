@@ -173,16 +173,20 @@ fn wrong_passphrase_from_a_file_says_it_was_tried_once() {
         .assert()
         .code(67)
         .stderr(error_has(&[hint]));
-    // A message password, likewise.
+    // A message password, likewise, from its own file.
     let pw = alice.write("pw.pgp", alice.encrypt(&["--password", "--no-self"], b"hi"));
     bob.zpgp()
-        .arg("--passphrase-file")
+        .arg("--password-file")
         .arg(&wrong)
         .args(["decrypt", "-o", "pw.txt"])
         .arg(&pw)
         .assert()
         .code(29)
-        .stderr(error_has(&["wrong password for the message", hint]));
+        .stderr(error_has(&[
+            "wrong password for the message",
+            "hint: the password from --password-file (its first line) was tried once and is \
+             wrong; check that file",
+        ]));
     // --batch without a passphrase: how to give one.
     bob.zpgp()
         .args(["decrypt", "-o", "m.txt"])

@@ -21,6 +21,7 @@ mod output_safety;
 mod policy;
 mod rfc9580;
 mod secrets;
+mod secrets_hardening;
 mod sop;
 mod sop_errors;
 mod sop_peers;

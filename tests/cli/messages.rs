@@ -351,7 +351,7 @@ fn encrypt_with_password_only() {
     let pw = reader.write("pw.txt", "open sesame\n");
     reader
         .zpgp()
-        .args(["decrypt", "--passphrase-file"])
+        .args(["decrypt", "--password-file"])
         .arg(&pw)
         .write_stdin(ct.clone())
         .assert()
@@ -363,7 +363,7 @@ fn encrypt_with_password_only() {
     let bad = reader.write("bad.txt", "open barley\n");
     reader
         .zpgp()
-        .args(["decrypt", "-o", "out.txt", "--passphrase-file"])
+        .args(["decrypt", "-o", "out.txt", "--password-file"])
         .arg(&bad)
         .write_stdin(ct.clone())
         .assert()
@@ -378,9 +378,9 @@ fn encrypt_with_password_only() {
         .arg("decrypt")
         .write_stdin(ct)
         .assert()
-        .code(67)
+        .code(29)
         .stdout(is_empty())
-        .stderr(error_has(&["--passphrase-file"]));
+        .stderr(error_has(&["--batch forbids asking", "--password-file"]));
 }
 
 #[test]
@@ -416,7 +416,7 @@ fn encrypt_with_password_and_key_either_opens_it() {
     let pw = other.write("pw.txt", "open sesame\n");
     let a = other
         .zpgp()
-        .args(["--json", "decrypt", "--passphrase-file"])
+        .args(["--json", "decrypt", "--password-file"])
         .arg(&pw)
         .write_stdin(ct)
         .assert()

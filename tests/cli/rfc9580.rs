@@ -219,7 +219,7 @@ fn a8_x25519_aead_ocb_message_decrypts_with_a4_key() {
 // ---------------------------------------------------------------------------
 // A.9–A.12: password-encrypted messages
 
-/// Decrypts vector `name` with `--passphrase-file` holding "password".
+/// Decrypts vector `name` with `--password-file` holding "password".
 fn decrypt_with_password(name: &str) -> Output {
     let env = Env::new();
     let pw = env.write("password.txt", format!("{PASSWORD}\n"));
@@ -228,7 +228,7 @@ fn decrypt_with_password(name: &str) -> Output {
         &env,
         &[
             "decrypt",
-            "--passphrase-file",
+            "--password-file",
             pw.to_str().unwrap(),
             "-o",
             "-",
@@ -329,7 +329,7 @@ fn password_samples_refuse_a_wrong_password() {
             &env,
             &[
                 "decrypt",
-                "--passphrase-file",
+                "--password-file",
                 pw.to_str().unwrap(),
                 "-o",
                 "-",
@@ -337,6 +337,11 @@ fn password_samples_refuse_a_wrong_password() {
             ],
         );
         assert_eq!(out.status.code(), Some(29), "{name}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("wrong password for the message"),
+            "{name}: {}",
+            text(&out.stderr)
+        );
         assert!(out.stdout.is_empty(), "{name}");
     }
 }

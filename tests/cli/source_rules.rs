@@ -5,14 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-/// Modules still allowed unsafe code besides `src/sys.rs`, with the line
-/// that declares each (which carries `#[allow(unsafe_code)]`).  Both read
-/// `@FD:N` with `fcntl` and `File::from_raw_fd`; they move to
-/// `sys::dup_fd` when branch sec-secrets (which rewrites them) is merged.
-const EXCEPTIONS: &[(&str, &str, &str)] = &[
-    ("src/passphrase.rs", "src/lib.rs", "pub mod passphrase;"),
-    ("src/sop/io.rs", "src/sop/mod.rs", "mod io;"),
-];
+/// Modules allowed unsafe code besides `src/sys.rs`, with the line that
+/// declares each (which carries `#[allow(unsafe_code)]`): none, and it
+/// should stay that way.
+const EXCEPTIONS: &[(&str, &str, &str)] = &[];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
