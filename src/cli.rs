@@ -64,8 +64,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Print reports as JSON (list, import, inspect on stdout; verify and
-    /// decrypt on stderr)
+    /// Print reports as JSON (list, import, inspect on stdout; encrypt,
+    /// decrypt, sign and verify on stderr)
     #[arg(long, global = true)]
     pub json: bool,
 }

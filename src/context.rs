@@ -121,7 +121,13 @@ impl Context {
             Some(spec) => cached(&self.passphrase_cache, || {
                 passphrase::from_indirect(spec, &self.fds)
             }),
-            None => passphrase::prompt(self.batch, what, confirm, Secret::KeyPassphrase),
+            None => passphrase::prompt(
+                self.printer(),
+                self.batch,
+                what,
+                confirm,
+                Secret::KeyPassphrase,
+            ),
         }
     }
 
@@ -134,7 +140,7 @@ impl Context {
             Some(spec) => cached(&self.password_cache, || {
                 passphrase::from_indirect(spec, &self.fds)
             }),
-            None => passphrase::prompt(self.batch, what, confirm, secret),
+            None => passphrase::prompt(self.printer(), self.batch, what, confirm, secret),
         }
     }
 
@@ -143,7 +149,13 @@ impl Context {
     pub fn new_passphrase(&self, what: &str) -> Result<Password> {
         match &self.new_passphrase_file {
             Some(spec) => passphrase::from_indirect(spec, &self.fds),
-            None => passphrase::prompt(self.batch, what, true, Secret::KeyPassphrase),
+            None => passphrase::prompt(
+                self.printer(),
+                self.batch,
+                what,
+                true,
+                Secret::KeyPassphrase,
+            ),
         }
     }
 

@@ -298,7 +298,13 @@ impl Secret {
 }
 
 /// Asks on the terminal; with `confirm`, twice, until both agree.
-pub fn prompt(batch: bool, what: &str, confirm: bool, secret: Secret) -> Result<Password> {
+pub fn prompt(
+    printer: crate::printer::Printer,
+    batch: bool,
+    what: &str,
+    confirm: bool,
+    secret: Secret,
+) -> Result<Password> {
     if batch {
         return Err(Error::new(
             secret.failure(),
@@ -316,7 +322,7 @@ pub fn prompt(batch: bool, what: &str, confirm: bool, secret: Secret) -> Result<
         if first == second {
             return Ok(first);
         }
-        eprintln!("zpgp: the two entries differ; please try again.");
+        printer.say("the two entries differ; please try again.");
     }
 }
 

@@ -55,6 +55,13 @@ impl Printer {
         }
     }
 
+    /// Whether a progress bar may be drawn: stderr is a terminal, and
+    /// neither `--quiet` nor `--json` asked for silence or data.
+    pub fn may_draw(&self) -> bool {
+        use std::io::IsTerminal;
+        !self.quiet && !self.json && std::io::stderr().is_terminal()
+    }
+
     /// The command's JSON report, pretty-printed, on `to`.
     pub fn report<T: Serialize + ?Sized>(&self, to: ReportTo, value: &T) -> Result<()> {
         let text = serde_json::to_string_pretty(value)?;

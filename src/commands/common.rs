@@ -56,7 +56,7 @@ pub fn open_input_progress(
     } else {
         input
     };
-    Ok(super::progress::wrap(input, len, ctx.quiet))
+    Ok(super::progress::wrap(input, len, ctx.printer()))
 }
 
 /// `path` with `ext` appended (`report.pdf` → `report.pdf.pgp`).
@@ -147,10 +147,10 @@ pub fn unlock_signer(ctx: &Context, cert: &Cert) -> Result<KeyPair> {
             Ok(pair) => return Ok(pair),
             Err(e) => {
                 if attempt + 1 < tries {
-                    eprintln!(
-                        "zpgp: wrong passphrase, try again ({} left)",
+                    ctx.say(format_args!(
+                        "wrong passphrase, try again ({} left)",
                         tries - attempt - 1
-                    );
+                    ));
                 }
                 last = Some(e);
             }
@@ -289,7 +289,7 @@ pub fn print_signatures(ctx: &Context, sigs: &[SignatureReport]) {
         if s.status == SignatureStatus::Good {
             ctx.info(format!("zpgp: {line}"));
         } else {
-            eprintln!("zpgp: {line}");
+            ctx.say(line);
         }
     }
 }

@@ -61,10 +61,10 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
             return Ok(None);
         }
         if attempt > 0 {
-            eprintln!(
-                "zpgp: wrong passphrase, try again ({} left)",
+            ctx.say(format_args!(
+                "wrong passphrase, try again ({} left)",
                 common::PASSPHRASE_TRIES - attempt
-            );
+            ));
         }
         let label = ops::cert_label(cert, policy, Some(time));
         ctx.passphrase(&format!("Passphrase for {label}"), false)
@@ -79,10 +79,10 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
             return Err(no_message_password(ctx));
         }
         if attempt > 0 {
-            eprintln!(
-                "zpgp: wrong password, try again ({} left)",
+            ctx.say(format_args!(
+                "wrong password, try again ({} left)",
                 common::PASSPHRASE_TRIES - attempt
-            );
+            ));
         }
         ctx.password("Password for the message", false, Secret::MessagePassword)
             .map(Some)
@@ -96,7 +96,7 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
         .map_err(|e| common::with_passphrase_hint(ctx, e))?;
 
     if ctx.json {
-        eprintln!("{}", serde_json::to_string_pretty(&report)?);
+        ctx.report(crate::printer::ReportTo::Stderr, &report)?;
     } else {
         common::print_signatures(ctx, &report.signatures);
     }

@@ -117,7 +117,7 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
     out.finish()?;
 
     if ctx.json {
-        eprintln!("{}", serde_json::to_string_pretty(&report)?);
+        ctx.report(crate::printer::ReportTo::Stderr, &report)?;
     } else {
         for r in &report.recipients {
             ctx.debug(format!(

@@ -43,6 +43,7 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
                     break;
                 } else {
                     crate::passphrase::prompt(
+                        ctx.printer(),
                         ctx.batch,
                         &format!("Current passphrase for {fpr:X}"),
                         false,
@@ -55,7 +56,10 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
                     break;
                 }
                 if ctx.passphrase_file.is_none() {
-                    eprintln!("zpgp: wrong passphrase, try again ({} left)", 2 - attempt);
+                    ctx.say(format_args!(
+                        "wrong passphrase, try again ({} left)",
+                        2 - attempt
+                    ));
                 }
             }
         }

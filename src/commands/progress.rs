@@ -2,7 +2,7 @@
 //! stderr is a terminal and --quiet is not given, never in pipes or
 //! scripts.
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -20,9 +20,9 @@ const SHOW_AFTER: u64 = 4 << 20;
 pub fn wrap(
     inner: Box<dyn Read + Send + Sync>,
     len: u64,
-    quiet: bool,
+    printer: crate::printer::Printer,
 ) -> Box<dyn Read + Send + Sync> {
-    if quiet || len < THRESHOLD || !std::io::stderr().is_terminal() {
+    if !printer.may_draw() || len < THRESHOLD {
         return inner;
     }
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());

@@ -759,7 +759,7 @@ fn memory_stays_flat() {
         opts.signers = vec![signer(signer_key)];
         let r = encrypt(Generated(SIZE), &mut file, &opts).unwrap();
         assert_eq!(r.bytes_in, SIZE);
-        eprintln!("{:?}: encrypted, peak {:?} KiB", r.format, peak_rss_kib());
+        println!("{:?}: encrypted, peak {:?} KiB", r.format, peak_rss_kib());
         use std::io::Seek;
         file.rewind().unwrap();
         let mut d = key_opts(&[key]);
@@ -767,7 +767,7 @@ fn memory_stays_flat() {
         let r = decrypt(file, std::io::sink(), &mut d).unwrap();
         assert_eq!(r.bytes_out, SIZE);
         assert!(r.signatures[0].is_good());
-        eprintln!("decrypted, peak {:?} KiB", peak_rss_kib());
+        println!("decrypted, peak {:?} KiB", peak_rss_kib());
     }
     let mut file = tempfile::tempfile().unwrap();
     sign(
@@ -785,6 +785,6 @@ fn memory_stays_flat() {
     )
     .unwrap();
     assert!(r.is_good());
-    eprintln!("signed and verified, peak {:?} KiB", peak_rss_kib());
+    println!("signed and verified, peak {:?} KiB", peak_rss_kib());
     assert!(peak_rss_kib().unwrap() < 48 << 10);
 }

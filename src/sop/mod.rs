@@ -38,26 +38,10 @@ pub fn main() -> ExitCode {
         Err(e) if crate::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // The line quotes file names and what the system said.
-            eprintln!(
-                "{}: error: {}",
-                crate::display::SafeText(&name),
-                crate::display::SafeText(&one_line(&e))
-            );
+            crate::printer::error_line(&name, &e);
             ExitCode::from(failure_of(&e).map_or(1, |f| f.exit_code()) as u8)
         }
     }
-}
-
-/// The error and its causes on one line, as the draft's callers expect.
-pub fn one_line(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for c in e.chain() {
-        let s = c.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-    }
-    parts.join(": ").replace('\n', " ")
 }
 
 /// Parses `args` (without the program name) and runs the subcommand.

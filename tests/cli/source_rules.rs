@@ -131,3 +131,27 @@ fn nothing_changes_the_umask() {
         }
     }
 }
+
+/// Everything zpgp says on stderr goes through one voice,
+/// `src/printer.rs`, which knows `-q`, `-v` and `--json`; `main` prints
+/// only clap's usage errors itself.
+#[test]
+fn only_the_printer_and_main_write_to_stderr() {
+    let mut strays = Vec::new();
+    for path in sources() {
+        let name = path.to_str().unwrap().to_string();
+        if name == "src/printer.rs" || name == "src/main.rs" {
+            continue;
+        }
+        for (n, line) in code_lines(&path) {
+            if line.contains("eprintln!") || line.contains("eprint!") || line.contains("stderr()") {
+                strays.push(format!("{name}:{n}: {line}"));
+            }
+        }
+    }
+    assert!(
+        strays.is_empty(),
+        "stderr written outside src/printer.rs and src/main.rs:\n{}",
+        strays.join("\n")
+    );
+}
