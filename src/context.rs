@@ -36,25 +36,6 @@ pub struct Context {
     password_cache: OnceCell<Password>,
 }
 
-/// The environment variable that names a policy file for zpgp alone; when
-/// it is unset, sequoia's `SEQUOIA_CRYPTO_POLICY`, then the system's
-/// crypto policy (`/etc/crypto-policies/back-ends/sequoia.config`) apply,
-/// as they do for sq.  An empty value means the standard policy as is.
-pub const POLICY_ENV: &str = "ZPGP_CRYPTO_POLICY";
-
-/// The one policy every command judges algorithms by, built once.
-pub fn policy() -> Result<StandardPolicy<'static>> {
-    use sequoia_policy_config::ConfiguredStandardPolicy;
-    let mut p = ConfiguredStandardPolicy::new();
-    let configured = if std::env::var_os(POLICY_ENV).is_some() {
-        p.parse_env_config(POLICY_ENV)
-    } else {
-        p.parse_default_config()
-    };
-    configured.context("cannot read the crypto policy")?;
-    Ok(p.build())
-}
-
 impl Context {
     /// Resolves the global options for `command`.  Any `@FD:N` among the
     /// secret files is taken here, before anything is opened (see
@@ -98,7 +79,7 @@ impl Context {
             new_passphrase_file,
             fds,
             time: SystemTime::now(),
-            policy: policy()?,
+            policy: crate::policy::load()?,
             keyring: OnceCell::new(),
             passphrase_cache: OnceCell::new(),
             password_cache: OnceCell::new(),

@@ -19,6 +19,7 @@ pub mod man;
 pub mod ops;
 pub mod output;
 pub mod passphrase;
+pub mod policy;
 pub mod printer;
 pub mod query;
 pub mod readahead;

@@ -7,7 +7,6 @@ use anyhow::Result;
 use sequoia_openpgp as openpgp;
 
 use openpgp::packet::UserID;
-use openpgp::policy::StandardPolicy;
 
 use super::cli;
 use super::io::{self, print_certs};
@@ -93,7 +92,7 @@ pub fn update_key(a: cli::UpdateKeyArgs, fds: &Fds) -> Result<()> {
         .collect();
     let keys = stdin_certs("standard input")?;
     certs::require_secret(&keys, "standard input")?;
-    let policy = openpgp::policy::StandardPolicy::new();
+    let policy = crate::policy::load()?;
     let now = std::time::SystemTime::now();
     let keys = keys
         .into_iter()
@@ -120,7 +119,7 @@ pub fn merge_certs(a: cli::MergeCertsArgs, fds: &Fds) -> Result<()> {
 }
 
 pub fn certify_userid(a: cli::CertifyUseridArgs, fds: &Fds) -> Result<()> {
-    let policy = StandardPolicy::new();
+    let policy = crate::policy::load()?;
     let passwords = io::passwords_to_try(&a.with_key_password, fds)?;
     let keys = io::read_keys(&a.keys, fds)?;
     let mut signers = certs::certifying_keys(&keys, &passwords, &policy, None)?;
@@ -142,7 +141,7 @@ pub fn certify_userid(a: cli::CertifyUseridArgs, fds: &Fds) -> Result<()> {
 }
 
 pub fn validate_userid(a: cli::ValidateUseridArgs, fds: &Fds) -> Result<()> {
-    let policy = StandardPolicy::new();
+    let policy = crate::policy::load()?;
     let time = match a.validate_at.as_deref() {
         Some(d) => io::parse_date(d)?,
         None => None,

@@ -101,7 +101,7 @@ fn sign_as(
     key_passwords: &[String],
     fds: &Fds,
 ) -> Result<(Gate, ops::SignReport)> {
-    let policy = StandardPolicy::new();
+    let policy = crate::policy::load()?;
     let passwords = io::passwords_to_try(key_passwords, fds)?;
     let keys = io::read_keys(keys, fds)?;
     let mut opts = ops::SignOptions::new(mode, signers(&keys, &passwords, &policy)?);
@@ -161,7 +161,7 @@ pub fn verify(a: cli::VerifyArgs, fds: &Fds) -> Result<()> {
     let range = dates(a.not_before.as_deref(), a.not_after.as_deref())?;
     let signatures = io::read_input(&a.signatures, fds)?;
     let certs = io::read_certs_named(&a.certs, fds)?;
-    let policy = StandardPolicy::new();
+    let policy = crate::policy::load()?;
     let mut opts = ops::VerifyOptions::new(&policy, certs.iter().map(|c| c.0.clone()).collect());
     opts.not_before = range.not_before;
     opts.not_after = range.not_after;
@@ -176,7 +176,7 @@ pub fn inline_verify(a: cli::InlineVerifyArgs, fds: &Fds) -> Result<()> {
     let out = target(a.verifications_out.as_deref(), fds)?;
     let range = dates(a.not_before.as_deref(), a.not_after.as_deref())?;
     let certs = io::read_certs_named(&a.certs, fds)?;
-    let policy = StandardPolicy::new();
+    let policy = crate::policy::load()?;
     let mut opts = ops::VerifyOptions::new(&policy, certs.iter().map(|c| c.0.clone()).collect());
     opts.not_before = range.not_before;
     opts.not_after = range.not_after;
@@ -200,7 +200,7 @@ pub fn inline_detach(a: cli::InlineDetachArgs, fds: &Fds) -> Result<()> {
 pub fn encrypt(a: cli::EncryptArgs, fds: &Fds) -> Result<()> {
     let profile = super::profile("encrypt", a.profile.as_deref())?;
     let sk_out = target(a.session_key_out.as_deref(), fds)?;
-    let policy = StandardPolicy::new();
+    let policy = crate::policy::load()?;
     let mut opts = ops::EncryptOptions::new(&policy);
     for spec in &a.certs {
         opts.recipients.extend(io::read_certs(spec, fds)?);
@@ -273,7 +273,7 @@ pub fn decrypt(a: cli::DecryptArgs, fds: &Fds) -> Result<()> {
             "nothing to decrypt with: give KEYS, --with-password or --with-session-key",
         ));
     }
-    let policy = StandardPolicy::new();
+    let policy = crate::policy::load()?;
     let mut opts = ops::DecryptOptions::new(&policy);
     opts.secret_keys = io::read_keys(&a.keys, fds)?;
     opts.key_passwords = io::passwords_to_try(&a.with_key_password, fds)?;

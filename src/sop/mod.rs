@@ -84,6 +84,9 @@ pub fn run(bin_name: &str, args: impl IntoIterator<Item = OsString>) -> Result<(
     // Descriptors first, before anything is opened (see
     // `crate::passphrase`).
     let fds = Fds::resolve(&indirect_params(&cli.command))?;
+    // A policy that cannot be read fails every subcommand, as it does in
+    // the main CLI, not only those that judge algorithms.
+    crate::policy::load()?;
     dispatch(cli.command, &fds)
 }
 

@@ -200,6 +200,15 @@ fn a_crypto_policy_file_is_honoured() {
             predicates::str::contains("zpgp: error: cannot read the crypto policy")
                 .and(predicates::str::contains("bad.toml")),
         );
+    // The SOP door judges by the same policy.
+    let key = std::process::Command::new(assert_cmd::cargo::cargo_bin("zpgp-sop"))
+        .args(["generate-key", "Pat <pat@example.org>"])
+        .env("ZPGP_CRYPTO_POLICY", &bad)
+        .output()
+        .unwrap();
+    assert_eq!(key.status.code(), Some(1));
+    assert!(key.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&key.stderr).contains("cannot read the crypto policy"));
     // An empty value means the standard policy as it is.
     env.zpgp()
         .env("ZPGP_CRYPTO_POLICY", "")
