@@ -150,9 +150,13 @@ impl OutTarget {
     pub fn write(&self, data: &[u8]) -> Result<()> {
         match self {
             OutTarget::File(p) => {
+                use std::os::unix::fs::OpenOptionsExt;
+                // A session key opens the message, and a verification
+                // record says who signed what: neither is for other users.
                 let mut f = std::fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
+                    .mode(0o600)
                     .open(p)
                     .map_err(|e| {
                         let failure = if e.kind() == io::ErrorKind::AlreadyExists {

@@ -1717,6 +1717,11 @@ fn sop_encrypt_decrypt_and_session_keys() {
                 }
                 let r = sop(dir, &args, &data);
                 assert_eq!(r.code, Some(0), "{what}: {}", r.stderr);
+                // The session key opens the message: private to its owner.
+                let mode = std::os::unix::fs::PermissionsExt::mode(
+                    &std::fs::metadata(dir.join(&sk)).unwrap().permissions(),
+                );
+                assert_eq!(mode & 0o777, 0o600, "{what}");
                 let ct = r.stdout;
                 assert_eq!(is_armored(&ct), armor, "{what}");
                 let want = if profile.is_some() || who == "v6" {
