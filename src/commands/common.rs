@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use openpgp::crypto::KeyPair;
+use openpgp::crypto::{KeyPair, Password};
 use openpgp::{Cert, Fingerprint};
 use sequoia_openpgp as openpgp;
 
@@ -135,26 +135,14 @@ pub fn unlock_signer(ctx: &Context, cert: &Cert) -> Result<KeyPair> {
         return ops::unlock(&key, None);
     }
     let label = ops::cert_label(cert, &ctx.policy, Some(ctx.time));
-    let tries = if ctx.passphrase_file.is_some() {
-        1
-    } else {
-        PASSPHRASE_TRIES
-    };
     let mut last = None;
-    for attempt in 0..tries {
-        let pw = ctx.passphrase(&format!("Passphrase for {label}"), false)?;
+    let mut attempt = 0;
+    while let Some(pw) = next_passphrase(ctx, &format!("Passphrase for {label}"), attempt)? {
         match ops::unlock(&key, Some(&pw)) {
             Ok(pair) => return Ok(pair),
-            Err(e) => {
-                if attempt + 1 < tries {
-                    ctx.say(format_args!(
-                        "wrong passphrase, try again ({} left)",
-                        tries - attempt - 1
-                    ));
-                }
-                last = Some(e);
-            }
+            Err(e) => last = Some(e),
         }
+        attempt += 1;
     }
     Err(last
         .unwrap_or_else(|| anyhow::anyhow!("cannot unlock the key"))
@@ -170,6 +158,33 @@ pub fn unlock_signer(ctx: &Context, cert: &Cert) -> Result<KeyPair> {
 /// How many times a passphrase is asked for on the terminal before giving
 /// up; a --passphrase-file is tried once.
 pub const PASSPHRASE_TRIES: usize = 3;
+
+/// The one retry rule for secrets: whether try number `attempt` (from 0)
+/// may be made.  A secret from a file is tried once, a typed one
+/// [`PASSPHRASE_TRIES`] times; before each try after a wrong one, the user
+/// hears how many are left.  `noun` names the secret ("passphrase").
+pub fn may_try(ctx: &Context, attempt: usize, from_file: bool, noun: &str) -> bool {
+    let tries = if from_file { 1 } else { PASSPHRASE_TRIES };
+    if attempt >= tries {
+        return false;
+    }
+    if attempt > 0 {
+        ctx.say(format_args!(
+            "wrong {noun}, try again ({} left)",
+            tries - attempt
+        ));
+    }
+    true
+}
+
+/// A key passphrase for try number `attempt`, asked as `what`, or `None`
+/// when no try is left (see [`may_try`]).
+pub fn next_passphrase(ctx: &Context, what: &str, attempt: usize) -> Result<Option<Password>> {
+    if !may_try(ctx, attempt, ctx.passphrase_file.is_some(), "passphrase") {
+        return Ok(None);
+    }
+    ctx.passphrase(what, false).map(Some)
+}
 
 /// The fix for a passphrase that did not unlock a key: how many tries were
 /// made, and how scripts give it.

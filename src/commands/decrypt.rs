@@ -55,34 +55,17 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
     // Key passphrases and the message password come from their own
     // sources: a passphrase is never tried on a message's password packets
     // (whoever made the message would learn whether it fits).
-    let passphrase_from_file = ctx.passphrase_file.is_some();
     opts.key_passphrase = Some(Box::new(move |cert, _key, attempt| {
-        if (passphrase_from_file && attempt > 0) || attempt >= common::PASSPHRASE_TRIES {
-            return Ok(None);
-        }
-        if attempt > 0 {
-            ctx.say(format_args!(
-                "wrong passphrase, try again ({} left)",
-                common::PASSPHRASE_TRIES - attempt
-            ));
-        }
         let label = ops::cert_label(cert, policy, Some(time));
-        ctx.passphrase(&format!("Passphrase for {label}"), false)
-            .map(Some)
+        common::next_passphrase(ctx, &format!("Passphrase for {label}"), attempt)
     }));
     let password_from_file = ctx.password_file.is_some();
     opts.message_password = Some(Box::new(move |attempt| {
-        if (password_from_file && attempt > 0) || attempt >= common::PASSPHRASE_TRIES {
+        if !common::may_try(ctx, attempt, password_from_file, "password") {
             return Ok(None);
         }
         if !password_from_file && ctx.batch {
             return Err(no_message_password(ctx));
-        }
-        if attempt > 0 {
-            ctx.say(format_args!(
-                "wrong password, try again ({} left)",
-                common::PASSPHRASE_TRIES - attempt
-            ));
         }
         ctx.password("Password for the message", false, Secret::MessagePassword)
             .map(Some)

@@ -35,33 +35,17 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
                 break;
             }
         }
-        if done.is_none() {
-            for attempt in 0..3 {
-                let pw = if attempt == 0 && ctx.passphrase_file.is_some() {
-                    ctx.passphrase(&format!("Current passphrase for {fpr:X}"), false)?
-                } else if ctx.passphrase_file.is_some() {
-                    break;
-                } else {
-                    crate::passphrase::prompt(
-                        ctx.printer(),
-                        ctx.batch,
-                        &format!("Current passphrase for {fpr:X}"),
-                        false,
-                        crate::passphrase::Secret::KeyPassphrase,
-                    )?
-                };
-                if let Ok(k) = key.clone().decrypt_secret(&pw) {
-                    known.push(pw);
-                    done = Some(k);
-                    break;
-                }
-                if ctx.passphrase_file.is_none() {
-                    ctx.say(format_args!(
-                        "wrong passphrase, try again ({} left)",
-                        2 - attempt
-                    ));
-                }
+        let what = format!("Current passphrase for {fpr:X}");
+        let mut attempt = 0;
+        while done.is_none() {
+            let Some(pw) = super::common::next_passphrase(ctx, &what, attempt)? else {
+                break;
+            };
+            if let Ok(k) = key.clone().decrypt_secret(&pw) {
+                known.push(pw);
+                done = Some(k);
             }
+            attempt += 1;
         }
         match done {
             Some(k) => unlocked.push(k),
