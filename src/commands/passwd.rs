@@ -18,45 +18,34 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
         .hint("'zpgp list --secret' shows the secret keys on file")
     })?;
 
-    // Unlock every secret (sub)key; keys may have different passphrases
-    // (GnuPG allows it), so ask again when the first does not fit.
+    // Find a passphrase for every secret (sub)key; keys may have
+    // different passphrases (GnuPG allows it), so ask again when none
+    // known so far fits.
     let mut known: Vec<Password> = Vec::new();
-    let mut unlocked = Vec::new();
     for ka in tsk.keys().secret() {
-        let key = ka.key().clone();
-        if key.has_unencrypted_secret() {
-            unlocked.push(key);
+        let key = ka.key();
+        let fits = |pw: &Password| key.clone().decrypt_secret(pw).is_ok();
+        if key.has_unencrypted_secret() || known.iter().any(fits) {
             continue;
-        }
-        let mut done = None;
-        for pw in &known {
-            if let Ok(k) = key.clone().decrypt_secret(pw) {
-                done = Some(k);
-                break;
-            }
         }
         let what = format!("Current passphrase for {fpr:X}");
         let mut attempt = 0;
-        while done.is_none() {
-            let Some(pw) = super::common::next_passphrase(ctx, &what, attempt)? else {
-                break;
-            };
-            if let Ok(k) = key.clone().decrypt_secret(&pw) {
+        let mut found = false;
+        while let Some(pw) = super::common::next_passphrase(ctx, &what, attempt)? {
+            if fits(&pw) {
                 known.push(pw);
-                done = Some(k);
+                found = true;
+                break;
             }
             attempt += 1;
         }
-        match done {
-            Some(k) => unlocked.push(k),
-            None => {
-                return Err(Error::new(
-                    Failure::KeyIsProtected,
-                    format!("wrong passphrase for the secret key {fpr:X}"),
-                )
-                .hint(super::common::wrong_passphrase_hint(ctx))
-                .into());
-            }
+        if !found {
+            return Err(Error::new(
+                Failure::KeyIsProtected,
+                format!("wrong passphrase for the secret key {fpr:X}"),
+            )
+            .hint(super::common::wrong_passphrase_hint(ctx))
+            .into());
         }
     }
 
@@ -76,22 +65,8 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
         Some(pw)
     };
 
-    let mut packets: Vec<openpgp::Packet> = Vec::new();
-    for key in unlocked {
-        let is_primary = key.fingerprint() == fpr;
-        let key = match &new {
-            Some(pw) => key
-                .encrypt_secret(pw)
-                .context("cannot encrypt the secret key")?,
-            None => key,
-        };
-        packets.push(if is_primary {
-            openpgp::Packet::from(key.role_into_primary())
-        } else {
-            openpgp::Packet::from(key.role_into_subordinate())
-        });
-    }
-    let (updated, _) = tsk.insert_packets(packets)?;
+    let updated = crate::ops::certs::change_password(tsk, &known, new.as_ref())
+        .context("cannot protect the secret key again")?;
     keyring.replace_secret(&updated)?;
     ctx.info(match new {
         Some(_) => format!("zpgp: the passphrase of {fpr:X} is changed"),
