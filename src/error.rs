@@ -181,7 +181,12 @@ impl Error {
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        let hint = hint.into();
+        // A hint that suggests a zpgp command must name one the parser
+        // accepts; debug builds (and so every test) check it here.
+        #[cfg(debug_assertions)]
+        crate::cli::check::assert_hint_parses(&hint);
+        self.hint = Some(hint);
         self
     }
 }
@@ -259,9 +264,12 @@ impl std::error::Error for Unsafe {}
 
 /// Shorthand: an `anyhow::Error` with exit code 1 and a hint.
 pub fn unsafe_error(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    let hint = hint.into();
+    #[cfg(debug_assertions)]
+    crate::cli::check::assert_hint_parses(&hint);
     Unsafe {
         message: message.into(),
-        hint: hint.into(),
+        hint,
     }
     .into()
 }
