@@ -7,6 +7,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod check;
+mod examples;
+
+pub use examples::*;
+
 /// A fast, careful OpenPGP tool: keys, encryption and signatures
 #[derive(Parser, Debug)]
 #[command(name = "zpgp", version = crate_version(), propagate_version = true)]
@@ -101,46 +106,46 @@ impl Command {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Generate a new key pair
-    #[command(after_help = GENERATE_EXAMPLES)]
+    #[command(after_help = examples(GENERATE_EXAMPLES))]
     Generate(GenerateArgs),
     /// Import certificates or secret keys into the keyring
-    #[command(after_help = IMPORT_EXAMPLES)]
+    #[command(after_help = examples(IMPORT_EXAMPLES))]
     Import(ImportArgs),
     /// Export certificates or secret keys from the keyring
-    #[command(after_help = EXPORT_EXAMPLES)]
+    #[command(after_help = examples(EXPORT_EXAMPLES))]
     Export(ExportArgs),
     /// List the keys in the keyring
-    #[command(after_help = LIST_EXAMPLES)]
+    #[command(after_help = examples(LIST_EXAMPLES))]
     List(ListArgs),
     /// Delete a certificate, and with --secret its secret key
-    #[command(after_help = DELETE_EXAMPLES)]
+    #[command(after_help = examples(DELETE_EXAMPLES))]
     Delete(DeleteArgs),
     /// Change, add or remove the passphrase of a secret key
-    #[command(after_help = PASSWD_EXAMPLES)]
+    #[command(after_help = examples(PASSWD_EXAMPLES))]
     Passwd(PasswdArgs),
     /// Encrypt a message for recipients and/or with a password
-    #[command(after_help = ENCRYPT_EXAMPLES)]
+    #[command(after_help = examples(ENCRYPT_EXAMPLES))]
     Encrypt(EncryptArgs),
     /// Decrypt a message, checking any signatures inside
-    #[command(after_help = DECRYPT_EXAMPLES)]
+    #[command(after_help = examples(DECRYPT_EXAMPLES))]
     Decrypt(DecryptArgs),
     /// Sign a message: inline, detached, or cleartext
-    #[command(after_help = SIGN_EXAMPLES)]
+    #[command(after_help = examples(SIGN_EXAMPLES))]
     Sign(SignArgs),
     /// Verify a signed message or a detached signature
-    #[command(after_help = VERIFY_EXAMPLES)]
+    #[command(after_help = examples(VERIFY_EXAMPLES))]
     Verify(VerifyArgs),
     /// Tell what an OpenPGP file is and who it is for, without any secret
-    #[command(after_help = INSPECT_EXAMPLES)]
+    #[command(after_help = examples(INSPECT_EXAMPLES))]
     Inspect(InspectArgs),
     /// Add ASCII armor to OpenPGP data
-    #[command(after_help = ARMOR_EXAMPLES)]
+    #[command(after_help = examples(ARMOR_EXAMPLES))]
     Armor(ArmorArgs),
     /// Remove ASCII armor from OpenPGP data
-    #[command(after_help = DEARMOR_EXAMPLES)]
+    #[command(after_help = examples(DEARMOR_EXAMPLES))]
     Dearmor(ArmorArgs),
     /// Print a shell completion script
-    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    #[command(after_help = examples(COMPLETIONS_EXAMPLES))]
     Completions(CompletionsArgs),
     /// The Stateless OpenPGP interface (as zpgp-sop); see 'zpgp sop --help'
     #[command(disable_help_flag = true)]
@@ -153,67 +158,6 @@ pub struct SopArgs {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     pub args: Vec<std::ffi::OsString>,
 }
-
-const ENCRYPT_EXAMPLES: &str = "\
-Examples:
-  zpgp encrypt -r bob@example.org report.pdf          # writes report.pdf.pgp
-  echo hi | zpgp encrypt -r bob -r carol --armor > hi.asc
-  zpgp encrypt --sign -r bob@example.org -o out.pgp notes.txt
-  zpgp encrypt --password backup.tar                  # password only";
-
-const DECRYPT_EXAMPLES: &str = "\
-Examples:
-  zpgp decrypt report.pdf.pgp                         # writes report.pdf
-  zpgp decrypt < hi.asc
-  zpgp decrypt --signer alice@example.org -o notes.txt notes.txt.pgp
-  zpgp --batch --password-file @ENV:MSG_PASSWORD decrypt backup.tar.pgp";
-
-const SIGN_EXAMPLES: &str = "\
-Examples:
-  zpgp sign --detached release.tar.gz                 # writes release.tar.gz.sig
-  zpgp sign --clear announcement.txt                  # writes announcement.txt.asc
-  echo hi | zpgp sign --armor > hi.asc";
-
-const VERIFY_EXAMPLES: &str = "\
-Examples:
-  zpgp verify --signature release.tar.gz.sig release.tar.gz
-  zpgp verify announcement.txt.asc
-  zpgp verify --signer alice@example.org -o hi.txt hi.asc";
-
-const GENERATE_EXAMPLES: &str = "\
-Examples:
-  zpgp generate --name 'Alice Lovelace' --email alice@example.org
-  zpgp generate --email bob@example.org --profile rfc9580 --expires 1y
-  zpgp generate --name Carol --cipher-suite rsa4k --passphrase-file pass.txt";
-
-const IMPORT_EXAMPLES: &str = "\
-Examples:
-  zpgp import bob.asc
-  gpg --export bob@example.org | zpgp import
-  zpgp import keyring.pgp secret-key.asc";
-
-const EXPORT_EXAMPLES: &str = "\
-Examples:
-  zpgp export alice@example.org > alice.asc
-  zpgp export --binary -o alice.pgp alice@example.org
-  zpgp export --secret -o alice-secret.asc alice@example.org";
-
-const LIST_EXAMPLES: &str = "\
-Examples:
-  zpgp list
-  zpgp list bob@example.org
-  zpgp list --secret --json";
-
-const DELETE_EXAMPLES: &str = "\
-Examples:
-  zpgp delete bob@example.org
-  zpgp delete --secret --yes 0x1234567890ABCDEF";
-
-const PASSWD_EXAMPLES: &str = "\
-Examples:
-  zpgp passwd alice@example.org
-  zpgp passwd --passphrase-file old.txt --new-passphrase-file new.txt alice
-  zpgp passwd --no-passphrase alice";
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
@@ -464,28 +408,6 @@ pub struct VerifyArgs {
     #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
 }
-
-const INSPECT_EXAMPLES: &str = "\
-Examples:
-  zpgp inspect message.pgp                            # recipients, format, signers
-  zpgp inspect bob.asc                                # a certificate: keys, user IDs
-  curl -s https://example.org/key.asc | zpgp inspect --json";
-
-const ARMOR_EXAMPLES: &str = "\
-Examples:
-  zpgp armor message.pgp -o message.asc
-  gpg --export alice@example.org | zpgp armor > alice.asc";
-
-const DEARMOR_EXAMPLES: &str = "\
-Examples:
-  zpgp dearmor message.asc -o message.pgp
-  zpgp dearmor < alice.asc > alice.pgp";
-
-const COMPLETIONS_EXAMPLES: &str = "\
-Examples:
-  echo 'source <(zpgp completions bash)' >> ~/.bashrc
-  zpgp completions zsh > ~/.zfunc/_zpgp               # with fpath+=~/.zfunc in ~/.zshrc
-  zpgp completions fish > ~/.config/fish/completions/zpgp.fish";
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {

@@ -162,6 +162,18 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
+/// Why an error happened, where a caller in another module decides on it
+/// (e.g. to put a better hint on it): callers match on this, never on the
+/// text of the message or hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The message's password was given and did not fit.
+    WrongPassword,
+    /// The hint is the ops' generic "give the key's passphrase", which a
+    /// command that knows how the passphrase was given replaces.
+    GenericPassphraseHint,
+}
+
 /// An error carrying a typed failure, a message, and an optional hint that
 /// tells the user how to fix it.
 #[derive(Debug)]
@@ -169,6 +181,7 @@ pub struct Error {
     pub failure: Failure,
     pub message: String,
     pub hint: Option<String>,
+    pub reason: Option<Reason>,
 }
 
 impl Error {
@@ -177,11 +190,22 @@ impl Error {
             failure,
             message: message.into(),
             hint: None,
+            reason: None,
         }
     }
 
+    pub fn reason(mut self, reason: Reason) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        let hint = hint.into();
+        // A hint that suggests a zpgp command must name one the parser
+        // accepts; debug builds (and so every test) check it here.
+        #[cfg(debug_assertions)]
+        crate::cli::check::assert_hint_parses(&hint);
+        self.hint = Some(hint);
         self
     }
 }
@@ -259,9 +283,12 @@ impl std::error::Error for Unsafe {}
 
 /// Shorthand: an `anyhow::Error` with exit code 1 and a hint.
 pub fn unsafe_error(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    let hint = hint.into();
+    #[cfg(debug_assertions)]
+    crate::cli::check::assert_hint_parses(&hint);
     Unsafe {
         message: message.into(),
-        hint: hint.into(),
+        hint,
     }
     .into()
 }

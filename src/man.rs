@@ -12,28 +12,39 @@ use std::path::Path;
 
 use clap::CommandFactory;
 
+use crate::cli::{Example, MAIN_EXAMPLES, examples};
 use crate::error::Failure;
 
 /// The command that rewrites `man/`.
 pub const UPDATE_COMMAND: &str = "cargo run --example gen-man";
 
-const ZPGP_EXAMPLES: &str = "\
-Examples:
-  zpgp generate --name 'Alice Lovelace' --email alice@example.org
-  zpgp export alice@example.org > alice.asc           # give this to your contacts
-  zpgp import bob.asc
-  zpgp encrypt --sign -r bob@example.org report.pdf   # writes report.pdf.pgp
-  zpgp decrypt reply.pdf.pgp                          # writes reply.pdf
-  zpgp inspect mystery.asc                            # what is this file?";
-
-const SOP_EXAMPLES: &str = "\
-Examples:
-  zpgp-sop generate-key 'Alice <alice@example.org>' > alice.key
-  zpgp-sop extract-cert < alice.key > alice.cert
-  echo hi | zpgp-sop encrypt bob.cert > hi.asc
-  zpgp-sop decrypt alice.key < hi.asc
-  zpgp-sop sign alice.key < notes.txt > notes.txt.sig
-  zpgp-sop verify notes.txt.sig alice.cert < notes.txt";
+/// The zpgp-sop page's examples.
+pub const SOP_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp-sop generate-key 'Alice <alice@example.org>' > alice.key",
+        note: "",
+    },
+    Example {
+        command: "zpgp-sop extract-cert < alice.key > alice.cert",
+        note: "",
+    },
+    Example {
+        command: "echo hi | zpgp-sop encrypt bob.cert > hi.asc",
+        note: "",
+    },
+    Example {
+        command: "zpgp-sop decrypt alice.key < hi.asc",
+        note: "",
+    },
+    Example {
+        command: "zpgp-sop sign alice.key < notes.txt > notes.txt.sig",
+        note: "",
+    },
+    Example {
+        command: "zpgp-sop verify notes.txt.sig alice.cert < notes.txt",
+        note: "",
+    },
+];
 
 /// Every page, as (file name, contents), in a fixed order.
 pub fn pages() -> Vec<(String, Vec<u8>)> {
@@ -56,7 +67,7 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
 
     pages.push(page(
         &zpgp,
-        Some(ZPGP_EXAMPLES),
+        Some(&examples(MAIN_EXAMPLES)),
         true,
         &see_also.iter().map(String::as_str).collect::<Vec<_>>(),
     ));
@@ -80,7 +91,7 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
     sop_see.extend(sop_subs.iter().map(|s| format!("zpgp-sop-{s}")));
     pages.push(page(
         &sop,
-        Some(SOP_EXAMPLES),
+        Some(&examples(SOP_EXAMPLES)),
         false,
         &sop_see.iter().map(String::as_str).collect::<Vec<_>>(),
     ));

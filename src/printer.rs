@@ -94,6 +94,9 @@ pub fn error(program: &str, e: &anyhow::Error) {
         line(format_args!("  because: {}", SafeText(&cause.to_string())));
     }
     if let Some(hint) = crate::error::hint_of(e) {
+        // Also hints set on an error after it was made.
+        #[cfg(debug_assertions)]
+        crate::cli::check::assert_hint_parses(hint);
         line(format_args!("hint: {}", SafeText(hint)));
     }
 }

@@ -11,7 +11,7 @@ use sequoia_openpgp as openpgp;
 
 use crate::context::Context;
 use crate::display::Safe;
-use crate::error::{Error, Failure};
+use crate::error::{Error, Failure, Reason};
 use crate::ops::{self, SignatureReport, SignatureStatus};
 
 /// The path, unless it is absent or `-` (standard input or output).
@@ -221,13 +221,10 @@ pub fn wrong_password_hint(ctx: &Context) -> String {
 pub fn with_passphrase_hint(ctx: &Context, mut e: anyhow::Error) -> anyhow::Error {
     if let Some(err) = e.downcast_mut::<Error>() {
         let wrong_password =
-            err.failure == Failure::CannotDecrypt && err.message.starts_with("wrong password");
+            err.failure == Failure::CannotDecrypt && err.reason == Some(Reason::WrongPassword);
         // A more precise hint (--batch forbids asking) stays; the ops'
         // generic one does not help here.
-        let generic = matches!(
-            err.hint.as_deref(),
-            None | Some("give the key's passphrase")
-        );
+        let generic = err.hint.is_none() || err.reason == Some(Reason::GenericPassphraseHint);
         if generic && err.failure == Failure::KeyIsProtected {
             err.hint = Some(wrong_passphrase_hint(ctx));
         } else if generic && wrong_password {

@@ -41,7 +41,7 @@ use super::encrypt::MessageFormat;
 use super::errors::{Stage, classify, damaged, read_error};
 use super::keys::{cert_label, unlock};
 use super::report::{LiteralInfo, SignatureReport, collect_structure};
-use crate::error::{Error, Failure};
+use crate::error::{Error, Failure, Reason};
 
 /// Asks for the passphrase of a locked secret key.  Called with the cert
 /// (to name it: "passphrase for key X (Alice <a@x>)"), the key, and the
@@ -413,6 +413,7 @@ impl Helper<'_, '_> {
                 format!("cannot unlock the secret key {keys}: the passphrase is wrong or missing"),
             )
             .hint("give the key's passphrase")
+            .reason(Reason::GenericPassphraseHint)
             .into();
         }
         let refused = self.password_refusals.join("; ");
@@ -441,11 +442,13 @@ impl Helper<'_, '_> {
                 .hint(limit_hint)
             } else if self.password_tried && refused.is_empty() {
                 Error::new(Failure::CannotDecrypt, "wrong password for the message")
+                    .reason(Reason::WrongPassword)
             } else if self.password_tried {
                 Error::new(
                     Failure::CannotDecrypt,
                     format!("wrong password for the message (not tried: {refused})"),
                 )
+                .reason(Reason::WrongPassword)
             } else {
                 Error::new(
                     Failure::CannotDecrypt,

@@ -12,7 +12,7 @@ use openpgp::packet::Key;
 use openpgp::packet::key::{KeyRole, SecretParts};
 use openpgp::policy::Policy;
 
-use crate::error::{Error, Failure};
+use crate::error::{Error, Failure, Reason};
 
 /// The primary user ID of `cert` as text: the policy's view if the cert
 /// is valid (none when no user ID is bound), else the first user ID at all
@@ -87,6 +87,7 @@ pub fn unlock<R: KeyRole + Clone>(
             format!("key {fpr} is protected by a passphrase, and none was given"),
         )
         .hint("give the key's passphrase")
+        .reason(Reason::GenericPassphraseHint)
         .into());
     };
     match key.decrypt_secret(password) {

@@ -354,3 +354,104 @@ fn layers_call_only_downwards() {
     }
     assert!(files.len() > 20, "{files:?}");
 }
+
+// examples -------------------------------------------------------------------
+
+/// Parses every zpgp command in a shell line with the real clap definitions;
+/// `what` names where the line comes from.
+fn assert_line_parses(what: &str, line: &str) {
+    let found = zpgp::cli::check::in_shell_line(line);
+    assert!(!found.is_empty(), "{what}: no zpgp command in {line:?}");
+    for args in found {
+        if let Err(e) = zpgp::cli::check::parses(&args) {
+            panic!("{what}: the example {line:?} does not parse:\n{e}");
+        }
+    }
+}
+
+#[test]
+fn help_and_man_examples_parse() {
+    for (cmd, list) in zpgp::cli::ALL_EXAMPLES {
+        assert!(!list.is_empty(), "no examples for '{cmd}'");
+        for e in *list {
+            assert_line_parses(&format!("zpgp {cmd} --help"), e.command);
+        }
+    }
+    // Every subcommand but sop has its block, and shows it in --help.
+    let cli = <zpgp::cli::Cli as clap::CommandFactory>::command();
+    for sub in cli.get_subcommands().filter(|s| s.get_name() != "sop") {
+        let (_, list) = zpgp::cli::ALL_EXAMPLES
+            .iter()
+            .find(|(c, _)| *c == sub.get_name())
+            .unwrap_or_else(|| panic!("'{}' has no examples", sub.get_name()));
+        let help = sub.get_after_help().map(|h| h.to_string());
+        assert_eq!(help, Some(zpgp::cli::examples(list)), "{}", sub.get_name());
+    }
+}
+
+#[test]
+fn help_examples_are_shown_as_before() {
+    // The rendered block keeps its shape: notes lined up in one column.
+    let text = zpgp::cli::examples(zpgp::cli::ENCRYPT_EXAMPLES);
+    assert!(text.starts_with("Examples:\n  zpgp encrypt -r bob@example.org report.pdf"));
+    assert!(text.contains("report.pdf          # writes report.pdf.pgp\n"));
+}
+
+#[test]
+fn sop_page_examples_parse() {
+    use clap::Parser;
+    for e in zpgp::man::SOP_EXAMPLES {
+        let line = e.command.replace("zpgp-sop", "zpgp sop");
+        for mut args in zpgp::cli::check::in_shell_line(&line) {
+            args.remove(0);
+            args[0] = "zpgp-sop".into();
+            if let Err(e) = zpgp::sop::cli::SopCli::try_parse_from(&args) {
+                panic!("zpgp-sop.1: the example {line:?} does not parse:\n{e}");
+            }
+        }
+    }
+}
+
+/// The `zpgp …` lines of the shell blocks under the README's "## Commands".
+fn readme_command_lines() -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme
+        .split("\n## Commands\n")
+        .nth(1)
+        .expect("README has a '## Commands' section");
+    let section = section.split("\n## ").next().unwrap();
+    let mut lines = Vec::new();
+    let mut in_sh = false;
+    for l in section.lines() {
+        if l.starts_with("```") {
+            in_sh = !in_sh && l == "```sh";
+        } else if in_sh && l.contains("zpgp ") && !l.trim_start().starts_with('#') {
+            lines.push(l.to_string());
+        }
+    }
+    lines
+}
+
+#[test]
+fn readme_command_examples_parse() {
+    let lines = readme_command_lines();
+    assert!(lines.len() > 30, "{lines:?}");
+    for l in &lines {
+        assert_line_parses("README ## Commands", l);
+    }
+}
+
+#[test]
+fn list_examples_run_in_a_fresh_home() {
+    // `zpgp list bob@example.org` finds Bob; the others list everything.
+    let env = Env::new();
+    env.generate(&["--name", "Bob", "--email", "bob@example.org"]);
+    for e in zpgp::cli::LIST_EXAMPLES {
+        let args = &zpgp::cli::check::in_shell_line(e.command)[0];
+        env.zpgp()
+            .args(&args[1..])
+            .assert()
+            .success()
+            .stdout(contains("bob@example.org"));
+    }
+}

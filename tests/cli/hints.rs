@@ -269,3 +269,126 @@ fn no_secret_key_says_generate_one() {
             "hint: make one with: zpgp generate --name NAME --email EMAIL",
         ]));
 }
+
+/// The string literals of a Rust source (not its comments), with `\`-line
+/// continuations joined and `{…}` format arguments left in.
+fn string_literals(src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '\'' => {
+                // A char literal ('"', '\'') or a lifetime ('a).
+                let mut look = chars.clone();
+                match (look.next(), look.next()) {
+                    (Some('\\'), _) => {
+                        chars.next();
+                        chars.next();
+                        while chars.next().is_some_and(|c| c != '\'') {}
+                    }
+                    (Some(_), Some('\'')) => {
+                        chars.next();
+                        chars.next();
+                    }
+                    _ => {}
+                }
+            }
+            '"' => {
+                let mut s = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match chars.next() {
+                            Some('\n') => {
+                                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                                    chars.next();
+                                }
+                            }
+                            Some('n') => s.push('\n'),
+                            Some(c) => s.push(c),
+                            None => {}
+                        },
+                        c => s.push(c),
+                    }
+                }
+                out.push(s);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every `zpgp …` command that a text of the program suggests (hints,
+/// warnings, notes), with its format arguments as placeholder values,
+/// parses: a hint that the parser rejects would send the user astray.
+/// The hints built at run time are checked again in debug builds as they
+/// are made (see `zpgp::cli::check::assert_hint_parses`).
+#[test]
+fn every_suggested_command_in_the_source_parses() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut checked = 0;
+    for f in &files {
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        // The examples have their own test (docs::help_and_man_examples_parse).
+        if rel.starts_with("cli") {
+            continue;
+        }
+        for lit in string_literals(&std::fs::read_to_string(f).unwrap()) {
+            let text = placeholders(&lit);
+            for args in zpgp::cli::check::in_prose(&text) {
+                checked += 1;
+                if let Err(e) = zpgp::cli::check::parses(&args) {
+                    panic!("src/{rel}: {lit:?} suggests a command zpgp rejects: {args:?}\n{e}");
+                }
+            }
+        }
+    }
+    // The hints of issue 7 (import, passwd, delete, generate, list …).
+    assert!(checked >= 10, "only {checked} suggested commands found");
+}
+
+/// `{fpr:X}` and the like become a placeholder word, as a value.
+fn placeholders(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        match rest[i..].find('}') {
+            Some(j) => {
+                out.push_str("PLACEHOLDER");
+                rest = &rest[i + j + 1..];
+            }
+            None => {
+                rest = &rest[i..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -155,3 +155,41 @@ fn only_the_printer_and_main_write_to_stderr() {
         strays.join("\n")
     );
 }
+
+#[test]
+fn no_code_branches_on_the_text_of_our_messages_or_hints() {
+    // A caller decides on `error::Error::reason` (or `failure`), never on
+    // the wording of a message or hint that another module may change.
+    let patterns = [
+        ".message.starts_with(",
+        ".message.contains(",
+        ".message.ends_with(",
+        ".message ==",
+        ".message.as_str() ==",
+        ".hint.as_deref() ==",
+        ".hint.as_deref(),",
+        "hint_of(",
+    ];
+    let mut strays = Vec::new();
+    for path in sources() {
+        let name = path.to_str().unwrap().to_string();
+        for (n, line) in code_lines(&path) {
+            // hint_of's own definition and the printer's use of it show
+            // the hint; they do not branch on its text.
+            if line.contains("hint_of(") && (name == "src/error.rs" || name == "src/printer.rs") {
+                continue;
+            }
+            if line.starts_with("assert") || line.contains("assert!(") {
+                continue;
+            }
+            if patterns.iter().any(|p| line.contains(p)) {
+                strays.push(format!("{name}:{n}: {line}"));
+            }
+        }
+    }
+    assert!(
+        strays.is_empty(),
+        "code matching on the text of an error message or hint (use error::Reason):\n{}",
+        strays.join("\n")
+    );
+}

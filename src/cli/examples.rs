@@ -1,0 +1,281 @@
+//! The examples shown in `--help` and the man pages, as data: the tests
+//! parse each with the clap definitions (see [`super::check`]).
+
+/// One example of a command line, shown in `--help` and the man pages, and
+/// parsed by the tests with these very definitions (so it cannot drift).
+#[derive(Debug, Clone, Copy)]
+pub struct Example {
+    /// The shell line; the `zpgp …` part of it must parse.
+    pub command: &'static str,
+    /// What it does, shown as a `# comment` after the line (may be empty).
+    pub note: &'static str,
+}
+
+/// The `Examples:` block of a help text, one example a line, the notes
+/// lined up in one column.
+pub fn examples(list: &[Example]) -> String {
+    let mut text = String::from("Examples:");
+    for e in list {
+        text.push_str("\n  ");
+        if e.note.is_empty() {
+            text.push_str(e.command);
+        } else {
+            text.push_str(&format!("{:<52}# {}", e.command, e.note));
+        }
+    }
+    text
+}
+
+/// Every example block of the zpgp binary, named by its command ("" for
+/// the main page).
+pub const ALL_EXAMPLES: &[(&str, &[Example])] = &[
+    ("", MAIN_EXAMPLES),
+    ("generate", GENERATE_EXAMPLES),
+    ("import", IMPORT_EXAMPLES),
+    ("export", EXPORT_EXAMPLES),
+    ("list", LIST_EXAMPLES),
+    ("delete", DELETE_EXAMPLES),
+    ("passwd", PASSWD_EXAMPLES),
+    ("encrypt", ENCRYPT_EXAMPLES),
+    ("decrypt", DECRYPT_EXAMPLES),
+    ("sign", SIGN_EXAMPLES),
+    ("verify", VERIFY_EXAMPLES),
+    ("inspect", INSPECT_EXAMPLES),
+    ("armor", ARMOR_EXAMPLES),
+    ("dearmor", DEARMOR_EXAMPLES),
+    ("completions", COMPLETIONS_EXAMPLES),
+];
+
+/// The main page's examples: a first session.
+pub const MAIN_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp generate --name 'Alice Lovelace' --email alice@example.org",
+        note: "",
+    },
+    Example {
+        command: "zpgp export alice@example.org > alice.asc",
+        note: "give this to your contacts",
+    },
+    Example {
+        command: "zpgp import bob.asc",
+        note: "",
+    },
+    Example {
+        command: "zpgp encrypt --sign -r bob@example.org report.pdf",
+        note: "writes report.pdf.pgp",
+    },
+    Example {
+        command: "zpgp decrypt reply.pdf.pgp",
+        note: "writes reply.pdf",
+    },
+    Example {
+        command: "zpgp inspect mystery.asc",
+        note: "what is this file?",
+    },
+];
+
+pub const ENCRYPT_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp encrypt -r bob@example.org report.pdf",
+        note: "writes report.pdf.pgp",
+    },
+    Example {
+        command: "echo hi | zpgp encrypt -r bob -r carol --armor > hi.asc",
+        note: "",
+    },
+    Example {
+        command: "zpgp encrypt --sign -r bob@example.org -o out.pgp notes.txt",
+        note: "",
+    },
+    Example {
+        command: "zpgp encrypt --password backup.tar",
+        note: "password only",
+    },
+];
+
+pub const DECRYPT_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp decrypt report.pdf.pgp",
+        note: "writes report.pdf",
+    },
+    Example {
+        command: "zpgp decrypt < hi.asc",
+        note: "",
+    },
+    Example {
+        command: "zpgp decrypt --signer alice@example.org -o notes.txt notes.txt.pgp",
+        note: "",
+    },
+    Example {
+        command: "zpgp --batch --password-file @ENV:MSG_PASSWORD decrypt backup.tar.pgp",
+        note: "",
+    },
+];
+
+pub const SIGN_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp sign --detached release.tar.gz",
+        note: "writes release.tar.gz.sig",
+    },
+    Example {
+        command: "zpgp sign --clear announcement.txt",
+        note: "writes announcement.txt.asc",
+    },
+    Example {
+        command: "echo hi | zpgp sign --armor > hi.asc",
+        note: "",
+    },
+];
+
+pub const VERIFY_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp verify --signature release.tar.gz.sig release.tar.gz",
+        note: "",
+    },
+    Example {
+        command: "zpgp verify announcement.txt.asc",
+        note: "",
+    },
+    Example {
+        command: "zpgp verify --signer alice@example.org -o hi.txt hi.asc",
+        note: "",
+    },
+];
+
+pub const GENERATE_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp generate --name 'Alice Lovelace' --email alice@example.org",
+        note: "",
+    },
+    Example {
+        command: "zpgp generate --email bob@example.org --profile rfc9580 --expires 1y",
+        note: "",
+    },
+    Example {
+        command: "zpgp generate --name Carol --cipher-suite rsa4k --passphrase-file pass.txt",
+        note: "",
+    },
+];
+
+pub const IMPORT_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp import bob.asc",
+        note: "",
+    },
+    Example {
+        command: "gpg --export bob@example.org | zpgp import",
+        note: "",
+    },
+    Example {
+        command: "zpgp import keyring.pgp secret-key.asc",
+        note: "",
+    },
+];
+
+pub const EXPORT_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp export alice@example.org > alice.asc",
+        note: "",
+    },
+    Example {
+        command: "zpgp export --binary -o alice.pgp alice@example.org",
+        note: "",
+    },
+    Example {
+        command: "zpgp export --secret -o alice-secret.asc alice@example.org",
+        note: "",
+    },
+];
+
+pub const LIST_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp list",
+        note: "",
+    },
+    Example {
+        command: "zpgp list bob@example.org",
+        note: "",
+    },
+    Example {
+        command: "zpgp list --secret --json",
+        note: "",
+    },
+];
+
+pub const DELETE_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp delete bob@example.org",
+        note: "",
+    },
+    Example {
+        command: "zpgp delete --secret --yes 0x1234567890ABCDEF",
+        note: "",
+    },
+];
+
+pub const PASSWD_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp passwd alice@example.org",
+        note: "",
+    },
+    Example {
+        command: "zpgp passwd --passphrase-file old.txt --new-passphrase-file new.txt alice",
+        note: "",
+    },
+    Example {
+        command: "zpgp passwd --no-passphrase alice",
+        note: "",
+    },
+];
+
+pub const INSPECT_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp inspect message.pgp",
+        note: "recipients, format, signers",
+    },
+    Example {
+        command: "zpgp inspect bob.asc",
+        note: "a certificate: keys, user IDs",
+    },
+    Example {
+        command: "curl -s https://example.org/key.asc | zpgp inspect --json",
+        note: "",
+    },
+];
+
+pub const ARMOR_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp armor message.pgp -o message.asc",
+        note: "",
+    },
+    Example {
+        command: "gpg --export alice@example.org | zpgp armor > alice.asc",
+        note: "",
+    },
+];
+
+pub const DEARMOR_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp dearmor message.asc -o message.pgp",
+        note: "",
+    },
+    Example {
+        command: "zpgp dearmor < alice.asc > alice.pgp",
+        note: "",
+    },
+];
+
+pub const COMPLETIONS_EXAMPLES: &[Example] = &[
+    Example {
+        command: "echo 'source <(zpgp completions bash)' >> ~/.bashrc",
+        note: "",
+    },
+    Example {
+        command: "zpgp completions zsh > ~/.zfunc/_zpgp",
+        note: "with fpath+=~/.zfunc in ~/.zshrc",
+    },
+    Example {
+        command: "zpgp completions fish > ~/.config/fish/completions/zpgp.fish",
+        note: "",
+    },
+];
