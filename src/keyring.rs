@@ -35,6 +35,8 @@ mod index;
 mod lock;
 mod resolve;
 mod secret;
+#[cfg(test)]
+mod testing;
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -192,14 +194,8 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openpgp::cert::prelude::*;
 
-    fn cert(uid: &str) -> Cert {
-        CertBuilder::general_purpose(Some(uid))
-            .generate()
-            .unwrap()
-            .0
-    }
+    use crate::keyring::testing::cert;
 
     #[test]
     fn index_finds_by_every_query_kind() {

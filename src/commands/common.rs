@@ -189,29 +189,28 @@ pub fn next_passphrase(ctx: &Context, what: &str, attempt: usize) -> Result<Opti
 /// The fix for a passphrase that did not unlock a key: how many tries were
 /// made, and how scripts give it.
 pub fn wrong_passphrase_hint(ctx: &Context) -> String {
-    if ctx.passphrase_file.is_some() {
-        "the passphrase from --passphrase-file (its first line) was tried once and is wrong; \
-         check that file"
-            .into()
-    } else {
-        format!(
-            "{PASSPHRASE_TRIES} tries failed; check the passphrase (in scripts, give it with \
-             --passphrase-file FILE, @ENV:NAME or @FD:N)"
-        )
-    }
+    wrong_secret_hint(
+        ctx.passphrase_file.is_some(),
+        "passphrase",
+        "--passphrase-file",
+    )
 }
 
 /// The fix for a message password that did not fit: the same, for
 /// --password-file.
 pub fn wrong_password_hint(ctx: &Context) -> String {
-    if ctx.password_file.is_some() {
-        "the password from --password-file (its first line) was tried once and is wrong; \
-         check that file"
-            .into()
+    wrong_secret_hint(ctx.password_file.is_some(), "password", "--password-file")
+}
+
+fn wrong_secret_hint(from_file: bool, noun: &str, option: &str) -> String {
+    if from_file {
+        format!(
+            "the {noun} from {option} (its first line) was tried once and is wrong; check that file"
+        )
     } else {
         format!(
-            "{PASSPHRASE_TRIES} tries failed; check the password (in scripts, give it with \
-             --password-file FILE, @ENV:NAME or @FD:N)"
+            "{PASSPHRASE_TRIES} tries failed; check the {noun} (in scripts, give it with \
+             {option} FILE, @ENV:NAME or @FD:N)"
         )
     }
 }

@@ -145,14 +145,8 @@ pub(in crate::keyring) fn to_certd_error(e: anyhow::Error) -> openpgp_cert_d::Er
 mod tests {
     use super::*;
     use crate::query::Query;
-    use openpgp::cert::prelude::*;
 
-    fn cert(uid: &str) -> Cert {
-        CertBuilder::general_purpose(Some(uid))
-            .generate()
-            .unwrap()
-            .0
-    }
+    use crate::keyring::testing::cert;
 
     #[test]
     fn reimport_is_unchanged_and_merge_adds_userids() {

@@ -370,12 +370,7 @@ mod tests {
     use openpgp::serialize::SerializeInto;
     use openpgp_cert_d::MergeResult;
 
-    fn cert(uid: &str) -> Cert {
-        CertBuilder::general_purpose(Some(uid))
-            .generate()
-            .unwrap()
-            .0
-    }
+    use crate::keyring::testing::cert;
 
     #[test]
     fn email_table_finds_every_holder_in_fingerprint_order() {
