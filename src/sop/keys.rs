@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use anyhow::Result;
+use openpgp::policy::StandardPolicy;
 use sequoia_openpgp as openpgp;
 
 use openpgp::packet::UserID;
@@ -81,7 +82,7 @@ pub fn revoke_key(a: cli::RevokeKeyArgs, fds: &Fds) -> Result<()> {
     print_certs(&revoked, false, !a.no_armor)
 }
 
-pub fn update_key(a: cli::UpdateKeyArgs, fds: &Fds) -> Result<()> {
+pub fn update_key(a: cli::UpdateKeyArgs, fds: &Fds, policy: &StandardPolicy) -> Result<()> {
     // Nothing here adds a capability, so --signing-only and
     // --no-added-capabilities hold by construction.
     let _ = (a.signing_only, a.no_added_capabilities);
@@ -92,13 +93,12 @@ pub fn update_key(a: cli::UpdateKeyArgs, fds: &Fds) -> Result<()> {
         .collect();
     let keys = stdin_certs("standard input")?;
     certs::require_secret(&keys, "standard input")?;
-    let policy = crate::policy::load()?;
     let now = std::time::SystemTime::now();
     let keys = keys
         .into_iter()
         .map(|k| {
             let k = certs::merge_updates(k, &updates)?;
-            certs::refresh_weak_self_signatures(k, &passwords, &policy, now)
+            certs::refresh_weak_self_signatures(k, &passwords, policy, now)
         })
         .collect::<Result<Vec<_>>>()?;
     print_certs(&keys, true, !a.no_armor)
@@ -118,11 +118,10 @@ pub fn merge_certs(a: cli::MergeCertsArgs, fds: &Fds) -> Result<()> {
     print_certs(&merged, secret, !a.no_armor)
 }
 
-pub fn certify_userid(a: cli::CertifyUseridArgs, fds: &Fds) -> Result<()> {
-    let policy = crate::policy::load()?;
+pub fn certify_userid(a: cli::CertifyUseridArgs, fds: &Fds, policy: &StandardPolicy) -> Result<()> {
     let passwords = io::passwords_to_try(&a.with_key_password, fds)?;
     let keys = io::read_keys(&a.keys, fds)?;
-    let mut signers = certs::certifying_keys(&keys, &passwords, &policy, None)?;
+    let mut signers = certs::certifying_keys(&keys, &passwords, policy, None)?;
     let targets = stdin_certs("standard input")?;
     let certified = targets
         .into_iter()
@@ -132,7 +131,7 @@ pub fn certify_userid(a: cli::CertifyUseridArgs, fds: &Fds) -> Result<()> {
                 &a.userid,
                 &mut signers,
                 !a.no_require_self_sig,
-                &policy,
+                policy,
                 None,
             )
         })
@@ -140,8 +139,11 @@ pub fn certify_userid(a: cli::CertifyUseridArgs, fds: &Fds) -> Result<()> {
     print_certs(&certified, false, !a.no_armor)
 }
 
-pub fn validate_userid(a: cli::ValidateUseridArgs, fds: &Fds) -> Result<()> {
-    let policy = crate::policy::load()?;
+pub fn validate_userid(
+    a: cli::ValidateUseridArgs,
+    fds: &Fds,
+    policy: &StandardPolicy,
+) -> Result<()> {
     let time = match a.validate_at.as_deref() {
         Some(d) => io::parse_date(d)?,
         None => None,
@@ -152,7 +154,7 @@ pub fn validate_userid(a: cli::ValidateUseridArgs, fds: &Fds) -> Result<()> {
         .collect();
     let targets = stdin_certs("standard input")?;
     for c in &targets {
-        if !certs::validate_userid(c, &a.userid, a.addr_spec_only, &authorities, &policy, time) {
+        if !certs::validate_userid(c, &a.userid, a.addr_spec_only, &authorities, policy, time) {
             return Err(Error::new(
                 Failure::CertUserIdNoMatch,
                 format!(

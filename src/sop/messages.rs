@@ -100,11 +100,11 @@ fn sign_as(
     keys: &[String],
     key_passwords: &[String],
     fds: &Fds,
+    policy: &StandardPolicy,
 ) -> Result<(Gate, ops::SignReport)> {
-    let policy = crate::policy::load()?;
     let passwords = io::passwords_to_try(key_passwords, fds)?;
     let keys = io::read_keys(keys, fds)?;
-    let mut opts = ops::SignOptions::new(mode, signers(&keys, &passwords, &policy)?);
+    let mut opts = ops::SignOptions::new(mode, signers(&keys, &passwords, policy)?);
     opts.armor = armor;
     opts.text = text;
     let mut gate = Gate::new();
@@ -118,7 +118,7 @@ fn sign_as(
     Ok((gate, report))
 }
 
-pub fn sign(a: cli::SignArgs, fds: &Fds) -> Result<()> {
+pub fn sign(a: cli::SignArgs, fds: &Fds, policy: &StandardPolicy) -> Result<()> {
     let micalg = target(a.micalg_out.as_deref(), fds)?;
     let (gate, report) = sign_as(
         SignMode::Detached,
@@ -127,6 +127,7 @@ pub fn sign(a: cli::SignArgs, fds: &Fds) -> Result<()> {
         &a.keys,
         &a.with_key_password,
         fds,
+        policy,
     )?;
     if let Some(t) = micalg {
         t.write(report.micalg.as_bytes())?;
@@ -134,7 +135,7 @@ pub fn sign(a: cli::SignArgs, fds: &Fds) -> Result<()> {
     gate.commit()
 }
 
-pub fn inline_sign(a: cli::InlineSignArgs, fds: &Fds) -> Result<()> {
+pub fn inline_sign(a: cli::InlineSignArgs, fds: &Fds, policy: &StandardPolicy) -> Result<()> {
     if a.as_ == InlineSignAs::Clearsigned && a.no_armor {
         return Err(fail(
             Failure::IncompatibleOptions,
@@ -153,16 +154,16 @@ pub fn inline_sign(a: cli::InlineSignArgs, fds: &Fds) -> Result<()> {
         &a.keys,
         &a.with_key_password,
         fds,
+        policy,
     )?;
     gate.commit()
 }
 
-pub fn verify(a: cli::VerifyArgs, fds: &Fds) -> Result<()> {
+pub fn verify(a: cli::VerifyArgs, fds: &Fds, policy: &StandardPolicy) -> Result<()> {
     let range = dates(a.not_before.as_deref(), a.not_after.as_deref())?;
     let signatures = io::read_input(&a.signatures, fds)?;
     let certs = io::read_certs_named(&a.certs, fds)?;
-    let policy = crate::policy::load()?;
-    let mut opts = ops::VerifyOptions::new(&policy, certs.iter().map(|c| c.0.clone()).collect());
+    let mut opts = ops::VerifyOptions::new(policy, certs.iter().map(|c| c.0.clone()).collect());
     opts.not_before = range.not_before;
     opts.not_after = range.not_after;
     let report = ops::verify_detached(&signatures[..], std::io::stdin(), &opts)?;
@@ -172,12 +173,11 @@ pub fn verify(a: cli::VerifyArgs, fds: &Fds) -> Result<()> {
     gate.commit()
 }
 
-pub fn inline_verify(a: cli::InlineVerifyArgs, fds: &Fds) -> Result<()> {
+pub fn inline_verify(a: cli::InlineVerifyArgs, fds: &Fds, policy: &StandardPolicy) -> Result<()> {
     let out = target(a.verifications_out.as_deref(), fds)?;
     let range = dates(a.not_before.as_deref(), a.not_after.as_deref())?;
     let certs = io::read_certs_named(&a.certs, fds)?;
-    let policy = crate::policy::load()?;
-    let mut opts = ops::VerifyOptions::new(&policy, certs.iter().map(|c| c.0.clone()).collect());
+    let mut opts = ops::VerifyOptions::new(policy, certs.iter().map(|c| c.0.clone()).collect());
     opts.not_before = range.not_before;
     opts.not_after = range.not_after;
     let mut gate = Gate::new();
@@ -197,11 +197,10 @@ pub fn inline_detach(a: cli::InlineDetachArgs, fds: &Fds) -> Result<()> {
     gate.commit()
 }
 
-pub fn encrypt(a: cli::EncryptArgs, fds: &Fds) -> Result<()> {
+pub fn encrypt(a: cli::EncryptArgs, fds: &Fds, policy: &StandardPolicy) -> Result<()> {
     let profile = super::profile("encrypt", a.profile.as_deref())?;
     let sk_out = target(a.session_key_out.as_deref(), fds)?;
-    let policy = crate::policy::load()?;
-    let mut opts = ops::EncryptOptions::new(&policy);
+    let mut opts = ops::EncryptOptions::new(policy);
     for spec in &a.certs {
         opts.recipients.extend(io::read_certs(spec, fds)?);
     }
@@ -210,7 +209,7 @@ pub fn encrypt(a: cli::EncryptArgs, fds: &Fds) -> Result<()> {
     }
     let key_passwords = io::passwords_to_try(&a.with_key_password, fds)?;
     let keys = io::read_keys(&a.sign_with, fds)?;
-    opts.signers = signers(&keys, &key_passwords, &policy)?;
+    opts.signers = signers(&keys, &key_passwords, policy)?;
     opts.armor = !a.no_armor;
     opts.text = a.as_ == SignAs::Text;
     opts.export_session_key = sk_out.is_some();
@@ -254,7 +253,7 @@ fn session_key(spec: &str, fds: &Fds) -> Result<(Option<SymmetricAlgorithm>, Ses
     Ok((algo, SessionKey::from(bytes)))
 }
 
-pub fn decrypt(a: cli::DecryptArgs, fds: &Fds) -> Result<()> {
+pub fn decrypt(a: cli::DecryptArgs, fds: &Fds, policy: &StandardPolicy) -> Result<()> {
     if a.verify_with.is_empty() != a.verifications_out.is_none() {
         return Err(fail(
             Failure::IncompleteVerification,
@@ -273,8 +272,7 @@ pub fn decrypt(a: cli::DecryptArgs, fds: &Fds) -> Result<()> {
             "nothing to decrypt with: give KEYS, --with-password or --with-session-key",
         ));
     }
-    let policy = crate::policy::load()?;
-    let mut opts = ops::DecryptOptions::new(&policy);
+    let mut opts = ops::DecryptOptions::new(policy);
     opts.secret_keys = io::read_keys(&a.keys, fds)?;
     opts.key_passwords = io::passwords_to_try(&a.with_key_password, fds)?;
     opts.passwords = io::passwords_to_try(&a.with_password, fds)?;

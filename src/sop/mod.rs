@@ -84,10 +84,11 @@ pub fn run(bin_name: &str, args: impl IntoIterator<Item = OsString>) -> Result<(
     // Descriptors first, before anything is opened (see
     // `crate::passphrase`).
     let fds = Fds::resolve(&indirect_params(&cli.command))?;
-    // A policy that cannot be read fails every subcommand, as it does in
-    // the main CLI, not only those that judge algorithms.
-    crate::policy::load()?;
-    dispatch(cli.command, &fds)
+    // Read once, and here: a policy that cannot be read fails every
+    // subcommand, as it does in the main CLI, not only those that judge
+    // algorithms.
+    let policy = crate::policy::load()?;
+    dispatch(cli.command, &fds, &policy)
 }
 
 /// Every indirect parameter of `command`, with the option that names it.
@@ -190,7 +191,11 @@ fn indirect_params<'a>(command: &'a SopCommand) -> Vec<Param<'a>> {
     params
 }
 
-fn dispatch(command: SopCommand, fds: &Fds) -> Result<()> {
+fn dispatch(
+    command: SopCommand,
+    fds: &Fds,
+    policy: &sequoia_openpgp::policy::StandardPolicy,
+) -> Result<()> {
     use SopCommand as C;
     match command {
         C::Version(a) => version(a),
@@ -199,19 +204,19 @@ fn dispatch(command: SopCommand, fds: &Fds) -> Result<()> {
         C::ChangeKeyPassword(a) => keys::change_key_password(a, fds),
         C::RevokeKey(a) => keys::revoke_key(a, fds),
         C::ExtractCert(a) => keys::extract_cert(a),
-        C::UpdateKey(a) => keys::update_key(a, fds),
+        C::UpdateKey(a) => keys::update_key(a, fds, policy),
         C::MergeCerts(a) => keys::merge_certs(a, fds),
-        C::CertifyUserid(a) => keys::certify_userid(a, fds),
-        C::ValidateUserid(a) => keys::validate_userid(a, fds),
-        C::Sign(a) => messages::sign(a, fds),
-        C::Verify(a) => messages::verify(a, fds),
-        C::Encrypt(a) => messages::encrypt(a, fds),
-        C::Decrypt(a) => messages::decrypt(a, fds),
+        C::CertifyUserid(a) => keys::certify_userid(a, fds, policy),
+        C::ValidateUserid(a) => keys::validate_userid(a, fds, policy),
+        C::Sign(a) => messages::sign(a, fds, policy),
+        C::Verify(a) => messages::verify(a, fds, policy),
+        C::Encrypt(a) => messages::encrypt(a, fds, policy),
+        C::Decrypt(a) => messages::decrypt(a, fds, policy),
         C::Armor(_) => messages::armor(),
         C::Dearmor(_) => messages::dearmor(),
         C::InlineDetach(a) => messages::inline_detach(a, fds),
-        C::InlineSign(a) => messages::inline_sign(a, fds),
-        C::InlineVerify(a) => messages::inline_verify(a, fds),
+        C::InlineSign(a) => messages::inline_sign(a, fds, policy),
+        C::InlineVerify(a) => messages::inline_verify(a, fds, policy),
     }
 }
 
