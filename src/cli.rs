@@ -98,6 +98,13 @@ impl Command {
             | Command::List(_)
             | Command::Delete(_)
             | Command::Passwd(_)
+            | Command::Expire(_)
+            | Command::Revoke(_)
+            | Command::Userid(_)
+            | Command::Subkey(_)
+            | Command::Config(_)
+            | Command::Watch(_)
+            | Command::Doctor(_)
             | Command::Completions(_) => false,
         }
     }
@@ -123,6 +130,27 @@ pub enum Command {
     /// Change, add or remove the passphrase of a secret key
     #[command(after_help = examples(PASSWD_EXAMPLES))]
     Passwd(PasswdArgs),
+    /// Set when a key (or some of its subkeys) expires
+    #[command(after_help = examples(EXPIRE_EXAMPLES))]
+    Expire(ExpireArgs),
+    /// Revoke a key, one of its subkeys, or one of its user IDs
+    #[command(after_help = examples(REVOKE_EXAMPLES))]
+    Revoke(RevokeArgs),
+    /// Add or revoke a user ID of your key
+    #[command(after_help = examples(USERID_EXAMPLES))]
+    Userid(UseridArgs),
+    /// Add a subkey to your key, or rotate one
+    #[command(after_help = examples(SUBKEY_EXAMPLES))]
+    Subkey(SubkeyArgs),
+    /// Read or change the settings in HOME/config.toml
+    #[command(after_help = examples(CONFIG_EXAMPLES))]
+    Config(ConfigArgs),
+    /// List keys that expire soon or have expired (for cron)
+    #[command(after_help = examples(WATCH_EXAMPLES))]
+    Watch(WatchArgs),
+    /// Check the keyring home, your keys and the config file
+    #[command(after_help = examples(DOCTOR_EXAMPLES))]
+    Doctor(DoctorArgs),
     /// Encrypt a message for recipients and/or with a password
     #[command(after_help = examples(ENCRYPT_EXAMPLES))]
     Encrypt(EncryptArgs),
@@ -289,6 +317,253 @@ pub struct PasswdArgs {
     #[arg(long)]
     pub no_passphrase: bool,
 }
+
+#[derive(Args, Debug)]
+pub struct ExpireArgs {
+    /// Your key: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// The new expiry: a duration from now (2y, 18m, 2w, 30d), a date
+    /// (YYYY-MM-DD), or 'never'
+    #[arg(value_name = "WHEN")]
+    pub when: String,
+
+    /// Change only this subkey (repeat for several; default: the primary
+    /// key and every subkey not revoked)
+    #[arg(long, value_name = "FPR")]
+    pub subkey: Vec<String>,
+
+    /// Accept a time in the past: the key expires at once (a way to retire
+    /// it)
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RevokeArgs {
+    /// Your key: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// Why: compromised (every signature becomes suspect), superseded,
+    /// retired, or unspecified
+    #[arg(long, value_enum, default_value_t = RevocationReason::Unspecified)]
+    pub reason: RevocationReason,
+
+    /// A message for your contacts, kept in the revocation
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
+
+    /// Revoke only this subkey (repeat for several)
+    #[arg(long, value_name = "FPR", conflicts_with = "userid")]
+    pub subkey: Vec<String>,
+
+    /// Revoke only this user ID (repeat for several)
+    #[arg(long, value_name = "USERID")]
+    pub userid: Vec<String>,
+
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationReason {
+    /// The secret key is (or may be) known to someone else
+    Compromised,
+    /// A new key replaces this one
+    Superseded,
+    /// The key (or user ID) is no longer used
+    Retired,
+    /// No reason given (treated like compromised by most tools)
+    Unspecified,
+}
+
+#[derive(Args, Debug)]
+pub struct UseridArgs {
+    #[command(subcommand)]
+    pub command: UseridCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UseridCommand {
+    /// Add a user ID (a name and/or an email address) to your key
+    Add(UseridAddArgs),
+    /// Revoke one of your key's user IDs
+    Revoke(UseridRevokeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UseridAddArgs {
+    /// Your key: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// The user ID to add, e.g. 'Alice Lovelace <alice@example.net>'
+    #[arg(value_name = "USERID", required_unless_present_any = ["name", "email"])]
+    pub userid: Option<String>,
+
+    /// The name in the new user ID
+    #[arg(long, value_name = "NAME", conflicts_with = "userid")]
+    pub name: Option<String>,
+
+    /// The email address in the new user ID
+    #[arg(long, value_name = "EMAIL", conflicts_with = "userid")]
+    pub email: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct UseridRevokeArgs {
+    /// Your key: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// The user ID to revoke, exactly as 'zpgp list' shows it, or its
+    /// email address
+    #[arg(value_name = "USERID")]
+    pub userid: String,
+
+    /// Why: retired (no longer used) or unspecified
+    #[arg(long, value_enum, default_value_t = UseridRevocationReason::Retired)]
+    pub reason: UseridRevocationReason,
+
+    /// A message for your contacts, kept in the revocation
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
+
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UseridRevocationReason {
+    /// The user ID is no longer used
+    Retired,
+    /// No reason given
+    Unspecified,
+}
+
+#[derive(Args, Debug)]
+pub struct SubkeyArgs {
+    #[command(subcommand)]
+    pub command: SubkeyCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SubkeyCommand {
+    /// Add a new subkey to your key
+    Add(SubkeyAddArgs),
+    /// Add a new subkey and let the old ones of that use expire after a
+    /// grace period
+    Rotate(SubkeyRotateArgs),
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubkeyUse {
+    /// Encryption (of messages and of stored data)
+    Encrypt,
+    /// Signing data
+    Sign,
+    /// Authentication (e.g. SSH)
+    Authenticate,
+}
+
+#[derive(Args, Debug)]
+pub struct SubkeyAddArgs {
+    /// Your key: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// What the subkey is for
+    #[arg(long = "for", value_enum, value_name = "USE")]
+    pub usage: SubkeyUse,
+
+    /// The subkey's algorithm (default: that of the primary key)
+    #[arg(long, value_enum)]
+    pub cipher_suite: Option<CipherSuite>,
+
+    /// When the subkey expires: a duration (3y, 18m, 2w, 10d), a date
+    /// (YYYY-MM-DD), or 'never' (default: when the primary key does)
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SubkeyRotateArgs {
+    /// Your key: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// What the subkeys to rotate are for
+    #[arg(long = "for", value_enum, value_name = "USE")]
+    pub usage: SubkeyUse,
+
+    /// The new subkey's algorithm (default: that of the primary key)
+    #[arg(long, value_enum)]
+    pub cipher_suite: Option<CipherSuite>,
+
+    /// When the new subkey expires (default: when the primary key does)
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+
+    /// How long the old subkeys stay valid, so correspondents with the old
+    /// certificate can still write to you
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub grace: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print the value of one setting
+    Get(ConfigKeyArgs),
+    /// Change one setting (the file is created on first write, 0600)
+    Set(ConfigSetArgs),
+    /// Remove one setting
+    Unset(ConfigKeyArgs),
+    /// Print every setting in the file
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfigKeyArgs {
+    /// The setting, e.g. default-key
+    #[arg(value_name = "KEY")]
+    pub key: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfigSetArgs {
+    /// The setting, e.g. default-key
+    #[arg(value_name = "KEY")]
+    pub key: String,
+
+    /// Its new value (for default-key: a query naming one of your secret
+    /// keys; its fingerprint is stored)
+    #[arg(value_name = "VALUE")]
+    pub value: String,
+}
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// Report keys that expire within N days
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub days: u32,
+
+    /// Also watch the certificates of your contacts
+    #[arg(long)]
+    pub contacts: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {}
 
 #[derive(Args, Debug)]
 pub struct EncryptArgs {

@@ -199,11 +199,7 @@ fn render_exit_codes(out: &mut Vec<u8>) -> std::io::Result<()> {
         out,
         "The numbers follow the Stateless OpenPGP specification's failure modes where a meaning matches."
     )?;
-    let mut rows: Vec<(i32, &str)> = vec![
-        (0, "success"),
-        (1, "other failure"),
-        (2, "usage error (unknown option, missing argument)"),
-    ];
+    let mut rows: Vec<(i32, &str)> = vec![(0, "success"), (1, "other failure")];
     rows.extend(Failure::ALL.iter().map(|f| (f.exit_code(), f.describe())));
     for (code, meaning) in rows {
         writeln!(out, ".TP")?;

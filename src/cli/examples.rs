@@ -36,6 +36,13 @@ pub const ALL_EXAMPLES: &[(&str, &[Example])] = &[
     ("list", LIST_EXAMPLES),
     ("delete", DELETE_EXAMPLES),
     ("passwd", PASSWD_EXAMPLES),
+    ("expire", EXPIRE_EXAMPLES),
+    ("revoke", REVOKE_EXAMPLES),
+    ("userid", USERID_EXAMPLES),
+    ("subkey", SUBKEY_EXAMPLES),
+    ("config", CONFIG_EXAMPLES),
+    ("watch", WATCH_EXAMPLES),
+    ("doctor", DOCTOR_EXAMPLES),
     ("encrypt", ENCRYPT_EXAMPLES),
     ("decrypt", DECRYPT_EXAMPLES),
     ("sign", SIGN_EXAMPLES),
@@ -225,6 +232,111 @@ pub const PASSWD_EXAMPLES: &[Example] = &[
     Example {
         command: "zpgp passwd --no-passphrase alice",
         note: "",
+    },
+];
+
+pub const EXPIRE_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp expire alice@example.org 2y",
+        note: "the key and its subkeys: two more years",
+    },
+    Example {
+        command: "zpgp expire alice@example.org 2030-06-30 --subkey 0x1234567890ABCDEF",
+        note: "one subkey only",
+    },
+    Example {
+        command: "zpgp expire --force alice@example.org 2020-01-01",
+        note: "retire the key: it expires at once",
+    },
+];
+
+pub const REVOKE_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp revoke alice@example.org --reason superseded --message 'use 0xAB12CD34EF567890 instead'",
+        note: "",
+    },
+    Example {
+        command: "zpgp revoke alice --subkey 0x1234567890ABCDEF --reason compromised",
+        note: "one subkey",
+    },
+    Example {
+        command: "zpgp revoke alice --userid 'Alice <alice@old.example>' --reason retired --yes",
+        note: "one user ID",
+    },
+    Example {
+        command: "zpgp export alice@example.org > alice.asc",
+        note: "then share the revocation",
+    },
+];
+
+pub const USERID_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp userid add alice@example.org 'Alice Lovelace <alice@example.net>'",
+        note: "",
+    },
+    Example {
+        command: "zpgp userid add alice --name 'Alice Lovelace' --email alice@work.example",
+        note: "",
+    },
+    Example {
+        command: "zpgp userid revoke alice 'Alice <alice@old.example>'",
+        note: "",
+    },
+];
+
+pub const SUBKEY_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp subkey add alice@example.org --for sign",
+        note: "",
+    },
+    Example {
+        command: "zpgp subkey add alice --for encrypt --cipher-suite cv448 --expires 1y",
+        note: "",
+    },
+    Example {
+        command: "zpgp subkey rotate alice@example.org --for encrypt --grace 60d",
+        note: "old subkeys expire in 60 days",
+    },
+];
+
+pub const CONFIG_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp config set default-key alice@example.org",
+        note: "sign with this key by default",
+    },
+    Example {
+        command: "zpgp config get default-key",
+        note: "",
+    },
+    Example {
+        command: "zpgp config list",
+        note: "",
+    },
+    Example {
+        command: "zpgp config unset default-key",
+        note: "",
+    },
+];
+
+pub const WATCH_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp watch",
+        note: "your keys expiring within 30 days",
+    },
+    Example {
+        command: "zpgp watch --days 90 --contacts --json",
+        note: "",
+    },
+    Example {
+        command: "zpgp --quiet watch || echo 'renew your key: zpgp expire KEY 2y' | mail -s zpgp me",
+        note: "a cron job",
+    },
+];
+
+pub const DOCTOR_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp doctor",
+        note: "each finding with the command that fixes it",
     },
 ];
 

@@ -9,9 +9,12 @@ use crate::context::Context;
 mod armor;
 mod common;
 mod completions;
+mod config;
 mod decrypt;
 mod delete;
+mod doctor;
 mod encrypt;
+mod expire;
 mod export;
 mod generate;
 mod import;
@@ -19,8 +22,12 @@ mod inspect;
 mod list;
 mod passwd;
 mod progress;
+mod revoke;
 mod sign;
+mod subkey;
+mod userid;
 mod verify;
+mod watch;
 
 pub fn dispatch(ctx: &Context, command: Command) -> Result<()> {
     let result = run(ctx, command);
@@ -40,6 +47,13 @@ fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::List(args) => list::run(ctx, args),
         Command::Delete(args) => delete::run(ctx, args),
         Command::Passwd(args) => passwd::run(ctx, args),
+        Command::Expire(args) => expire::run(ctx, args),
+        Command::Revoke(args) => revoke::run(ctx, args),
+        Command::Userid(args) => userid::run(ctx, args),
+        Command::Subkey(args) => subkey::run(ctx, args),
+        Command::Config(args) => config::run(ctx, args),
+        Command::Watch(args) => watch::run(ctx, args),
+        Command::Doctor(args) => doctor::run(ctx, args),
         Command::Encrypt(args) => encrypt::run(ctx, args),
         Command::Decrypt(args) => decrypt::run(ctx, args),
         Command::Sign(args) => sign::run(ctx, args),
