@@ -46,26 +46,34 @@ pub fn parse_date(s: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::from_secs(days as u64 * DAY))
 }
 
+/// The accepted forms of an expiry, for error messages.
+pub const EXPIRY_FORMS: &str = "a duration (3y, 18m, 2w, 10d), a date (YYYY-MM-DD) or 'never'";
+
 /// When a new key expires, from `--expires`: `never`, a duration such as
 /// `3y`, `18m`, `2w`, `10d`, or a date `YYYY-MM-DD`.  `Ok(None)` is never.
 pub fn parse_expiry(s: &str, now: SystemTime) -> Result<Option<Duration>, String> {
+    match parse_when(s, now)? {
+        None => Ok(None),
+        Some(t) => t
+            .duration_since(now)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .map(Some)
+            .ok_or_else(|| format!("the expiry date {} is not in the future", s.trim())),
+    }
+}
+
+/// The moment an expiry word names: a duration counts from `now`, a date
+/// is midnight UTC (and may be in the past), `never` is `Ok(None)`.
+pub fn parse_when(s: &str, now: SystemTime) -> Result<Option<SystemTime>, String> {
     let s = s.trim();
     if s.eq_ignore_ascii_case("never") || s == "0" {
         return Ok(None);
     }
     if let Some(date) = parse_date(s) {
-        return date
-            .duration_since(now)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .map(Some)
-            .ok_or_else(|| format!("the expiry date {s} is not in the future"));
+        return Ok(Some(date));
     }
-    let bad = || {
-        format!(
-            "cannot read the expiry {s:?}: use a duration (3y, 18m, 2w, 10d), a date (YYYY-MM-DD) or 'never'"
-        )
-    };
+    let bad = || format!("cannot read the expiry {s:?}: use {EXPIRY_FORMS}");
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = num.parse().map_err(|_| bad())?;
     let days = match unit {
@@ -78,7 +86,7 @@ pub fn parse_expiry(s: &str, now: SystemTime) -> Result<Option<Duration>, String
     if n == 0 || n.saturating_mul(days) > 200 * 365 {
         return Err(bad());
     }
-    Ok(Some(Duration::from_secs(n * days * DAY)))
+    Ok(Some(now + Duration::from_secs(n * days * DAY)))
 }
 
 /// Date and seconds into the day; times before 1970 (a key's creation

@@ -333,12 +333,10 @@ pub const WATCH_EXAMPLES: &[Example] = &[
     },
 ];
 
-pub const DOCTOR_EXAMPLES: &[Example] = &[
-    Example {
-        command: "zpgp doctor",
-        note: "each finding with the command that fixes it",
-    },
-];
+pub const DOCTOR_EXAMPLES: &[Example] = &[Example {
+    command: "zpgp doctor",
+    note: "each finding with the command that fixes it",
+}];
 
 pub const INSPECT_EXAMPLES: &[Example] = &[
     Example {

@@ -33,15 +33,7 @@ pub fn run(ctx: &Context, args: GenerateArgs) -> Result<()> {
             cli::Profile::Rfc4880 => Profile::RFC4880,
             cli::Profile::Rfc9580 => Profile::RFC9580,
         },
-        cipher_suite: match args.cipher_suite {
-            cli::CipherSuite::Cv25519 => CipherSuite::Cv25519,
-            cli::CipherSuite::Cv448 => CipherSuite::Cv448,
-            cli::CipherSuite::Rsa3k => CipherSuite::RSA3k,
-            cli::CipherSuite::Rsa4k => CipherSuite::RSA4k,
-            cli::CipherSuite::P256 => CipherSuite::P256,
-            cli::CipherSuite::P384 => CipherSuite::P384,
-            cli::CipherSuite::P521 => CipherSuite::P521,
-        },
+        cipher_suite: cipher_suite(args.cipher_suite),
         validity,
         password,
         creation_time: created,
@@ -111,7 +103,7 @@ fn userids(args: &GenerateArgs) -> Result<Vec<UserID>> {
     }
     let mut uids = Vec::new();
     let name = args.name.as_deref().map(str::trim);
-    if name.is_some_and(|n| n.is_empty() || n.contains(['<', '>', '\n'])) {
+    if name.is_some_and(|n| !plausible_name(n)) {
         return Err(Error::new(
             Failure::MissingArg,
             "the name is empty or contains '<', '>' or a line break",
@@ -120,12 +112,7 @@ fn userids(args: &GenerateArgs) -> Result<Vec<UserID>> {
     }
     for email in &args.email {
         let email = email.trim();
-        let plausible = email.split_once('@').is_some_and(|(l, d)| {
-            !l.is_empty()
-                && !d.is_empty()
-                && !email.contains(|c: char| c.is_whitespace() || c == '<' || c == '>')
-        });
-        if !plausible {
+        if !plausible_email(email) {
             return Err(Error::new(
                 Failure::MissingArg,
                 format!("{email:?} is not an email address"),
@@ -156,6 +143,35 @@ fn userids(args: &GenerateArgs) -> Result<Vec<UserID>> {
         uids.push(UserID::from(u.as_str()));
     }
     Ok(uids)
+}
+
+/// The one mapping of `--cipher-suite` (generate, subkey) to sequoia's.
+pub(super) fn cipher_suite(suite: cli::CipherSuite) -> CipherSuite {
+    match suite {
+        cli::CipherSuite::Cv25519 => CipherSuite::Cv25519,
+        cli::CipherSuite::Cv448 => CipherSuite::Cv448,
+        cli::CipherSuite::Rsa3k => CipherSuite::RSA3k,
+        cli::CipherSuite::Rsa4k => CipherSuite::RSA4k,
+        cli::CipherSuite::P256 => CipherSuite::P256,
+        cli::CipherSuite::P384 => CipherSuite::P384,
+        cli::CipherSuite::P521 => CipherSuite::P521,
+    }
+}
+
+/// Whether `name` can be the name part of a user ID: not empty, and
+/// without the brackets of an address or a line break.
+pub(super) fn plausible_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['<', '>', '\n', '\r'])
+}
+
+/// Whether `email` looks like an address: something@something, without
+/// spaces or brackets (whether it is deliverable is not ours to judge).
+pub(super) fn plausible_email(email: &str) -> bool {
+    email.split_once('@').is_some_and(|(l, d)| {
+        !l.is_empty()
+            && !d.is_empty()
+            && !email.contains(|c: char| c.is_whitespace() || c == '<' || c == '>')
+    })
 }
 
 fn write_new(path: &std::path::Path, data: &[u8]) -> Result<()> {

@@ -74,9 +74,10 @@ pub(super) fn print_cert(out: &mut dyn Write, c: &CertInfo) -> Result<()> {
     )?;
     writeln!(out, "      {}", c.fingerprint)?;
     for u in &c.userids {
-        let mark = match u.state {
-            "valid" => String::new(),
-            s => format!(" [{s}]"),
+        let mark = match (u.state, &u.revocation) {
+            ("valid", _) => String::new(),
+            ("revoked", Some(r)) => format!(" [revoked: {}]", r.text()),
+            (s, _) => format!(" [{s}]"),
         };
         writeln!(out, "uid   {}{mark}", Safe(&u.userid))?;
     }

@@ -25,6 +25,7 @@ mod progress;
 mod revoke;
 mod sign;
 mod subkey;
+mod upkeep;
 mod userid;
 mod verify;
 mod watch;

@@ -1,6 +1,4 @@
 use anyhow::{Context as _, Result};
-use openpgp::crypto::Password;
-use sequoia_openpgp as openpgp;
 
 use crate::cli::PasswdArgs;
 use crate::context::Context;
@@ -18,36 +16,8 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
         .hint("'zpgp list --secret' shows the secret keys on file")
     })?;
 
-    // Find a passphrase for every secret (sub)key; keys may have
-    // different passphrases (GnuPG allows it), so ask again when none
-    // known so far fits.
-    let mut known: Vec<Password> = Vec::new();
-    for ka in tsk.keys().secret() {
-        let key = ka.key();
-        let fits = |pw: &Password| key.clone().decrypt_secret(pw).is_ok();
-        if key.has_unencrypted_secret() || known.iter().any(fits) {
-            continue;
-        }
-        let what = format!("Current passphrase for {fpr:X}");
-        let mut attempt = 0;
-        let mut found = false;
-        while let Some(pw) = super::common::next_passphrase(ctx, &what, attempt)? {
-            if fits(&pw) {
-                known.push(pw);
-                found = true;
-                break;
-            }
-            attempt += 1;
-        }
-        if !found {
-            return Err(Error::new(
-                Failure::KeyIsProtected,
-                format!("wrong passphrase for the secret key {fpr:X}"),
-            )
-            .hint(super::common::wrong_passphrase_hint(ctx))
-            .into());
-        }
-    }
+    let keys: Vec<_> = tsk.keys().secret().map(|ka| ka.key().clone()).collect();
+    let known = super::upkeep::passphrases_for(ctx, "Current passphrase for", &fpr, &keys)?;
 
     let new = if args.no_passphrase {
         None

@@ -140,7 +140,7 @@ pub fn change_password(key: Cert, old: &[Password], new: Option<&Password>) -> R
     Cert::from_packets(packets.into_iter())
 }
 
-fn primary_signer(key: &Cert, passwords: &[Password], what: &str) -> Result<KeyPair> {
+pub(crate) fn primary_signer(key: &Cert, passwords: &[Password], what: &str) -> Result<KeyPair> {
     let primary = key.primary_key().key().clone();
     let Ok(primary) = primary.parts_into_secret() else {
         return Err(Error::new(

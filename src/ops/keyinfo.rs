@@ -28,6 +28,8 @@ pub struct CertInfo {
     /// Why the state is not "valid".
     pub reason: Option<String>,
     pub capabilities: Vec<&'static str>,
+    /// Set when the whole key is revoked.
+    pub revocation: Option<RevocationInfo>,
     pub userids: Vec<UserIdInfo>,
     pub subkeys: Vec<KeyInfo>,
     /// Whether the keyring holds the secret key.
@@ -42,6 +44,64 @@ pub struct UserIdInfo {
     /// owner's, and never matched by a query), or "invalid" (its
     /// self-signature, or the whole certificate, is rejected by policy).
     pub state: &'static str,
+    pub revocation: Option<RevocationInfo>,
+}
+
+/// A revocation by the key's owner, as `list --json` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevocationInfo {
+    /// "compromised", "superseded", "retired", "unspecified" or "other".
+    pub reason: &'static str,
+    /// The owner's message, if any (not sanitized: JSON escapes it).
+    pub message: Option<String>,
+    pub time: Option<String>,
+    /// Whether signatures made before it are void too: a compromised key
+    /// (or one revoked without a reason) may have been used by a thief
+    /// at any time.
+    pub hard: bool,
+}
+
+impl RevocationInfo {
+    /// `reason` or `reason: message`, sanitized, for text output.
+    pub fn text(&self) -> String {
+        match &self.message {
+            Some(m) => format!("{}: {}", self.reason, crate::display::Safe(m)),
+            None => self.reason.to_string(),
+        }
+    }
+}
+
+/// The short name of a reason for revocation.
+pub fn reason_name(reason: openpgp::types::ReasonForRevocation) -> &'static str {
+    use openpgp::types::ReasonForRevocation::*;
+    match reason {
+        KeyCompromised => "compromised",
+        KeySuperseded => "superseded",
+        KeyRetired | UIDRetired => "retired",
+        Unspecified => "unspecified",
+        _ => "other",
+    }
+}
+
+/// The owner's revocation in `status`, newest first.
+pub fn revocation_info(status: &RevocationStatus) -> Option<RevocationInfo> {
+    let RevocationStatus::Revoked(sigs) = status else {
+        return None;
+    };
+    let sig = sigs.first()?;
+    let (reason, message) = match sig.reason_for_revocation() {
+        Some((code, text)) => {
+            let text = String::from_utf8_lossy(text).trim().to_string();
+            (Some(code), (!text.is_empty()).then_some(text))
+        }
+        None => (None, None),
+    };
+    Some(RevocationInfo {
+        reason: reason.map(reason_name).unwrap_or("unspecified"),
+        message,
+        time: sig.signature_creation_time().map(rfc3339),
+        hard: reason.is_none_or(|r| r.revocation_type() == openpgp::types::RevocationType::Hard),
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,6 +115,7 @@ pub struct KeyInfo {
     pub state: &'static str,
     pub reason: Option<String>,
     pub capabilities: Vec<&'static str>,
+    pub revocation: Option<RevocationInfo>,
 }
 
 #[allow(deprecated)] // Old algorithms still have to be named.
@@ -121,22 +182,7 @@ pub fn capability_letters(caps: &[&str]) -> String {
 }
 
 fn revocation_reason(status: &RevocationStatus) -> Option<String> {
-    match status {
-        RevocationStatus::Revoked(sigs) => Some(
-            sigs.first()
-                .and_then(|s| s.reason_for_revocation())
-                .map(|(code, text)| {
-                    let text = String::from_utf8_lossy(text);
-                    if text.is_empty() || text.eq_ignore_ascii_case("unspecified") {
-                        code.to_string()
-                    } else {
-                        format!("{code}: {}", crate::display::Safe(&text))
-                    }
-                })
-                .unwrap_or_else(|| "no reason given".into()),
-        ),
-        _ => None,
-    }
+    revocation_info(status).map(|r| r.text())
 }
 
 /// Why `policy` refuses `cert` (`err` is what `with_policy` said), naming
@@ -222,6 +268,9 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
             let valid = vc
                 .as_ref()
                 .and_then(|vc| vc.userids().find(|v| v.userid() == u.userid()));
+            let revocation = valid
+                .as_ref()
+                .and_then(|v| revocation_info(&v.revocation_status()));
             let state = match valid {
                 // Not self-signed at all: anyone may have appended it.
                 None if u.self_signatures().next().is_none() => "unbound",
@@ -235,6 +284,7 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
                 userid: String::from_utf8_lossy(u.userid().value()).into_owned(),
                 email: u.userid().email_normalized().ok().flatten(),
                 state,
+                revocation,
             }
         })
         .collect();
@@ -249,6 +299,9 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
                     .subkeys()
                     .find(|k| k.key().fingerprint() == key.fingerprint())
             });
+            let revocation = valid
+                .as_ref()
+                .and_then(|v| revocation_info(&v.revocation_status()));
             let (state, reason, expires, caps) = match valid {
                 None if ka.self_signatures().next().is_none() => (
                     "unbound",
@@ -285,6 +338,7 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
                 state,
                 reason,
                 capabilities: caps,
+                revocation,
             }
         })
         .collect();
@@ -300,6 +354,9 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
         state,
         reason,
         capabilities: caps,
+        revocation: vc
+            .as_ref()
+            .and_then(|vc| revocation_info(&vc.revocation_status())),
         userids,
         subkeys,
         secret: false,

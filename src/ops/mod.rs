@@ -24,6 +24,7 @@ pub mod report;
 pub mod sign;
 pub mod sniff;
 pub mod text;
+pub mod upkeep;
 pub mod verify;
 
 #[cfg(test)]
