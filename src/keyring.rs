@@ -14,7 +14,7 @@
 //! brought up to date whenever that tag differs.
 //!
 //! ```text
-//! zpgp-index 3 TAG N          header: the cert-d tag, the length N of:
+//! zpgp-index 4 TAG N          header: the cert-d tag, the length N of:
 //! FPR \t TAG \t …             one line per certificate (see index::make_entry),
 //! …                           in fingerprint order (N bytes), then
 //! HASH OFFSET                 per email address and certificate, the

@@ -28,6 +28,7 @@ mod home;
 mod import;
 mod list;
 mod passwd;
+mod upkeep;
 
 const DAY: u64 = 24 * 60 * 60;
 

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use openpgp::Cert;
+use openpgp::cert::amalgamation::ValidAmalgamation;
 use openpgp::parse::Parse;
 use openpgp_cert_d::Tag;
 use sequoia_openpgp as openpgp;
@@ -19,9 +20,11 @@ use super::files::write_atomic;
 use super::{Keyring, WriteLock};
 pub(super) use search::search_index;
 
-/// Version 3 lists only bound components; an index of an earlier version
-/// is rebuilt from the certificates, never reused line by line.
-pub(in crate::keyring) const INDEX_MAGIC: &str = "zpgp-index 3";
+/// Version 3 lists only bound components, version 4 also leaves out the
+/// user IDs their owner revoked (an address given up must not select the
+/// key); an index of an earlier version is rebuilt from the certificates,
+/// never reused line by line.
+pub(in crate::keyring) const INDEX_MAGIC: &str = "zpgp-index 4";
 
 /// The index file's bytes: mapped (lookups read only the pages they
 /// touch, with no copy), or read when mapping is not possible.
@@ -259,9 +262,17 @@ pub(in crate::keyring) fn make_entry(cert: &Cert, tag: u64) -> Entry {
         line.push_str(&format!("{:X}", k.key().fingerprint()));
     }
     line.push('\t');
+    // Subkeys stay even when revoked: a signature by one must still find
+    // its certificate, to be reported as made by a revoked key.
     let userids: Vec<&openpgp::packet::UserID> = vc
         .iter()
         .flat_map(|vc| vc.userids())
+        .filter(|u| {
+            !matches!(
+                u.revocation_status(),
+                openpgp::types::RevocationStatus::Revoked(_)
+            )
+        })
         .map(|u| u.userid())
         .collect();
     for u in &userids {
