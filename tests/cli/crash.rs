@@ -202,3 +202,96 @@ fn killed_passwd_leaves_the_old_or_the_new_passphrase() {
         full.as_millis()
     );
 }
+
+/// The expiry of the primary key as `list --json` reads it (the keyring
+/// must open and name the key).
+fn expiry_on_file(env: &Env, fpr: &str) -> (String, String) {
+    let out = env.zpgp().args(["--json", "list", fpr]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let k = &v["keys"][0];
+    let expires = k["expires"].as_str().unwrap_or("never");
+    (
+        expires[..10.min(expires.len())].to_string(),
+        k["state"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn killed_expire_and_revoke_leave_the_old_key_or_the_new() {
+    let env = Env::new();
+    let fpr = env.generate(&["--email", "up@example.org", "--expires", "2y"]);
+    let pw = env.passphrase_file();
+    let pw = pw.to_str().unwrap();
+    let secret = env.home().join("secret").join(&fpr);
+    let dates = ["2030-01-01", "2031-01-01"];
+    let expire = |d: &str| -> Vec<String> {
+        ["--passphrase-file", pw, "expire", &fpr, d]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    // How long one expire takes.
+    let start = Instant::now();
+    assert!(
+        spawn(&env, &refs(&expire(dates[0])))
+            .wait()
+            .unwrap()
+            .success()
+    );
+    let full = start.elapsed();
+
+    let mut rng = Rng::new(0x00e7_1e55);
+    let (mut landed, mut seen) = (0, std::collections::BTreeSet::new());
+    for round in 0..16 {
+        // Not the date on file, so that a finished run shows.
+        let want = dates[(round + 1) % 2];
+        // A run stamps its signatures with the current second; one in the
+        // same second as the last could tie with it.
+        std::thread::sleep(Duration::from_millis(1000));
+        let delay = full.mul_f64(rng.below(120) as f64 / 100.0);
+        if run_and_kill(&env, &refs(&expire(want)), delay) {
+            landed += 1;
+        }
+        Cert::from_file(&secret).expect("the secret key file is whole");
+        let (date, state) = expiry_on_file(&env, &fpr);
+        assert_eq!(state, "valid");
+        assert!(dates.contains(&date.as_str()), "round {round}: {date}");
+        seen.insert(date);
+        // Whatever the kill left, the next run completes.
+        assert!(spawn(&env, &refs(&expire(want))).wait().unwrap().success());
+        assert_eq!(expiry_on_file(&env, &fpr).0, want);
+    }
+
+    // A killed revocation: the key is revoked or not, and whole either way.
+    let revoke: Vec<String> = ["--passphrase-file", pw, "revoke", &fpr, "--yes"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut revoked_after = None;
+    for round in 0..8 {
+        let delay = full.mul_f64(rng.below(100) as f64 / 100.0);
+        if run_and_kill(&env, &refs(&revoke), delay) {
+            landed += 1;
+        }
+        Cert::from_file(&secret).expect("the secret key file is whole");
+        let (_, state) = expiry_on_file(&env, &fpr);
+        assert!(state == "valid" || state == "revoked", "{state}");
+        if state == "revoked" {
+            revoked_after.get_or_insert(round);
+            break;
+        }
+    }
+    assert!(spawn(&env, &refs(&revoke)).wait().unwrap().success());
+    assert_eq!(expiry_on_file(&env, &fpr).1, "revoked");
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "crash: expire and revoke killed at random moments of a {} ms run ({landed} kills while running; dates seen {seen:?}; revoked after round {revoked_after:?}); the key was always whole, old or new",
+        full.as_millis()
+    );
+}

@@ -9,6 +9,7 @@ mod fastpath;
 mod fuzz;
 mod gpg_keys;
 mod gpg_messages;
+mod gpg_upkeep;
 mod harness;
 mod hints;
 mod hostile;
