@@ -131,9 +131,19 @@ pub enum Command {
     #[command(after_help = examples(PASSWD_EXAMPLES))]
     Passwd(PasswdArgs),
     /// Set when a key (or some of its subkeys) expires
+    ///
+    /// Without --subkey, the primary key and every subkey not revoked get
+    /// the new time; extending an expired key makes it valid again. Share
+    /// the result with 'zpgp export', or your contacts keep seeing the old
+    /// date.
     #[command(after_help = examples(EXPIRE_EXAMPLES))]
     Expire(ExpireArgs),
     /// Revoke a key, one of its subkeys, or one of its user IDs
+    ///
+    /// Revoking needs your secret key. If it is lost, import instead the
+    /// revocation certificate that 'zpgp generate' stored in
+    /// HOME/revocations/FINGERPRINT.rev (zpgp import FILE), and share the
+    /// result with 'zpgp export'.
     #[command(after_help = examples(REVOKE_EXAMPLES))]
     Revoke(RevokeArgs),
     /// Add or revoke a user ID of your key

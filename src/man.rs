@@ -74,7 +74,23 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
     for name in &subs {
         let sub = zpgp.find_subcommand(name).expect("listed subcommand");
         let examples = sub.get_after_help().map(|h| h.to_string());
-        pages.push(page(sub, examples.as_deref(), false, &["zpgp"]));
+        // A command with subcommands (userid, subkey, config) gets a page
+        // for each, with its own options, pointed to from its own page.
+        let nested: Vec<&clap::Command> = sub
+            .get_subcommands()
+            .filter(|s| s.get_name() != "help" && !s.is_hide_set())
+            .collect();
+        let nested_names: Vec<String> = nested
+            .iter()
+            .map(|s| format!("zpgp-{name}-{}", s.get_name()))
+            .collect();
+        let mut see: Vec<&str> = vec!["zpgp"];
+        see.extend(nested_names.iter().map(String::as_str));
+        pages.push(page(sub, examples.as_deref(), false, &see));
+        let parent = format!("zpgp-{name}");
+        for n in nested {
+            pages.push(page(n, examples.as_deref(), false, &["zpgp", &parent]));
+        }
     }
 
     let mut sop = crate::sop::cli::SopCli::command()
