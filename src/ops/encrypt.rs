@@ -138,19 +138,8 @@ pub fn recipient_keys<'c>(
             crate::error::chain_text(&e)
         ))
     })?;
-    if let RevocationStatus::Revoked(sigs) = vc.revocation_status() {
-        let why = sigs
-            .first()
-            .and_then(|s| s.reason_for_revocation())
-            .map(|(code, msg)| {
-                let msg = String::from_utf8_lossy(msg);
-                if msg.trim().is_empty() {
-                    format!(" ({code})")
-                } else {
-                    format!(" ({code}: {})", super::keys::sanitize(msg.trim()))
-                }
-            })
-            .unwrap_or_default();
+    if let Some(r) = super::keyinfo::revocation_info(&vc.revocation_status()) {
+        let why = format!(" ({})", r.text());
         return Err(err(format!("the certificate is revoked{why}")));
     }
     if vc.alive().is_err() {
