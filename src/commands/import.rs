@@ -24,6 +24,10 @@ struct Row {
     /// "new", "updated", "unchanged" or "rejected".
     status: String,
     secret: Option<ImportStatus>,
+    /// Whether the certificate is usable under the policy; one that is not
+    /// is stored all the same (a later update may make it usable).
+    valid: bool,
+    /// Why it was rejected, or why it is stored but not valid.
     reason: Option<String>,
     source: String,
 }
@@ -69,6 +73,7 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
                 userid: None,
                 status: "rejected".into(),
                 secret: None,
+                valid: false,
                 reason: Some(format!("revocation certificate: {e}")),
                 source: name,
             }),
@@ -87,49 +92,38 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
                 .map(move |c| (c, name.clone()))
         })
         .chain(revoked)
-        .filter_map(
-            |(cert, name)| match cert.with_policy(&ctx.policy, ctx.time) {
-                Ok(_) => {
-                    if cert
-                        .keys()
-                        .secret()
-                        .any(|k| k.key().has_unencrypted_secret())
-                    {
-                        unprotected.push(cert.fingerprint());
-                    }
-                    names.push(name);
-                    Some(cert)
-                }
-                Err(e) => {
-                    rejected.push(Row {
-                        fingerprint: Some(format!("{:X}", cert.fingerprint())),
-                        userid: crate::ops::keys::primary_user_id(
-                            &cert,
-                            &ctx.policy,
-                            Some(ctx.time),
-                        ),
-                        status: "rejected".into(),
-                        secret: None,
-                        reason: Some(crate::ops::keyinfo::rejection_reason(
-                            &cert,
-                            &ctx.policy,
-                            ctx.time,
-                            &e,
-                        )),
-                        source: name,
-                    });
-                    None
-                }
-            },
-        );
+        .map(|(cert, name)| {
+            // What the policy refuses (SHA-1 self-signatures, a weak key)
+            // is stored all the same, but not valid: only parse errors
+            // reject a certificate.  The index then lists it by its
+            // primary fingerprint alone, so no address finds it, and no
+            // operation uses it.
+            if cert
+                .keys()
+                .secret()
+                .any(|k| k.key().has_unencrypted_secret())
+            {
+                unprotected.push(cert.fingerprint());
+            }
+            names.push(name);
+            cert
+        });
     let mut imported = Vec::new();
     keyring.import_each(certs, |o| {
+        // Judged as merged: an update may bring the valid self-signature
+        // that a certificate on file lacked.
+        let reason = o
+            .cert
+            .with_policy(&ctx.policy, ctx.time)
+            .err()
+            .map(|e| crate::ops::keyinfo::rejection_reason(&o.cert, &ctx.policy, ctx.time, &e));
         imported.push(Row {
             fingerprint: Some(format!("{:X}", o.fingerprint)),
             userid: crate::ops::keys::primary_user_id(&o.cert, &ctx.policy, Some(ctx.time)),
             status: o.public.to_string(),
             secret: o.secret,
-            reason: None,
+            valid: reason.is_none(),
+            reason,
             source: String::new(),
         })
     })?;
@@ -158,6 +152,10 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
 fn report(ctx: &Context, rows: &[Row]) -> Result<()> {
     let count = |s: &str| rows.iter().filter(|r| r.status == s).count();
     let secrets = rows.iter().filter(|r| r.secret.is_some()).count();
+    let invalid = rows
+        .iter()
+        .filter(|r| r.status != "rejected" && !r.valid)
+        .count();
     if ctx.json {
         let doc = serde_json::json!({
             "certificates": rows,
@@ -165,6 +163,7 @@ fn report(ctx: &Context, rows: &[Row]) -> Result<()> {
             "updated": count("updated"),
             "unchanged": count("unchanged"),
             "rejected": count("rejected"),
+            "stored_invalid": invalid,
             "secret_keys": secrets,
         });
         ctx.report(crate::printer::ReportTo::Stdout, &doc)?;
@@ -179,9 +178,13 @@ fn report(ctx: &Context, rows: &[Row]) -> Result<()> {
             Some(s) => format!(" (secret key: {s})"),
             None => String::new(),
         };
-        match &r.reason {
-            Some(why) => ctx.say(format_args!("rejected  {who}: {}", Safe(why))),
-            None => ctx.info(format!("zpgp: {:<9} {who}{secret}", r.status)),
+        match (&r.reason, r.status.as_str()) {
+            (Some(why), "rejected") => ctx.say(format_args!("rejected  {who}: {}", Safe(why))),
+            (Some(why), status) => ctx.say(format_args!(
+                "{status:<9} {who}{secret}: stored, not valid: {}",
+                Safe(why)
+            )),
+            (None, status) => ctx.info(format!("zpgp: {status:<9} {who}{secret}")),
         }
     }
     ctx.info(format!(
@@ -201,6 +204,11 @@ fn report(ctx: &Context, rows: &[Row]) -> Result<()> {
             String::new()
         }
     ));
+    if invalid > 0 {
+        ctx.info(format_args!(
+            "zpgp: {invalid} of them stored but not valid under the policy: not used until an update makes them valid"
+        ));
+    }
     Ok(())
 }
 

@@ -135,7 +135,12 @@ pub fn recipient_keys<'c>(
     let vc = cert.with_policy(policy, time).map_err(|e| {
         err(format!(
             "the certificate is not valid under the policy: {}",
-            crate::error::chain_text(&e)
+            super::keyinfo::rejection_reason(
+                cert,
+                policy,
+                time.unwrap_or_else(SystemTime::now),
+                &e
+            )
         ))
     })?;
     if let Some(r) = super::keyinfo::revocation_info(&vc.revocation_status()) {

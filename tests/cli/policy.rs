@@ -1,6 +1,8 @@
 //! Weak or broken material is refused with an error that names the
-//! reason: SHA-1 and MD5 data signatures, SHA-1 self-signatures, RSA keys
-//! under 2048 bits, and messages without integrity protection.
+//! reason: SHA-1 and MD5 data signatures, messages without integrity
+//! protection, and for every use certificates with only SHA-1
+//! self-signatures or RSA keys under 2048 bits (which import stores, not
+//! valid, so that an update can make them usable).
 //!
 //! zpgp offers no opt-in for any of these.  GnuPG has one for old data
 //! (`--ignore-mdc-error`, `--allow-weak-digest-algos`); a user with such
@@ -60,35 +62,96 @@ fn ed25519_primary() -> Key<SecretParts, PrimaryRole> {
     k.into()
 }
 
-/// Imports `cert` and expects it refused, with `reason` in the message.
-fn assert_import_refused(env: &Env, cert: &Cert, name: &str, reason: &str) {
+/// Imports `cert` and expects it stored but not valid, with `reason` in
+/// the report, the listing and the refusal to encrypt to it; no address
+/// finds it, its fingerprint does.
+fn assert_stored_invalid(env: &Env, cert: &Cert, name: &str, email: &str, reason: &str) {
     let file = env.write(name, export(cert));
-    let out = env.zpgp().arg("import").arg(&file).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(41), "{name}: {stderr}");
-    assert!(stderr.contains("rejected"), "{name}: {stderr}");
-    assert!(stderr.contains(reason), "{name}: no {reason:?} in {stderr}");
-    // Nothing was stored.
     let fpr = cert.fingerprint().to_hex();
-    env.zpgp().args(["list", &fpr]).assert().code(4);
+    let out = env
+        .zpgp()
+        .args(["--json", "import"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{name}: {stderr}");
+    assert!(stderr.contains("stored, not valid: "), "{name}: {stderr}");
+    assert!(stderr.contains(reason), "{name}: no {reason:?} in {stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stored_invalid"], 1, "{v:#}");
+    assert_eq!(v["rejected"], 0, "{v:#}");
+    assert_eq!(v["certificates"][0]["valid"], false, "{v:#}");
+
+    env.zpgp()
+        .args(["list", &fpr])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("[invalid: ").and(predicate::str::contains(reason)));
+    env.zpgp()
+        .args(["list", email])
+        .assert()
+        .code(4)
+        .stdout(predicate::str::is_empty());
+    let out = env
+        .zpgp()
+        .args(["encrypt", "-r", &fpr])
+        .write_stdin("to a key the policy refuses")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(17), "{name}: {stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("not valid under the policy") && stderr.contains(reason),
+        "{name}: {stderr}"
+    );
 }
 
 #[test]
-fn weak_self_signatures_and_small_rsa_keys_are_refused_on_import() {
+fn weak_self_signatures_and_small_rsa_keys_are_stored_but_never_used() {
     let env = Env::new();
-    let sha1 = cert_with(ed25519_primary(), HashAlgorithm::SHA1, "<sha1@example.org>");
-    assert_import_refused(&env, &sha1, "sha1.pgp", "SHA1");
+    let primary = ed25519_primary();
+    let sha1 = cert_with(primary.clone(), HashAlgorithm::SHA1, "<sha1@example.org>");
+    assert_stored_invalid(&env, &sha1, "sha1.pgp", "sha1@example.org", "SHA1");
 
     let mut rsa = Key4::generate_rsa(1024).unwrap();
     rsa.set_creation_time(SystemTime::now() - Duration::from_secs(366 * 86400))
         .unwrap();
     let rsa = cert_with(rsa.into(), HashAlgorithm::SHA256, "<rsa1024@example.org>");
-    assert_import_refused(&env, &rsa, "rsa1024.pgp", "RSA1024");
+    assert_stored_invalid(&env, &rsa, "rsa1024.pgp", "rsa1024@example.org", "RSA1024");
 
-    // The same key with a SHA-256 self-signature is fine.
-    let ok = cert_with(ed25519_primary(), HashAlgorithm::SHA256, "<ok@example.org>");
-    let file = env.write("ok.pgp", export(&ok));
-    env.zpgp().arg("import").arg(&file).assert().success();
+    // The same key with a SHA-256 self-signature is fine: the update makes
+    // the stored certificate valid, and its address finds it.
+    let update = cert_with(primary, HashAlgorithm::SHA256, "<sha1@example.org>");
+    let file = env.write("update.pgp", export(&update));
+    let out = env
+        .zpgp()
+        .args(["--json", "import"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["updated"], 1, "{v:#}");
+    assert_eq!(v["stored_invalid"], 0, "{v:#}");
+    env.zpgp()
+        .args(["list", "sha1@example.org"])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains(update.fingerprint().to_hex())
+                .and(predicate::str::contains("[invalid").not()),
+        );
+
+    // Damaged data is still rejected, and nothing is stored.
+    let bad = env.write("bad.pgp", b"\x99\x01\x0dnot a key at all");
+    env.zpgp()
+        .arg("import")
+        .arg(&bad)
+        .assert()
+        .code(41)
+        .stderr(predicate::str::contains("zpgp: error:"));
 }
 
 #[test]
