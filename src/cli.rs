@@ -623,6 +623,17 @@ pub struct DecryptArgs {
     #[arg(long, value_name = "QUERY")]
     pub signer: Vec<String>,
 
+    /// Decrypt with the secret key in FILE (or @ENV:NAME, @FD:N) instead of
+    /// the keyring's, which is then not read; the key is never stored
+    /// (repeat for several)
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Vec<String>,
+
+    /// With --key-file: check signatures against the certificates in FILE
+    /// (repeat for several)
+    #[arg(long, value_name = "FILE", requires = "key_file")]
+    pub cert_file: Vec<PathBuf>,
+
     /// Write to FILE (default: INPUT without .pgp/.gpg/.asc; standard output
     /// when reading standard input)
     #[arg(short, long, value_name = "FILE")]
@@ -674,6 +685,11 @@ pub struct VerifyArgs {
     /// Require a valid signature by this key (repeat: each must sign)
     #[arg(long, value_name = "QUERY")]
     pub signer: Vec<String>,
+
+    /// Check against the certificates in FILE only (repeat for several); the
+    /// keyring is not read, as gpgv --keyring does
+    #[arg(long, value_name = "FILE")]
+    pub cert_file: Vec<PathBuf>,
 
     /// A detached signature of FILE
     #[arg(long, value_name = "SIG")]

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context as _, Result};
 use sequoia_openpgp::crypto::Password;
+use sequoia_openpgp::crypto::mem::Protected;
 use sequoia_openpgp::policy::StandardPolicy;
 
 use crate::cli::{Command, GlobalArgs};
@@ -48,6 +49,10 @@ impl Context {
         let use_ = Use::Read {
             stdin_is_data: command.reads_stdin(),
         };
+        let key_files: &[String] = match command {
+            Command::Decrypt(a) => &a.key_file,
+            _ => &[],
+        };
         let params: Vec<Param> = [
             ("--passphrase-file", &global.passphrase_file),
             ("--password-file", &global.password_file),
@@ -55,6 +60,11 @@ impl Context {
         ]
         .into_iter()
         .filter_map(|(option, spec)| spec.as_deref().map(|spec| Param { option, spec, use_ }))
+        .chain(key_files.iter().map(|spec| Param {
+            option: "--key-file",
+            spec,
+            use_,
+        }))
         .collect();
         let fds = Fds::resolve(&params)?;
 
@@ -123,6 +133,13 @@ impl Context {
             }),
             None => passphrase::prompt(self.printer(), self.batch, what, confirm, secret),
         }
+    }
+
+    /// The whole of an indirect parameter resolved at start-up (a path,
+    /// @ENV:NAME or @FD:N, e.g. a --key-file), at most `limit` bytes, in
+    /// memory that is zeroed when dropped.
+    pub fn read_indirect(&self, spec: &str, limit: usize) -> Result<Protected> {
+        passphrase::read_indirect(spec, &self.fds, Some(limit))
     }
 
     /// The new passphrase of `passwd`: from --new-passphrase-file when

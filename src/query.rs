@@ -17,6 +17,19 @@ pub enum Query {
 }
 
 impl Query {
+    /// Whether a user ID matches an address or text query, as the
+    /// keyring's index matches them (fingerprints and key IDs name keys,
+    /// not user IDs).
+    pub fn matches_userid(&self, uid: &sequoia_openpgp::packet::UserID) -> bool {
+        match self {
+            Query::Email(e) => uid.email_normalized().ok().flatten().as_deref() == Some(e),
+            Query::Text(t) => String::from_utf8_lossy(uid.value())
+                .to_lowercase()
+                .contains(t.as_str()),
+            Query::Fingerprint(_) | Query::KeyId(_) => false,
+        }
+    }
+
     /// Parses what the user typed.  Fingerprints may contain spaces and a
     /// `0x` prefix; key IDs are 16 hex digits; anything with an `@` is an
     /// email address, optionally in angle brackets.

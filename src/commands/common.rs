@@ -236,11 +236,24 @@ pub fn with_passphrase_hint(ctx: &Context, mut e: anyhow::Error) -> anyhow::Erro
 /// The signers named by `--signer`: a certificate, or when the query is
 /// the fingerprint or key ID of one of its subkeys, that key of it.
 pub fn required_signers(ctx: &Context, queries: &[String]) -> Result<Vec<ops::RequiredSigner>> {
+    if queries.is_empty() {
+        return Ok(Vec::new());
+    }
     let keyring = ctx.keyring()?;
+    required_signers_by(ctx, queries, &|q| keyring.find(q))
+}
+
+/// The same, with the certificates found by `find` (e.g. among files
+/// given on the command line) instead of the keyring.
+pub fn required_signers_by(
+    ctx: &Context,
+    queries: &[String],
+    find: &dyn Fn(&str) -> Result<Cert>,
+) -> Result<Vec<ops::RequiredSigner>> {
     queries
         .iter()
         .map(|q| {
-            let cert = keyring.find(q)?;
+            let cert = find(q)?;
             let key = match crate::query::Query::parse(q) {
                 Ok(crate::query::Query::Fingerprint(f)) => Some(openpgp::KeyHandle::from(f)),
                 Ok(crate::query::Query::KeyId(id)) => Some(openpgp::KeyHandle::from(id)),

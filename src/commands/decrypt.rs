@@ -15,8 +15,23 @@ use crate::output::{Content, Output};
 use crate::passphrase::Secret;
 
 pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
-    let keyring = ctx.keyring()?;
-    let required = common::required_signers(ctx, &args.signer)?;
+    // With --key-file, the keys (and --cert-file certificates) given are
+    // all there is: the keyring is not opened.
+    let (keyring, secret_keys, file_certs) = if args.key_file.is_empty() {
+        (Some(ctx.keyring()?), Vec::new(), Vec::new())
+    } else {
+        let keys = super::keyfiles::secret_keys(ctx, &args.key_file)?;
+        let mut certs = super::keyfiles::certs(&args.cert_file)?;
+        certs.extend(keys.iter().map(|k| k.clone().strip_secret_key_material()));
+        (None, keys, certs)
+    };
+    let required = match keyring {
+        Some(_) => common::required_signers(ctx, &args.signer)?,
+        None => {
+            let find = |q: &str| super::keyfiles::find(ctx, &file_certs, q);
+            common::required_signers_by(ctx, &args.signer, &find)?
+        }
+    };
 
     let input_path = real_path(&args.input);
     let output_path: Option<PathBuf> = match (&args.output, input_path) {
@@ -33,16 +48,22 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
     }
     let input = common::open_input_progress(ctx, input_path)?;
 
-    let mut secret_keys = Vec::new();
-    for fpr in keyring.secret_fingerprints()? {
-        secret_keys.extend(keyring.secret(&fpr)?);
+    let mut secret_keys = secret_keys;
+    if let Some(keyring) = keyring {
+        for fpr in keyring.secret_fingerprints()? {
+            secret_keys.extend(keyring.secret(&fpr)?);
+        }
     }
 
-    let lookup = |ids: &[openpgp::KeyHandle]| keyring.certs_by_handles(ids);
+    let lookup =
+        |ids: &[openpgp::KeyHandle]| keyring.map(|k| k.certs_by_handles(ids)).unwrap_or_default();
     let mut opts = DecryptOptions::new(&ctx.policy);
     opts.time = Some(ctx.time);
     opts.secret_keys = secret_keys;
-    opts.cert_lookup = Some(&lookup);
+    opts.verify_certs = file_certs;
+    if keyring.is_some() {
+        opts.cert_lookup = Some(&lookup);
+    }
     // A file output is a temporary file, renamed into place only once the
     // message checked out: nothing needs holding back on the way there.
     // Devices and pipes named by path (-o /dev/stdout) are written in

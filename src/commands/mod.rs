@@ -19,6 +19,7 @@ mod export;
 mod generate;
 mod import;
 mod inspect;
+mod keyfiles;
 mod list;
 mod passwd;
 mod progress;

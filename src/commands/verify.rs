@@ -9,11 +9,23 @@ use crate::output::{Content, Output};
 use crate::printer::ReportTo;
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
-    let required = common::required_signers(ctx, &args.signer)?;
-    let keyring = ctx.keyring()?;
-    let lookup = |ids: &[openpgp::KeyHandle]| keyring.certs_by_handles(ids);
-    let mut opts = VerifyOptions::new(&ctx.policy, Vec::new());
-    opts.cert_lookup = Some(&lookup);
+    // With --cert-file, those certificates alone count, and the keyring is
+    // not even opened (a home that does not exist stays absent).
+    let (required, file_certs, keyring) = if args.cert_file.is_empty() {
+        let required = common::required_signers(ctx, &args.signer)?;
+        (required, Vec::new(), Some(ctx.keyring()?))
+    } else {
+        let certs = super::keyfiles::certs(&args.cert_file)?;
+        let find = |q: &str| super::keyfiles::find(ctx, &certs, q);
+        let required = common::required_signers_by(ctx, &args.signer, &find)?;
+        (required, certs, None)
+    };
+    let lookup =
+        |ids: &[openpgp::KeyHandle]| keyring.map(|k| k.certs_by_handles(ids)).unwrap_or_default();
+    let mut opts = VerifyOptions::new(&ctx.policy, file_certs);
+    if keyring.is_some() {
+        opts.cert_lookup = Some(&lookup);
+    }
     opts.time = Some(ctx.time);
 
     let input_path = real_path(&args.input);

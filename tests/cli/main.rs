@@ -14,6 +14,7 @@ mod harness;
 mod hints;
 mod hostile;
 mod inspect;
+mod keyfiles;
 mod keys;
 mod messages;
 mod messages_errors;
