@@ -84,7 +84,8 @@ impl Command {
         }
         match self {
             Command::Import(a) => {
-                a.files.is_empty() || a.files.iter().any(|f| f.as_os_str() == "-")
+                (a.files.is_empty() && !a.from_gnupg)
+                    || a.files.iter().any(|f| f.as_os_str() == "-")
             }
             Command::Encrypt(a) => stdin(&a.input),
             Command::Decrypt(a) => stdin(&a.input),
@@ -261,6 +262,20 @@ pub struct ImportArgs {
     /// Files to import, armored or binary (standard input when none, or -)
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// Import your GnuPG keyring, as 'gpg --export' gives it ($GNUPGHOME
+    /// is honoured), and say what GnuPG's ownertrust maps to
+    #[arg(long, conflicts_with = "files")]
+    pub from_gnupg: bool,
+
+    /// With --from-gnupg: your secret keys too, still protected by their
+    /// GnuPG passphrases (GnuPG may ask for them to export the keys)
+    #[arg(long, requires = "from_gnupg")]
+    pub secret: bool,
+
+    /// With --from-gnupg: show what would be imported, and change nothing
+    #[arg(long, requires = "from_gnupg")]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]

@@ -33,13 +33,41 @@ struct Row {
 }
 
 pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
-    let sources: Vec<Option<PathBuf>> = if args.files.is_empty() {
-        vec![None]
+    let gnupg = if args.from_gnupg {
+        Some(super::gnupg::export(ctx, args.secret)?)
     } else {
-        args.files
-            .into_iter()
-            .map(|p| (p.as_os_str() != "-").then_some(p))
-            .collect()
+        None
+    };
+    let raw: Vec<(Vec<u8>, String)> = match &gnupg {
+        Some(g) => {
+            let data = g.keyring()?;
+            // An empty GnuPG keyring is not an error: there is just
+            // nothing to move.
+            if data.is_empty() {
+                ctx.info("zpgp: GnuPG's keyring holds no keys; nothing to import");
+                return Ok(());
+            }
+            vec![(data, "GnuPG's keyring".to_string())]
+        }
+        None => {
+            let sources: Vec<Option<PathBuf>> = if args.files.is_empty() {
+                vec![None]
+            } else {
+                args.files
+                    .iter()
+                    .map(|p| (p.as_os_str() != "-").then(|| p.clone()))
+                    .collect()
+            };
+            let mut v = Vec::new();
+            for source in &sources {
+                let name = source
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "standard input".into());
+                v.push((read_source(source.as_ref())?, name));
+            }
+            v
+        }
     };
 
     // Every file is read and checked whole before anything is written, so
@@ -48,18 +76,16 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     // files' bytes rather than by their parsed certificates.
     let mut inputs = Vec::new();
     let mut revocations = Vec::new();
-    for source in &sources {
-        let name = source
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "standard input".into());
-        let data = read_source(source.as_ref())?;
+    for (data, name) in raw {
         match check(&data, &name)? {
             Checked::Certs => inputs.push((data, name)),
             Checked::Revocations(sigs) => {
                 revocations.extend(sigs.into_iter().map(|s| (s, name.clone())))
             }
         }
+    }
+    if args.dry_run {
+        return dry_run(ctx, &inputs, gnupg.as_ref());
     }
 
     let keyring = ctx.keyring()?;
@@ -139,6 +165,9 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     rows.extend(imported);
 
     report(ctx, &rows)?;
+    if let Some(g) = &gnupg {
+        report_ownertrust(ctx, g, false)?;
+    }
     if !rows.is_empty() && rows.iter().all(|r| r.status == "rejected") {
         return Err(Error::new(
             Failure::BadData,
@@ -207,6 +236,123 @@ fn report(ctx: &Context, rows: &[Row]) -> Result<()> {
     if invalid > 0 {
         ctx.info(format_args!(
             "zpgp: {invalid} of them stored but not valid under the policy: not used until an update makes them valid"
+        ));
+    }
+    Ok(())
+}
+
+/// What an import would do, without doing it: each certificate as new,
+/// updated or unchanged against what is on file.  A home that does not
+/// exist is not created.
+fn dry_run(
+    ctx: &Context,
+    inputs: &[(Vec<u8>, String)],
+    gnupg: Option<&super::gnupg::Export>,
+) -> Result<()> {
+    let keyring = if ctx.home.exists() {
+        Some(ctx.keyring()?)
+    } else {
+        None
+    };
+    let (mut new, mut updated, mut unchanged, mut secrets) = (0, 0, 0, 0);
+    for (data, _) in inputs {
+        for cert in CertParser::from_bytes(data)?.flatten() {
+            let on_file = match keyring {
+                Some(k) => k.get(&cert.fingerprint())?,
+                None => None,
+            };
+            let status = match on_file {
+                None => "new",
+                Some(old) => {
+                    if old
+                        .clone()
+                        .merge_public(cert.clone().strip_secret_key_material())?
+                        == old
+                    {
+                        "unchanged"
+                    } else {
+                        "updated"
+                    }
+                }
+            };
+            match status {
+                "new" => new += 1,
+                "updated" => updated += 1,
+                _ => unchanged += 1,
+            }
+            let secret = if cert.is_tsk() {
+                secrets += 1;
+                " (secret key)"
+            } else {
+                ""
+            };
+            let uid = crate::ops::keys::primary_user_id(&cert, &ctx.policy, Some(ctx.time))
+                .unwrap_or_default();
+            ctx.say(format_args!(
+                "would import {status:<9} {:X} {}{secret}",
+                cert.fingerprint(),
+                Safe(&uid)
+            ));
+        }
+    }
+    ctx.info(format_args!(
+        "zpgp: dry run: {new} new, {updated} updated, {unchanged} unchanged, {secrets} secret keys; nothing was changed"
+    ));
+    if let Some(g) = gnupg {
+        report_ownertrust(ctx, g, true)?;
+    }
+    Ok(())
+}
+
+/// What GnuPG's ownertrust becomes in zpgp: an ultimately trusted key
+/// whose secret key is here is simply your own key; full and marginal
+/// trust have no counterpart yet (zpgp has no trusted introducers).
+fn report_ownertrust(ctx: &Context, g: &super::gnupg::Export, dry_run: bool) -> Result<()> {
+    use super::gnupg::Ownertrust;
+    let count = |t: Ownertrust| g.ownertrust.iter().filter(|(_, o)| *o == t).count();
+    let ultimate: Vec<&openpgp::Fingerprint> = g
+        .ownertrust
+        .iter()
+        .filter(|(_, o)| *o == Ownertrust::Ultimate)
+        .map(|(f, _)| f)
+        .collect();
+    // Your own keys are those whose secret key zpgp holds (or, in a dry
+    // run, would hold).
+    let exported_secret: Vec<openpgp::Fingerprint> = match &g.secret {
+        Some(data) if !data.is_empty() => CertParser::from_bytes(data)?
+            .flatten()
+            .map(|c| c.fingerprint())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let keyring = if ctx.home.exists() {
+        Some(ctx.keyring()?)
+    } else {
+        None
+    };
+    let held = ultimate
+        .iter()
+        .filter(|f| {
+            exported_secret.contains(f) || keyring.is_some_and(|k| k.has_secret(f))
+        })
+        .count();
+    if !ultimate.is_empty() {
+        ctx.info(format_args!(
+            "zpgp: GnuPG's ultimate trust: {} key{}; {held} of them {} your own keys (their secret keys are here){}",
+            ultimate.len(),
+            if ultimate.len() == 1 { "" } else { "s" },
+            if dry_run { "would be" } else { "are now" },
+            if held < ultimate.len() && g.secret.is_none() {
+                "; add --secret to bring the secret keys"
+            } else {
+                ""
+            }
+        ));
+    }
+    let (full, marginal) = (count(Ownertrust::Full), count(Ownertrust::Marginal));
+    if full + marginal > 0 {
+        ctx.info(format_args!(
+            "zpgp: GnuPG's full ({full}) and marginal ({marginal}) ownertrust are not carried over: zpgp has no trusted introducers yet"
         ));
     }
     Ok(())

@@ -17,6 +17,7 @@ mod encrypt;
 mod expire;
 mod export;
 mod generate;
+mod gnupg;
 mod import;
 mod inspect;
 mod keyfiles;

@@ -7,6 +7,7 @@ mod crash;
 mod docs;
 mod fastpath;
 mod fuzz;
+mod gpg_import;
 mod gpg_keys;
 mod gpg_messages;
 mod gpg_upkeep;
