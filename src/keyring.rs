@@ -50,8 +50,8 @@ use sequoia_openpgp as openpgp;
 use crate::error::{Error, Failure};
 use crate::query::Query;
 
-pub use files::create_private_dir;
 use files::{check_mode, check_owner};
+pub use files::{create_private_dir, shell_quote, write_atomic};
 pub use import::{ImportOutcome, ImportStatus};
 use index::search_index;
 pub use lock::WriteLock;
