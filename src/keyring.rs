@@ -30,6 +30,7 @@
 //! certificate, or the ambiguous and not-found errors).
 
 mod files;
+mod health;
 mod import;
 mod index;
 mod lock;
@@ -52,6 +53,7 @@ use crate::query::Query;
 
 use files::{check_mode, check_owner};
 pub use files::{create_private_dir, shell_quote, write_atomic};
+pub use health::{HomeProblem, IndexState, home_problems};
 pub use import::{ImportOutcome, ImportStatus};
 use index::search_index;
 pub use lock::WriteLock;
