@@ -21,13 +21,16 @@ use sequoia_openpgp as openpgp;
 
 use crate::harness::{Env, PASSPHRASE, zpgp_bin};
 
+mod config;
 mod delete;
+mod doctor;
 mod export;
 mod generate;
 mod home;
 mod import;
 mod list;
 mod passwd;
+mod watch;
 
 const DAY: u64 = 24 * 60 * 60;
 

@@ -1,0 +1,268 @@
+//! `zpgp doctor`: each problem with its fix, exit 6 until all is well, and
+//! the index rebuilt when it does not match the certificates.
+
+use super::*;
+
+fn set_mode(p: &Path, mode: u32) {
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// `zpgp doctor` in a home where all is well.
+fn assert_clean(env: &Env) {
+    env.zpgp()
+        .arg("doctor")
+        .assert()
+        .code(0)
+        .stdout(is_empty())
+        .stderr(is_match(r"\Azpgp: all is well: checked the home, the index, \d+ keys? of yours, the config file\n\z").unwrap());
+}
+
+#[test]
+fn doctor_is_quiet_on_a_clean_home() {
+    let env = Env::new();
+    env.generate(&["--email", "me@example.org"]);
+    env.zpgp()
+        .arg("doctor")
+        .assert()
+        .code(0)
+        .stdout(is_empty())
+        .stderr(
+            "zpgp: all is well: checked the home, the index, 1 key of yours, the config file\n",
+        );
+    env.zpgp()
+        .args(["-q", "doctor"])
+        .assert()
+        .code(0)
+        .stdout(is_empty())
+        .stderr(is_empty());
+    let a = env.zpgp().args(["--json", "doctor"]).assert().code(0);
+    let v: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(v, serde_json::json!({"problems": [], "fixed": []}));
+}
+
+#[test]
+fn doctor_reports_modes_with_the_chmod_that_fixes_them() {
+    let env = Env::new();
+    env.generate(&["--email", "me@example.org"]);
+    let secret = env.home().join("secret");
+    set_mode(&secret, 0o750);
+    env.zpgp()
+        .arg("doctor")
+        .assert()
+        .code(6)
+        .stdout(format!(
+            "problem: other users may read the secret key directory {s} (mode 0750)\n    \
+             fix: chmod 700 {s}\n\
+             problem: your keys were not checked: the keyring cannot be opened until the home is fixed\n",
+            s = secret.display()
+        ))
+        .stderr("zpgp: 2 problems found\n");
+    set_mode(&secret, 0o700);
+
+    let revocations = env.home().join("revocations");
+    set_mode(&revocations, 0o755);
+    env.zpgp()
+        .arg("doctor")
+        .assert()
+        .code(6)
+        .stdout(format!(
+            "problem: other users may read the revocation certificates' directory {r} (mode 0755)\n    \
+             fix: chmod 700 {r}\n",
+            r = revocations.display()
+        ))
+        .stderr("zpgp: 1 problem found\n");
+    set_mode(&revocations, 0o700);
+    assert_clean(&env);
+}
+
+#[test]
+fn doctor_reports_a_missing_revocation_certificate_and_its_fix_works() {
+    let env = Env::new();
+    let fpr = env.generate(&["--email", "me@example.org"]);
+    let rev = env.home().join("revocations").join(format!("{fpr}.rev"));
+    std::fs::remove_file(&rev).unwrap();
+    let a = env
+        .zpgp()
+        .arg("doctor")
+        .assert()
+        .code(6)
+        .stderr("zpgp: 1 problem found\n");
+    let out = stdout_of(&a);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!(
+            "problem: no revocation certificate for your key {fpr} at {}: if the secret key \
+             is lost, you cannot revoke it",
+            rev.display()
+        )
+    );
+    let fix = lines.next().unwrap().strip_prefix("    fix: ").unwrap();
+    assert!(fix.starts_with("zpgp export --secret -o "), "{fix}");
+    assert!(lines.next().is_none(), "{out}");
+
+    // The fix, run as the user would (their home is the default one).
+    let bin = zpgp_bin();
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let fix = fix.replace("PASSFILE", &env.passphrase_file().display().to_string());
+    let status = std::process::Command::new("sh")
+        .args(["-c", &fix])
+        .env("PATH", path)
+        .env("ZPGP_HOME", env.home())
+        .current_dir(env.dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(rev.exists());
+    assert_clean(&env);
+    // What it wrote revokes the key.
+    let revoked = Cert::from_file(&rev).unwrap();
+    assert_eq!(format!("{:X}", revoked.fingerprint()), fpr);
+    assert!(matches!(
+        revoked.revocation_status(&StandardPolicy::new(), None),
+        openpgp::types::RevocationStatus::Revoked(_)
+    ));
+    assert_eq!(listed(&env), vec![fpr]);
+}
+
+#[test]
+fn doctor_rebuilds_an_index_that_does_not_match() {
+    let env = Env::new();
+    env.generate(&["--email", "me@example.org"]);
+    let index = env.home().join("index");
+    env.zpgp().args(["list", "me@example.org"]).assert().code(0);
+    let good = std::fs::read(&index).unwrap();
+    assert_clean(&env);
+
+    let damage: [(&str, Box<dyn Fn()>); 3] = [
+        (
+            "was missing",
+            Box::new(|| std::fs::remove_file(&index).unwrap()),
+        ),
+        (
+            "was damaged or of an older version",
+            Box::new(|| std::fs::write(&index, "garbage\n").unwrap()),
+        ),
+        (
+            // Same length, same header: only a comparison with the
+            // certificates shows it.
+            "did not agree with the certificates",
+            Box::new(|| {
+                let text = String::from_utf8(good.clone()).unwrap();
+                std::fs::write(&index, text.replace("me@example.org", "xx@example.org")).unwrap()
+            }),
+        ),
+    ];
+    for (why, damage) in damage {
+        damage();
+        env.zpgp()
+            .arg("doctor")
+            .assert()
+            .code(0)
+            .stdout(format!(
+                "fixed: the keyring index {why}; rebuilt it from 1 certificate\n"
+            ))
+            .stderr(err_has(&["zpgp: all is well"]));
+        assert_eq!(std::fs::read(&index).unwrap(), good, "{why}");
+        assert_clean(&env);
+    }
+}
+
+#[test]
+fn doctor_reports_config_problems() {
+    let env = Env::new();
+    env.generate(&["--email", "me@example.org"]);
+    let path = env.home().join("config.toml");
+    let fix_config = "correct or remove that line; the settings zpgp knows: default-key (";
+
+    std::fs::write(&path, "# mine\ncolour = \"blue\"\n").unwrap();
+    env.zpgp()
+        .arg("doctor")
+        .assert()
+        .code(6)
+        .stdout(
+            contains(format!(
+                "problem: the config file {} line 2: unknown setting \"colour\"\n    fix: {fix_config}",
+                path.display()
+            ))
+            .and(is_match(r"\Aproblem: [^\n]*\n    fix: [^\n]*\n\z").unwrap()),
+        )
+        .stderr("zpgp: 1 problem found\n");
+
+    let gone = "0123456789ABCDEF0123456789ABCDEF01234567";
+    std::fs::write(&path, format!("default-key = \"{gone}\"\n")).unwrap();
+    set_mode(&path, 0o666);
+    env.zpgp()
+        .arg("doctor")
+        .assert()
+        .code(6)
+        .stdout(format!(
+            "problem: other users may write to the config file {p} (mode 0666)\n    \
+             fix: chmod 600 {p}\n\
+             problem: the default key {gone} ({p} line 1) is not in the keyring\n    \
+             fix: choose another with 'zpgp config set default-key QUERY', or remove it with \
+             'zpgp config unset default-key'\n",
+            p = path.display()
+        ))
+        .stderr("zpgp: 2 problems found\n");
+
+    env.zpgp()
+        .args(["config", "set", "default-key", "me@example.org"])
+        .assert()
+        .code(0);
+    assert_eq!(mode(&path), 0o600);
+    assert_clean(&env);
+}
+
+#[test]
+fn doctor_reports_expiring_keys_and_keys_nobody_can_encrypt_to() {
+    let env = Env::new();
+    let soon = env.generate(&["--email", "soon@example.org", "--expires", "10d"]);
+    // A signing-only key of mine, imported (so without a revocation
+    // certificate on file).
+    let (signer, _) = CertBuilder::new()
+        .add_userid("Signer <signer@example.org>")
+        .add_signing_subkey()
+        .generate()
+        .unwrap();
+    env.zpgp()
+        .arg("import")
+        .write_stdin(signer.as_tsk().armored().to_vec().unwrap())
+        .assert()
+        .code(0);
+    let signer = format!("{:X}", signer.fingerprint());
+
+    let a = env
+        .zpgp()
+        .args(["--json", "doctor"])
+        .assert()
+        .code(6)
+        .stderr("zpgp: 3 problems found\n");
+    let v: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(v["fixed"], serde_json::json!([]));
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 3, "{v:#}");
+    assert!(problems.iter().all(|p| p["area"] == "key"), "{v:#}");
+    let find = |fpr: &str, start: &str| {
+        problems
+            .iter()
+            .find(|p| p["key"] == fpr && p["problem"].as_str().unwrap().starts_with(start))
+            .unwrap_or_else(|| panic!("no {start:?} for {fpr}: {v:#}"))
+    };
+    let p = find(
+        &soon,
+        &format!("your key {soon} (<soon@example.org>) expires "),
+    );
+    assert_eq!(p["fix"], format!("zpgp expire {soon} 2y"));
+    let p = find(
+        &signer,
+        &format!("your key {signer} has no valid encryption subkey"),
+    );
+    assert_eq!(p["fix"], format!("zpgp subkey add {signer} --for encrypt"));
+    let p = find(&signer, "no revocation certificate for your key");
+    assert!(p["fix"].as_str().unwrap().contains("zpgp sop revoke-key"));
+}
