@@ -333,7 +333,8 @@ mod tests {
     }
 
     fn error_text(e: &anyhow::Error) -> String {
-        format!("{e} / {}", crate::error::hint_of(e).unwrap_or(""))
+        let (text, hint) = crate::error::text_and_hint(e);
+        format!("{text} / {}", hint.unwrap_or_default())
     }
 
     #[test]

@@ -336,6 +336,13 @@ pub fn unsafe_error(message: impl Into<String>, hint: impl Into<String>) -> anyh
     .into()
 }
 
+/// An error's text (with its causes) and hint, to be shown somewhere else
+/// than the error line: `doctor` lists the errors it finds as problems
+/// with their fix.
+pub fn text_and_hint(err: &anyhow::Error) -> (String, Option<String>) {
+    (chain_text(err), hint_of(err).map(str::to_string))
+}
+
 /// The first hint in an error's chain, if any.
 pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
     // An `Error` attached with `.context(...)` is not visible through

@@ -92,12 +92,8 @@ pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<()> {
             // The keyring refuses an unsafe home; what it refused is among
             // the findings above, unless it is something else.
             if report.problems.is_empty() {
-                report.problem(
-                    "home",
-                    None,
-                    crate::error::chain_text(&e),
-                    crate::error::hint_of(&e).map(str::to_string),
-                );
+                let (text, hint) = crate::error::text_and_hint(&e);
+                report.problem("home", None, text, hint);
             }
             report.problem(
                 "home",
@@ -225,9 +221,7 @@ fn check_key(ctx: &Context, cert: &Cert, report: &mut Report) {
                     "your key {fpr} is rejected by the policy: {}",
                     crate::ops::keyinfo::rejection_reason(cert, &ctx.policy, ctx.time, &e)
                 ),
-                Some(format!(
-                    "make a new key: zpgp generate --name NAME --email EMAIL"
-                )),
+                Some("make a new key: zpgp generate --name NAME --email EMAIL".to_string()),
             );
             return;
         }
@@ -283,17 +277,16 @@ fn check_key(ctx: &Context, cert: &Cert, report: &mut Report) {
                 let flags = ka
                     .key_flags()
                     .unwrap_or_else(openpgp::types::KeyFlags::empty);
-                let usage = if flags.for_signing() {
-                    "sign"
-                } else {
-                    "encrypt"
-                };
                 (
                     format!(
                         "the subkey {:X} of your key {fpr} is {name}, under 2048 bits",
                         key.fingerprint()
                     ),
-                    format!("zpgp subkey rotate {fpr} --for {usage}"),
+                    if flags.for_signing() {
+                        format!("zpgp subkey rotate {fpr} --for sign")
+                    } else {
+                        format!("zpgp subkey rotate {fpr} --for encrypt")
+                    },
                 )
             };
             report.problem("key", Some(fpr.clone()), what, Some(fix));
@@ -364,11 +357,7 @@ fn check_config(ctx: &Context, report: &mut Report) {
         Ok(_) => super::common::default_key(ctx).err(),
     };
     if let Some(e) = failed {
-        report.problem(
-            "config",
-            None,
-            crate::error::chain_text(&e),
-            crate::error::hint_of(&e).map(str::to_string),
-        );
+        let (text, hint) = crate::error::text_and_hint(&e);
+        report.problem("config", None, text, hint);
     }
 }

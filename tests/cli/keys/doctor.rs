@@ -138,27 +138,21 @@ fn doctor_rebuilds_an_index_that_does_not_match() {
     let good = std::fs::read(&index).unwrap();
     assert_clean(&env);
 
-    let damage: [(&str, Box<dyn Fn()>); 3] = [
-        (
-            "was missing",
-            Box::new(|| std::fs::remove_file(&index).unwrap()),
-        ),
-        (
-            "was damaged or of an older version",
-            Box::new(|| std::fs::write(&index, "garbage\n").unwrap()),
-        ),
-        (
-            // Same length, same header: only a comparison with the
-            // certificates shows it.
-            "did not agree with the certificates",
-            Box::new(|| {
+    for why in [
+        "was missing",
+        "was damaged or of an older version",
+        // Same length, same header: only a comparison with the
+        // certificates shows it.
+        "did not agree with the certificates",
+    ] {
+        match why {
+            "was missing" => std::fs::remove_file(&index).unwrap(),
+            "was damaged or of an older version" => std::fs::write(&index, "garbage\n").unwrap(),
+            _ => {
                 let text = String::from_utf8(good.clone()).unwrap();
                 std::fs::write(&index, text.replace("me@example.org", "xx@example.org")).unwrap()
-            }),
-        ),
-    ];
-    for (why, damage) in damage {
-        damage();
+            }
+        }
         env.zpgp()
             .arg("doctor")
             .assert()
