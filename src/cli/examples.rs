@@ -338,6 +338,10 @@ pub const DOCTOR_EXAMPLES: &[Example] = &[
         command: "zpgp doctor",
         note: "each finding with the command that fixes it",
     },
+    Example {
+        command: "zpgp --json doctor",
+        note: "problems and what was fixed, as JSON",
+    },
 ];
 
 pub const INSPECT_EXAMPLES: &[Example] = &[
