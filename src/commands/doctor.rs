@@ -7,7 +7,6 @@ use sequoia_openpgp as openpgp;
 use serde::Serialize;
 
 use openpgp::Cert;
-use openpgp::cert::amalgamation::key::PrimaryKey as _;
 use openpgp::types::{HashAlgorithm, PublicKeyAlgorithm, RevocationStatus};
 
 use crate::cli::DoctorArgs;
@@ -210,8 +209,19 @@ fn check_keys(ctx: &Context, report: &mut Report) -> Result<String> {
 /// algorithms, no way to encrypt to it.
 fn check_key(ctx: &Context, cert: &Cert, report: &mut Report) {
     let fpr = format!("{:X}", cert.fingerprint());
-    let home = &ctx.home;
-    let vc = match cert.with_policy(&ctx.policy, ctx.time) {
+    let vc = cert.with_policy(&ctx.policy, ctx.time);
+    if let Ok(vc) = &vc {
+        if let RevocationStatus::Revoked(_) = vc.revocation_status() {
+            // A revoked key needs nothing more.
+            return;
+        }
+    }
+    check_revocation_certificate(ctx, &fpr, report);
+    // Judged on the certificate as it is, not through the policy: the
+    // policy hides a weak subkey from zpgp, but other tools may still
+    // encrypt to it.
+    check_weak_algorithms(ctx, cert, &fpr, report);
+    let vc = match vc {
         Ok(vc) => vc,
         Err(e) => {
             report.problem(
@@ -221,101 +231,14 @@ fn check_key(ctx: &Context, cert: &Cert, report: &mut Report) {
                     "your key {fpr} is rejected by the policy: {}",
                     crate::ops::keyinfo::rejection_reason(cert, &ctx.policy, ctx.time, &e)
                 ),
-                Some("make a new key: zpgp generate --name NAME --email EMAIL".to_string()),
+                Some(format!(
+                    "make a new key (zpgp generate --name NAME --email EMAIL), then retire \
+                     this one: zpgp revoke {fpr} --reason superseded"
+                )),
             );
             return;
         }
     };
-    if let RevocationStatus::Revoked(_) = vc.revocation_status() {
-        // A revoked key needs nothing more.
-        return;
-    }
-
-    let rev = home.join("revocations").join(format!("{fpr}.rev"));
-    if !rev.exists() {
-        let key_file = home.join(format!("{fpr}.key"));
-        report.problem(
-            "key",
-            Some(fpr.clone()),
-            format!(
-                "no revocation certificate for your key {fpr} at {}: if the secret key is \
-                 lost, you cannot revoke it",
-                rev.display()
-            ),
-            Some(format!(
-                "zpgp export --secret -o {k} {fpr} && zpgp sop revoke-key \
-                 --with-key-password PASSFILE < {k} > {r}; rm {k}",
-                k = shell_quote(&key_file),
-                r = shell_quote(&rev),
-            )),
-        );
-    }
-
-    #[allow(deprecated)]
-    let weak_algo = |algo: PublicKeyAlgorithm, bits: Option<usize>| {
-        use PublicKeyAlgorithm::*;
-        matches!(
-            algo,
-            RSAEncryptSign | RSAEncrypt | RSASign | DSA | ElGamalEncrypt | ElGamalEncryptSign
-        ) && bits.is_some_and(|b| b < 2048)
-    };
-    for ka in vc.keys().revoked(false) {
-        let key = ka.key();
-        let bits = key.mpis().bits();
-        let primary = ka.primary();
-        if weak_algo(key.pk_algo(), bits) {
-            let name = crate::ops::keyinfo::algorithm_name(key.role_as_unspecified());
-            let (what, fix) = if primary {
-                (
-                    format!("the primary key of your key {fpr} is {name}, under 2048 bits"),
-                    format!(
-                        "make a new key (zpgp generate --name NAME --email EMAIL), then retire \
-                         this one: zpgp revoke {fpr} --reason superseded"
-                    ),
-                )
-            } else {
-                let flags = ka
-                    .key_flags()
-                    .unwrap_or_else(openpgp::types::KeyFlags::empty);
-                (
-                    format!(
-                        "the subkey {:X} of your key {fpr} is {name}, under 2048 bits",
-                        key.fingerprint()
-                    ),
-                    if flags.for_signing() {
-                        format!("zpgp subkey rotate {fpr} --for sign")
-                    } else {
-                        format!("zpgp subkey rotate {fpr} --for encrypt")
-                    },
-                )
-            };
-            report.problem("key", Some(fpr.clone()), what, Some(fix));
-        }
-        let weak_hash = ka.binding_signature().hash_algo().eq(&HashAlgorithm::SHA1)
-            || ka.binding_signature().hash_algo() == HashAlgorithm::MD5;
-        if weak_hash {
-            let which = if primary {
-                "its primary key's".to_string()
-            } else {
-                format!("its subkey {:X}'s", key.fingerprint())
-            };
-            let k = shell_quote(&home.join(format!("{fpr}.key")));
-            let n = shell_quote(&home.join(format!("{fpr}.new")));
-            report.problem(
-                "key",
-                Some(fpr.clone()),
-                format!(
-                    "your key {fpr}: {which} self-signature uses {}, which other tools reject",
-                    ka.binding_signature().hash_algo()
-                ),
-                Some(format!(
-                    "zpgp export --secret -o {k} {fpr} && zpgp sop update-key \
-                     --with-key-password PASSFILE < {k} > {n} && zpgp import {n}; rm {k} {n}"
-                )),
-            );
-        }
-    }
-
     let can_encrypt = vc.keys().alive().revoked(false).any(|k| {
         k.key_flags()
             .is_some_and(|f| f.for_transport_encryption() || f.for_storage_encryption())
@@ -328,6 +251,131 @@ fn check_key(ctx: &Context, cert: &Cert, report: &mut Report) {
             Some(fpr.clone()),
             format!("your key {fpr} has no valid encryption subkey: nobody can encrypt to it"),
             Some(format!("zpgp subkey add {fpr} --for encrypt")),
+        );
+    }
+}
+
+fn check_revocation_certificate(ctx: &Context, fpr: &str, report: &mut Report) {
+    let rev = ctx.home.join("revocations").join(format!("{fpr}.rev"));
+    if rev.exists() {
+        return;
+    }
+    let key_file = ctx.home.join(format!("{fpr}.key"));
+    report.problem(
+        "key",
+        Some(fpr.to_string()),
+        format!(
+            "no revocation certificate for your key {fpr} at {}: if the secret key is \
+             lost, you cannot revoke it",
+            rev.display()
+        ),
+        Some(format!(
+            "zpgp export --secret -o {k} {fpr} && zpgp sop revoke-key \
+             --with-key-password PASSFILE < {k} > {r}; rm {k}",
+            k = shell_quote(&key_file),
+            r = shell_quote(&rev),
+        )),
+    );
+}
+
+fn check_weak_algorithms(ctx: &Context, cert: &Cert, fpr: &str, report: &mut Report) {
+    #[allow(deprecated)]
+    let weak_algo = |algo: PublicKeyAlgorithm, bits: Option<usize>| {
+        use PublicKeyAlgorithm::*;
+        matches!(
+            algo,
+            RSAEncryptSign | RSAEncrypt | RSASign | DSA | ElGamalEncrypt | ElGamalEncryptSign
+        ) && bits.is_some_and(|b| b < 2048)
+    };
+    let weak_hash = |h: HashAlgorithm| matches!(h, HashAlgorithm::SHA1 | HashAlgorithm::MD5);
+
+    let primary = cert.primary_key();
+    let name = |k: &openpgp::packet::Key<_, _>| crate::ops::keyinfo::algorithm_name(k);
+    if weak_algo(primary.key().pk_algo(), primary.key().mpis().bits()) {
+        report.problem(
+            "key",
+            Some(fpr.to_string()),
+            format!(
+                "the primary key of your key {fpr} is {}, under 2048 bits",
+                name(primary.key().role_as_unspecified())
+            ),
+            Some(format!(
+                "make a new key (zpgp generate --name NAME --email EMAIL), then retire \
+                 this one: zpgp revoke {fpr} --reason superseded"
+            )),
+        );
+    }
+    // The newest self-signature of each part is the one that counts.
+    let mut weak_sigs: Vec<String> = Vec::new();
+    if let Some(sig) = primary
+        .self_signatures()
+        .next()
+        .filter(|s| weak_hash(s.hash_algo()))
+    {
+        weak_sigs.push(format!("its primary key's ({})", sig.hash_algo()));
+    }
+    for u in cert.userids() {
+        if let Some(sig) = u
+            .self_signatures()
+            .next()
+            .filter(|s| weak_hash(s.hash_algo()))
+        {
+            weak_sigs.push(format!(
+                "user ID {}'s ({})",
+                Safe(&String::from_utf8_lossy(u.userid().value())),
+                sig.hash_algo()
+            ));
+        }
+    }
+    for ka in cert.keys().subkeys() {
+        if ka.self_revocations().next().is_some() {
+            continue;
+        }
+        let Some(binding) = ka.self_signatures().next() else {
+            continue;
+        };
+        let key = ka.key();
+        if weak_hash(binding.hash_algo()) {
+            weak_sigs.push(format!(
+                "subkey {:X}'s ({})",
+                key.fingerprint(),
+                binding.hash_algo()
+            ));
+        }
+        if weak_algo(key.pk_algo(), key.mpis().bits()) {
+            let flags = binding
+                .key_flags()
+                .unwrap_or_else(openpgp::types::KeyFlags::empty);
+            report.problem(
+                "key",
+                Some(fpr.to_string()),
+                format!(
+                    "the subkey {:X} of your key {fpr} is {}, under 2048 bits",
+                    key.fingerprint(),
+                    name(key.role_as_unspecified())
+                ),
+                Some(if flags.for_signing() {
+                    format!("zpgp subkey rotate {fpr} --for sign")
+                } else {
+                    format!("zpgp subkey rotate {fpr} --for encrypt")
+                }),
+            );
+        }
+    }
+    if !weak_sigs.is_empty() {
+        let k = shell_quote(&ctx.home.join(format!("{fpr}.key")));
+        let n = shell_quote(&ctx.home.join(format!("{fpr}.new")));
+        report.problem(
+            "key",
+            Some(fpr.to_string()),
+            format!(
+                "your key {fpr} is bound by weak self-signatures, which other tools reject: {}",
+                weak_sigs.join(", ")
+            ),
+            Some(format!(
+                "zpgp export --secret -o {k} {fpr} && zpgp sop update-key \
+                 --with-key-password PASSFILE < {k} > {n} && zpgp import {n}; rm {k} {n}"
+            )),
         );
     }
 }

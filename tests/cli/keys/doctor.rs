@@ -3,6 +3,8 @@
 
 use super::*;
 
+use openpgp::types::KeyFlags;
+
 fn set_mode(p: &Path, mode: u32) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
 }
@@ -259,4 +261,146 @@ fn doctor_reports_expiring_keys_and_keys_nobody_can_encrypt_to() {
     assert_eq!(p["fix"], format!("zpgp subkey add {signer} --for encrypt"));
     let p = find(&signer, "no revocation certificate for your key");
     assert!(p["fix"].as_str().unwrap().contains("zpgp sop revoke-key"));
+}
+
+/// Puts `cert` in the home the way another tool sharing `pgp.cert.d`
+/// would, past zpgp's import (which refuses weak material), with a secret
+/// key file so that it counts as yours.
+fn plant_own(env: &Env, cert: &Cert) -> String {
+    let certd = openpgp_cert_d::CertD::with_base_dir(env.home().join("pgp.cert.d")).unwrap();
+    let data = cert.to_vec().unwrap();
+    certd
+        .insert_data(&data, false, |new, _| {
+            Ok(openpgp_cert_d::MergeResult::DataRef(new))
+        })
+        .unwrap();
+    let fpr = format!("{:X}", cert.fingerprint());
+    let secret = env.home().join("secret").join(&fpr);
+    std::fs::write(&secret, cert.as_tsk().to_vec().unwrap()).unwrap();
+    set_mode(&secret, 0o600);
+    fpr
+}
+
+/// One primary key and one user ID, self-signed with `hash`, a year ago.
+fn old_cert(
+    primary: openpgp::packet::Key<
+        openpgp::packet::key::SecretParts,
+        openpgp::packet::key::PrimaryRole,
+    >,
+    hash: openpgp::types::HashAlgorithm,
+    uid: &str,
+) -> Cert {
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::types::SignatureType;
+    let then = SystemTime::now() - Duration::from_secs(365 * DAY);
+    let mut signer = primary.clone().into_keypair().unwrap();
+    let uid = openpgp::packet::UserID::from(uid);
+    let sig = SignatureBuilder::new(SignatureType::PositiveCertification)
+        .set_hash_algo(hash)
+        .set_signature_creation_time(then)
+        .unwrap()
+        .set_key_flags(KeyFlags::empty().set_certification().set_signing())
+        .unwrap()
+        .sign_userid_binding(&mut signer, primary.parts_as_public(), &uid)
+        .unwrap();
+    Cert::try_from(vec![openpgp::Packet::from(primary), uid.into(), sig.into()]).unwrap()
+}
+
+fn old_key(
+    mut key: openpgp::packet::key::Key4<
+        openpgp::packet::key::SecretParts,
+        openpgp::packet::key::PrimaryRole,
+    >,
+) -> openpgp::packet::Key<openpgp::packet::key::SecretParts, openpgp::packet::key::PrimaryRole> {
+    key.set_creation_time(SystemTime::now() - Duration::from_secs(366 * DAY))
+        .unwrap();
+    key.into()
+}
+
+#[test]
+fn doctor_reports_weak_keys_that_another_tool_put_on_file() {
+    use openpgp::packet::key::Key4;
+    use openpgp::types::HashAlgorithm;
+    let env = Env::new();
+    env.generate(&["--email", "me@example.org"]);
+    let sha1 = plant_own(
+        &env,
+        &old_cert(
+            old_key(Key4::generate_ed25519().unwrap()),
+            HashAlgorithm::SHA1,
+            "<sha1@example.org>",
+        ),
+    );
+    let rsa = plant_own(
+        &env,
+        &old_cert(
+            old_key(Key4::generate_rsa(1024).unwrap()),
+            HashAlgorithm::SHA256,
+            "<rsa1024@example.org>",
+        ),
+    );
+
+    let a = env
+        .zpgp()
+        .args(["--json", "doctor"])
+        .assert()
+        .code(6)
+        .stderr("zpgp: 6 problems found\n");
+    let v: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    // The certificate directory changed behind zpgp's index.
+    assert_eq!(
+        v["fixed"],
+        serde_json::json!([{
+            "area": "index",
+            "what": "the keyring index was older than the certificates; rebuilt it from 3 certificates"
+        }])
+    );
+    let problems: Vec<(String, String, String)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["key"].as_str().unwrap().to_string(),
+                p["problem"].as_str().unwrap().to_string(),
+                p["fix"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(problems.len(), 6, "{v:#}");
+    let has = |fpr: &str, problem: &str, fix: &str| {
+        assert!(
+            problems
+                .iter()
+                .any(|(k, p, f)| k == fpr && p.starts_with(problem) && f.starts_with(fix)),
+            "no {problem:?} / {fix:?} for {fpr}: {v:#}"
+        )
+    };
+    for fpr in [&sha1, &rsa] {
+        has(
+            fpr,
+            "no revocation certificate for your key",
+            "zpgp export --secret",
+        );
+        has(
+            fpr,
+            &format!("your key {fpr} is rejected by the policy: "),
+            "make a new key (zpgp generate --name NAME --email EMAIL), then retire this one: ",
+        );
+    }
+    has(
+        &sha1,
+        &format!(
+            "your key {sha1} is bound by weak self-signatures, which other tools reject: \
+             user ID <sha1@example.org>'s (SHA1)"
+        ),
+        "zpgp export --secret",
+    );
+    has(
+        &rsa,
+        &format!("the primary key of your key {rsa} is rsa1024, under 2048 bits"),
+        &format!(
+            "make a new key (zpgp generate --name NAME --email EMAIL), then retire this one: zpgp revoke {rsa} --reason superseded"
+        ),
+    );
 }
