@@ -44,6 +44,17 @@ pub static SETTINGS: &[Setting] = &[Setting {
     parse: parse_fingerprint,
 }];
 
+impl Setting {
+    /// Checks a value typed on the command line: TOML (`true`, `5`,
+    /// `"text"`), or else the text as a string.
+    pub fn parse_typed(&self, typed: &str) -> Result<Value, String> {
+        let value = typed
+            .parse::<toml_edit::Value>()
+            .unwrap_or_else(|_| toml_edit::Value::from(typed));
+        (self.parse)(&value)
+    }
+}
+
 /// The setting called `name`, if zpgp knows one.
 pub fn setting(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.name == name)
@@ -403,6 +414,21 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("# my settings\n"), "{text:?}");
         assert!(!text.contains("default-key"), "{text:?}");
+    }
+
+    #[test]
+    fn typed_values_go_through_the_same_parser() {
+        let s = setting("default-key").unwrap();
+        assert_eq!(s.parse_typed(FPR), Ok(value(FPR)));
+        assert_eq!(s.parse_typed(&format!("\"{FPR}\"")), Ok(value(FPR)));
+        assert!(s.parse_typed("5").unwrap_err().contains("found integer"));
+        assert!(
+            s.parse_typed("alice")
+                .unwrap_err()
+                .contains("not a fingerprint")
+        );
+        assert!(setting("colour").is_none());
+        assert_eq!(known_names(), "default-key");
     }
 
     #[test]

@@ -114,7 +114,15 @@ fn value_for(ctx: &Context, setting: &'static Setting, typed: &str) -> Result<Va
             }
             Ok(Value::Fingerprint(fpr))
         }
-        other => unreachable!("no parser for the setting {other}"),
+        // Settings that need nothing of the keyring are checked by their
+        // own parser.
+        _ => setting.parse_typed(typed).map_err(|why| {
+            Error::new(
+                Failure::Usage,
+                format!("{typed:?} is not a value for {}: {why}", setting.name),
+            )
+            .into()
+        }),
     }
 }
 
