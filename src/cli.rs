@@ -69,8 +69,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Print reports as JSON (list, import, inspect on stdout; encrypt,
-    /// decrypt, sign and verify on stderr)
+    /// Print reports as JSON (list, import, inspect, config list, watch
+    /// and doctor on stdout; encrypt, decrypt, sign and verify on stderr)
     #[arg(long, global = true)]
     pub json: bool,
 }
@@ -109,6 +109,22 @@ impl Command {
             | Command::Completions(_) => false,
         }
     }
+}
+
+/// `zpgp config --help` and its man page: the file, and every setting
+/// the loader knows, from its one table.
+fn config_long_about() -> String {
+    let mut text = String::from(
+        "Read or change the settings in HOME/config.toml\n\n\
+         The file is TOML, created with mode 0600 on the first 'zpgp config set KEY VALUE' and \
+         replaced atomically, keeping your comments.  A setting zpgp does not know, a \
+         value of the wrong type or a file that is not TOML is an error naming the file \
+         and line.  The settings:\n",
+    );
+    for s in crate::config::SETTINGS {
+        text.push_str(&format!("\n  {}: {}\n", s.name, s.doc));
+    }
+    text
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,12 +170,25 @@ pub enum Command {
     #[command(after_help = examples(SUBKEY_EXAMPLES))]
     Subkey(SubkeyArgs),
     /// Read or change the settings in HOME/config.toml
-    #[command(after_help = examples(CONFIG_EXAMPLES))]
+    #[command(after_help = examples(CONFIG_EXAMPLES), long_about = config_long_about())]
     Config(ConfigArgs),
     /// List keys that expire soon or have expired (for cron)
+    ///
+    /// Lists your keys (with --contacts every certificate on file) whose
+    /// primary key, last encryption key or last signing key expires within
+    /// --days N or has expired, one line each on standard output.  Revoked
+    /// certificates are not listed.  Exit 0 when none is, 5 when some are,
+    /// so 'zpgp --quiet watch || mail …' mails the list.
     #[command(after_help = examples(WATCH_EXAMPLES))]
     Watch(WatchArgs),
     /// Check the keyring home, your keys and the config file
+    ///
+    /// Checks the modes and owners in the home, the index against the
+    /// certificates (rebuilding it when they differ), your keys (expiring
+    /// within 30 days, no revocation certificate on file, weak algorithms,
+    /// no encryption key) and the config file, and prints each problem on
+    /// standard output with the command that fixes it.  Exit 0 when all is
+    /// well, 6 otherwise.
     #[command(after_help = examples(DOCTOR_EXAMPLES))]
     Doctor(DoctorArgs),
     /// Encrypt a message for recipients and/or with a password

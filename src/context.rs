@@ -10,6 +10,7 @@ use sequoia_openpgp::crypto::mem::Protected;
 use sequoia_openpgp::policy::StandardPolicy;
 
 use crate::cli::{Command, GlobalArgs};
+use crate::config::Config;
 use crate::keyring::Keyring;
 use crate::passphrase::{self, Fds, Param, Secret, Use};
 
@@ -32,6 +33,8 @@ pub struct Context {
     pub time: SystemTime,
     pub policy: StandardPolicy<'static>,
     keyring: OnceCell<Keyring>,
+    /// HOME/config.toml, read on first use: most commands never need it.
+    config: OnceCell<Config>,
     /// Each file is read once: @FD:N can be read only once.
     passphrase_cache: OnceCell<Password>,
     password_cache: OnceCell<Password>,
@@ -91,6 +94,7 @@ impl Context {
             time: SystemTime::now(),
             policy: crate::policy::load()?,
             keyring: OnceCell::new(),
+            config: OnceCell::new(),
             passphrase_cache: OnceCell::new(),
             password_cache: OnceCell::new(),
         })
@@ -103,6 +107,16 @@ impl Context {
         }
         let k = Keyring::open(&self.home)?;
         Ok(self.keyring.get_or_init(|| k))
+    }
+
+    /// The settings of HOME/config.toml, read and checked on first use;
+    /// a file with a mistake is an error for every command that asks.
+    pub fn config(&self) -> Result<&Config> {
+        if let Some(c) = self.config.get() {
+            return Ok(c);
+        }
+        let c = Config::load(&self.home)?;
+        Ok(self.config.get_or_init(|| c))
     }
 
     /// A secret key's passphrase: from --passphrase-file when given, else

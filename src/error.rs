@@ -274,11 +274,38 @@ pub fn failure_of(err: &anyhow::Error) -> Option<Failure> {
     if let Some(f) = err.downcast_ref::<Failure>() {
         return Some(*f);
     }
+    if let Some(s) = err.downcast_ref::<Reported>() {
+        return s.0;
+    }
     err.chain().find_map(|e| {
         e.downcast_ref::<Error>()
             .map(|e| e.failure)
             .or_else(|| e.downcast_ref::<Failure>().copied())
     })
+}
+
+/// A command that has already said everything on stdout or stderr and has
+/// only its exit code left to give: `watch` and `doctor` with findings
+/// (their list is the product, not an error), `config get` of a setting
+/// that is not set (exit 1, silent, as `git config` does).  `main` prints
+/// no error line for it.
+#[derive(Debug)]
+pub struct Reported(pub Option<Failure>);
+
+impl fmt::Display for Reported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(failure) => f.write_str(failure.describe()),
+            None => f.write_str("nothing to report"),
+        }
+    }
+}
+
+impl std::error::Error for Reported {}
+
+/// Whether the command has said all there is (see [`Reported`]).
+pub fn is_reported(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<Reported>().is_some()
 }
 
 /// A failure with no exit code of its own (exit 1) that still tells the
@@ -307,6 +334,13 @@ pub fn unsafe_error(message: impl Into<String>, hint: impl Into<String>) -> anyh
         hint,
     }
     .into()
+}
+
+/// An error's text (with its causes) and hint, to be shown somewhere else
+/// than the error line: `doctor` lists the errors it finds as problems
+/// with their fix.
+pub fn text_and_hint(err: &anyhow::Error) -> (String, Option<String>) {
+    (chain_text(err), hint_of(err).map(str::to_string))
 }
 
 /// The first hint in an error's chain, if any.
@@ -354,5 +388,9 @@ mod tests {
         assert_eq!(failure_of(&e), Some(Failure::KeyIsProtected));
         let e = anyhow::anyhow!("plain");
         assert_eq!(failure_of(&e), None);
+        let e = anyhow::Error::from(Reported(Some(Failure::KeysExpiring)));
+        assert_eq!(failure_of(&e), Some(Failure::KeysExpiring));
+        assert!(is_reported(&e));
+        assert_eq!(failure_of(&Reported(None).into()), None);
     }
 }

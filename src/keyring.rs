@@ -30,6 +30,7 @@
 //! certificate, or the ambiguous and not-found errors).
 
 mod files;
+mod health;
 mod import;
 mod index;
 mod lock;
@@ -50,8 +51,9 @@ use sequoia_openpgp as openpgp;
 use crate::error::{Error, Failure};
 use crate::query::Query;
 
-pub use files::create_private_dir;
 use files::{check_mode, check_owner};
+pub use files::{create_private_dir, shell_quote, write_atomic};
+pub use health::{HomeProblem, IndexState, home_problems};
 pub use import::{ImportOutcome, ImportStatus};
 use index::search_index;
 pub use lock::WriteLock;

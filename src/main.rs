@@ -42,6 +42,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if zpgp::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
+            if zpgp::error::is_reported(&e) {
+                let code = failure_of(&e).map(|f| f.exit_code()).unwrap_or(1);
+                return ExitCode::from(code as u8);
+            }
             // Errors quote file names, user IDs and what the system said:
             // the printer escapes all of it.
             zpgp::printer::error("zpgp", &e);

@@ -333,10 +333,16 @@ pub const WATCH_EXAMPLES: &[Example] = &[
     },
 ];
 
-pub const DOCTOR_EXAMPLES: &[Example] = &[Example {
-    command: "zpgp doctor",
-    note: "each finding with the command that fixes it",
-}];
+pub const DOCTOR_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp doctor",
+        note: "each finding with the command that fixes it",
+    },
+    Example {
+        command: "zpgp --json doctor",
+        note: "problems and what was fixed, as JSON",
+    },
+];
 
 pub const INSPECT_EXAMPLES: &[Example] = &[
     Example {

@@ -85,12 +85,50 @@ pub fn certs_on_file(ctx: &Context, fprs: &[Fingerprint]) -> Result<Vec<Cert>> {
     Ok(certs)
 }
 
-/// The signing certificates: those named, or else the user's only secret
-/// key.
+/// The default key named in the config file, when there is one: on file,
+/// and with its secret key held.  A default key that is gone is an error
+/// naming the file and line, never passed over: the user chose it, and
+/// falling back to another key would sign as someone else.
+pub fn default_key(ctx: &Context) -> Result<Option<Cert>> {
+    let config = ctx.config()?;
+    let Some((fpr, entry)) = config.default_key() else {
+        return Ok(None);
+    };
+    let keyring = ctx.keyring()?;
+    let at = config.location(entry);
+    let fix = "choose another with 'zpgp config set default-key QUERY', \
+               or remove it with 'zpgp config unset default-key'";
+    let Some(cert) = keyring.get(fpr)? else {
+        return Err(Error::new(
+            Failure::KeyNotFound,
+            format!("the default key {fpr:X} ({at}) is not in the keyring"),
+        )
+        .hint(fix)
+        .into());
+    };
+    if !keyring.has_secret(fpr) {
+        return Err(Error::new(
+            Failure::KeyNotFound,
+            format!(
+                "you do not hold the secret key of the default key {} ({at})",
+                ops::cert_label(&cert, &ctx.policy, Some(ctx.time))
+            ),
+        )
+        .hint(fix)
+        .into());
+    }
+    Ok(Some(cert))
+}
+
+/// The signing certificates: those named, or else the default key of the
+/// config file, or else the user's only secret key.
 pub fn signer_certs(ctx: &Context, queries: &[String]) -> Result<Vec<Cert>> {
     let keyring = ctx.keyring()?;
     if !queries.is_empty() {
         return queries.iter().map(|q| keyring.find(q)).collect();
+    }
+    if let Some(cert) = default_key(ctx)? {
+        return Ok(vec![cert]);
     }
     let mut own = own_certs(ctx)?;
     match own.len() {
@@ -109,7 +147,10 @@ pub fn signer_certs(ctx: &Context, queries: &[String]) -> Result<Vec<Cert>> {
                 ));
             }
             Err(Error::new(Failure::AmbiguousInput, msg)
-                .hint("name one with --signer QUERY")
+                .hint(
+                    "name one with --signer QUERY, or choose your default: \
+                     zpgp config set default-key QUERY",
+                )
                 .into())
         }
     }

@@ -41,21 +41,27 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
     if !args.no_self && !recipients.is_empty() {
         let own = match signer_certs.first() {
             Some(c) => Some(c.clone()),
-            None => {
-                let secret = keyring.secret_fingerprints()?;
-                match secret.as_slice() {
-                    // Your only key is a recipient already: nothing to
-                    // add, and no need to read its certificate again.
-                    [fpr] if recipients.iter().any(|r| r.fingerprint() == *fpr) => None,
-                    _ => {
-                        let mut own = common::certs_on_file(ctx, &secret)?;
-                        if own.len() > 1 {
-                            ctx.info("zpgp: note: not encrypting to yourself: you hold several secret keys (add yours with -r)");
+            None => match common::default_key(ctx)? {
+                Some(c) => Some(c),
+                None => {
+                    let secret = keyring.secret_fingerprints()?;
+                    match secret.as_slice() {
+                        // Your only key is a recipient already: nothing to
+                        // add, and no need to read its certificate again.
+                        [fpr] if recipients.iter().any(|r| r.fingerprint() == *fpr) => None,
+                        _ => {
+                            let mut own = common::certs_on_file(ctx, &secret)?;
+                            if own.len() > 1 {
+                                ctx.info(
+                                "zpgp: note: not encrypting to yourself: you hold several secret keys \
+                                 (add yours with -r, or choose your default: zpgp config set default-key QUERY)",
+                            );
+                            }
+                            (own.len() == 1).then(|| own.remove(0))
                         }
-                        (own.len() == 1).then(|| own.remove(0))
                     }
                 }
-            }
+            },
         };
         if let Some(own) = own {
             let fpr = own.fingerprint();

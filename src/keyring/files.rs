@@ -71,7 +71,7 @@ pub(in crate::keyring) fn unsafe_mode(
 }
 
 /// A path as a shell word, for hints the user may paste.
-pub(in crate::keyring) fn shell_quote(path: &Path) -> String {
+pub fn shell_quote(path: &Path) -> String {
     let s = path.display().to_string();
     if s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c))
@@ -110,7 +110,7 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// Writes `parts`, one after the other, to `path` by way of a temporary
 /// file (mode 0600) in `dir`, synced before and after the rename, so `path`
 /// is always either old or new.
-pub(in crate::keyring) fn write_atomic(dir: &Path, path: &Path, parts: &[&[u8]]) -> Result<()> {
+pub fn write_atomic(dir: &Path, path: &Path, parts: &[&[u8]]) -> Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)

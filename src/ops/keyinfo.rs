@@ -362,3 +362,58 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
         secret: false,
     }
 }
+
+/// The part of a certificate whose end comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    /// The primary key: the whole certificate.
+    Key,
+    /// The last of its keys that can encrypt.
+    Encryption,
+    /// The last of its keys that can sign.
+    Signing,
+}
+
+/// When a certificate stops being of use, and which part ends first: the
+/// primary key's expiry, or the time when its last encryption key, or its
+/// last signing key, expires (a subkey that is revoked, or not yet valid,
+/// does not count; one without an expiry never ends).  `None` when
+/// nothing ends, when the certificate is revoked (it is over, not
+/// expiring), or when the policy rejects it outright.
+pub fn end_of_use(cert: &Cert, policy: &dyn Policy, now: SystemTime) -> Option<(SystemTime, Part)> {
+    let vc = cert.with_policy(policy, now).ok()?;
+    if let RevocationStatus::Revoked(_) = vc.revocation_status() {
+        return None;
+    }
+    let mut ends = Vec::new();
+    if let Some(t) = vc.primary_key().key_expiration_time() {
+        ends.push((t, Part::Key));
+    }
+    for part in [Part::Encryption, Part::Signing] {
+        let keys = vc
+            .keys()
+            .revoked(false)
+            .filter(|k| k.key().creation_time() <= now)
+            .filter(|k| {
+                let flags = k.key_flags().unwrap_or_else(KeyFlags::empty);
+                match part {
+                    Part::Encryption => {
+                        flags.for_transport_encryption() || flags.for_storage_encryption()
+                    }
+                    _ => flags.for_signing(),
+                }
+            })
+            .map(|k| k.key_expiration_time())
+            .collect::<Vec<_>>();
+        // The use lasts as long as its longest-lived key; one that never
+        // expires keeps it for good.
+        if keys.iter().any(Option::is_none) {
+            continue;
+        }
+        if let Some(t) = keys.into_iter().flatten().max() {
+            ends.push((t, part));
+        }
+    }
+    ends.into_iter().min_by_key(|(t, _)| *t)
+}

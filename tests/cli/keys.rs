@@ -21,7 +21,9 @@ use sequoia_openpgp as openpgp;
 
 use crate::harness::{Env, PASSPHRASE, zpgp_bin};
 
+mod config;
 mod delete;
+mod doctor;
 mod export;
 mod generate;
 mod home;
@@ -29,6 +31,7 @@ mod import;
 mod list;
 mod passwd;
 mod upkeep;
+mod watch;
 
 const DAY: u64 = 24 * 60 * 60;
 
