@@ -626,6 +626,11 @@ pub struct EncryptArgs {
     #[arg(short, long = "recipient", value_name = "QUERY")]
     pub recipients: Vec<String>,
 
+    /// Encrypt for the certificates in FILE too (repeat for several); with
+    /// no -r and no --sign the keyring is not read, and you are not added
+    #[arg(long, value_name = "FILE")]
+    pub recipient_file: Vec<PathBuf>,
+
     /// Also (or only) encrypt with a password, asked twice or read from
     /// --password-file (without --sign, --passphrase-file still serves)
     #[arg(long)]
@@ -705,6 +710,12 @@ pub struct SignArgs {
     /// Sign with this key (default: your only secret key)
     #[arg(long, value_name = "QUERY")]
     pub signer: Vec<String>,
+
+    /// Sign with the secret key in FILE (or @ENV:NAME, @FD:N) instead of
+    /// the keyring's, which is then not read; the key is never stored
+    /// (repeat for several; --signer chooses among them)
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Vec<String>,
 
     /// Write ASCII armor instead of binary
     #[arg(short, long, conflicts_with = "clear")]

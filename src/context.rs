@@ -54,6 +54,7 @@ impl Context {
         };
         let key_files: &[String] = match command {
             Command::Decrypt(a) => &a.key_file,
+            Command::Sign(a) => &a.key_file,
             _ => &[],
         };
         let params: Vec<Param> = [

@@ -98,6 +98,10 @@ pub const ENCRYPT_EXAMPLES: &[Example] = &[
         command: "zpgp encrypt --password backup.tar",
         note: "password only",
     },
+    Example {
+        command: "zpgp encrypt --recipient-file deploy.asc secrets.env",
+        note: "writes secrets.env.pgp; no keyring needed",
+    },
 ];
 
 pub const DECRYPT_EXAMPLES: &[Example] = &[
@@ -117,6 +121,10 @@ pub const DECRYPT_EXAMPLES: &[Example] = &[
         command: "zpgp --batch --password-file @ENV:MSG_PASSWORD decrypt backup.tar.pgp",
         note: "",
     },
+    Example {
+        command: "zpgp decrypt --key-file @ENV:CI_KEY secrets.env.pgp",
+        note: "a key from a CI secret, never stored",
+    },
 ];
 
 pub const SIGN_EXAMPLES: &[Example] = &[
@@ -130,6 +138,10 @@ pub const SIGN_EXAMPLES: &[Example] = &[
     },
     Example {
         command: "echo hi | zpgp sign --armor > hi.asc",
+        note: "",
+    },
+    Example {
+        command: "zpgp sign --detached --key-file release.key tool.tar",
         note: "",
     },
 ];
@@ -146,6 +158,10 @@ pub const VERIFY_EXAMPLES: &[Example] = &[
     Example {
         command: "zpgp verify --signer alice@example.org -o hi.txt hi.asc",
         note: "",
+    },
+    Example {
+        command: "zpgp verify --cert-file vendor.asc --signature tool.tar.sig tool.tar",
+        note: "the keyring is not read",
     },
 ];
 
@@ -176,6 +192,10 @@ pub const IMPORT_EXAMPLES: &[Example] = &[
     Example {
         command: "zpgp import keyring.pgp secret-key.asc",
         note: "",
+    },
+    Example {
+        command: "zpgp import --from-gnupg --secret --dry-run",
+        note: "what moving in from GnuPG would do",
     },
 ];
 

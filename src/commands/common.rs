@@ -171,7 +171,14 @@ pub fn unlock_signer(ctx: &Context, cert: &Cert) -> Result<KeyPair> {
         )
         .hint("only keys listed by 'zpgp list --secret' can sign")
     })?;
-    let key = ops::signing_key(&tsk, &ctx.policy, Some(ctx.time))?;
+    unlock_signing_key(ctx, cert, &tsk)
+}
+
+/// A ready-to-use signing key pair from `tsk` (the secret key of `cert`,
+/// from the keyring or a --key-file), asking for its passphrase when it
+/// is protected.
+pub fn unlock_signing_key(ctx: &Context, cert: &Cert, tsk: &Cert) -> Result<KeyPair> {
+    let key = ops::signing_key(tsk, &ctx.policy, Some(ctx.time))?;
     if key.has_unencrypted_secret() {
         return ops::unlock(&key, None);
     }

@@ -11,34 +11,51 @@ use crate::output::{Content, Output};
 use crate::passphrase::Secret;
 
 pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
-    if args.recipients.is_empty() && !args.password {
+    if args.recipients.is_empty() && args.recipient_file.is_empty() && !args.password {
         return Err(Error::new(
             Failure::MissingArg,
             "no recipient and no password: nobody could read the message",
         )
-        .hint("name recipients with -r QUERY, or use --password")
+        .hint("name recipients with -r QUERY or --recipient-file FILE, or use --password")
         .into());
     }
-    let keyring = ctx.keyring()?;
+    let sign = args.sign || args.signer.is_some();
+    // Recipients from files alone need no keyring: a deploy script
+    // encrypting to a key kept in its repository leaves no home behind.
+    let keyring = if args.recipients.is_empty() && !sign {
+        None
+    } else {
+        Some(ctx.keyring()?)
+    };
     let time = Some(ctx.time);
 
     // Everything is checked before the output is opened, so a bad
     // recipient leaves no file behind.
-    let mut recipients = Vec::new();
-    for q in &args.recipients {
-        let cert = keyring.find(q)?;
+    let mut recipients: Vec<sequoia_openpgp::Cert> = Vec::new();
+    if let Some(keyring) = keyring {
+        for q in &args.recipients {
+            let cert = keyring.find(q)?;
+            ops::recipient_keys(&cert, &ctx.policy, time)?;
+            recipients.push(cert);
+        }
+    }
+    for cert in super::keyfiles::certs(&args.recipient_file)? {
         ops::recipient_keys(&cert, &ctx.policy, time)?;
-        recipients.push(cert);
+        if !recipients
+            .iter()
+            .any(|r| r.fingerprint() == cert.fingerprint())
+        {
+            recipients.push(cert);
+        }
     }
 
-    let sign = args.sign || args.signer.is_some();
     let signer_certs = if sign {
         common::signer_certs(ctx, args.signer.as_slice())?
     } else {
         Vec::new()
     };
 
-    if !args.no_self && !recipients.is_empty() {
+    if let Some(keyring) = keyring.filter(|_| !args.no_self && !recipients.is_empty()) {
         let own = match signer_certs.first() {
             Some(c) => Some(c.clone()),
             None => match common::default_key(ctx)? {

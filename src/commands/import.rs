@@ -332,9 +332,7 @@ fn report_ownertrust(ctx: &Context, g: &super::gnupg::Export, dry_run: bool) -> 
     };
     let held = ultimate
         .iter()
-        .filter(|f| {
-            exported_secret.contains(f) || keyring.is_some_and(|k| k.has_secret(f))
-        })
+        .filter(|f| exported_secret.contains(f) || keyring.is_some_and(|k| k.has_secret(f)))
         .count();
     if !ultimate.is_empty() {
         ctx.info(format_args!(

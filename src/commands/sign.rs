@@ -15,7 +15,25 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
     } else {
         SignMode::Inline
     };
-    let certs = common::signer_certs(ctx, &args.signer)?;
+    // With --key-file, the keys given sign (those --signer names, else
+    // all), and the keyring is not opened.
+    let keys = if args.key_file.is_empty() {
+        None
+    } else {
+        let keys = super::keyfiles::secret_keys(ctx, &args.key_file)?;
+        Some(if args.signer.is_empty() {
+            keys
+        } else {
+            args.signer
+                .iter()
+                .map(|q| super::keyfiles::find(ctx, &keys, q))
+                .collect::<Result<Vec<_>>>()?
+        })
+    };
+    let certs = match &keys {
+        Some(keys) => keys.clone(),
+        None => common::signer_certs(ctx, &args.signer)?,
+    };
 
     let input_path = real_path(&args.input);
     let output_path = match (&args.output, input_path) {
@@ -36,7 +54,10 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
     }
     let mut signers = Vec::new();
     for c in &certs {
-        signers.push(common::unlock_signer(ctx, c)?);
+        signers.push(match &keys {
+            Some(_) => common::unlock_signing_key(ctx, c, c)?,
+            None => common::unlock_signer(ctx, c)?,
+        });
     }
     let input = common::open_input_progress(ctx, input_path)?;
     let armored = args.armor || mode == SignMode::Cleartext;

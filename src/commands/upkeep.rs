@@ -37,7 +37,14 @@ pub fn own_key(ctx: &Context, query: &str) -> Result<OwnKey> {
     })?;
     // The certificate on file may know newer signatures (an import since)
     // than the secret key file: both are kept.
-    let tsk = cert.merge_public_and_secret(secret)?;
+    let tsk = cert.clone().merge_public_and_secret(secret)?;
+    // And the other way round: a change killed between writing the secret
+    // key file and the certificate is completed now, before anything
+    // decides from the merged key that there is nothing left to do.
+    if tsk.clone().strip_secret_key_material() != cert {
+        ctx.debug("the secret key file knows signatures the certificate lacks; storing them");
+        keyring.import(vec![tsk.clone()])?;
+    }
     Ok(OwnKey { tsk, fpr, label })
 }
 

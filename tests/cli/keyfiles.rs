@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use predicates::str::{contains, is_empty};
 
-use crate::harness::Env;
+use crate::harness::{Env, Gpg};
 
 /// `zpgp --home DIR/absent-home --batch ARGS…`: a home nobody made.
 fn no_home(env: &Env) -> assert_cmd::Command {
@@ -232,4 +232,110 @@ fn decrypt_with_a_key_file_from_the_environment() {
         .code(61)
         .stderr(contains("environment variable NO_SUCH_KEY is not set"));
     assert!(!absent(&env).exists());
+}
+
+#[test]
+fn encrypt_to_a_recipient_file_that_gpg_decrypts() {
+    let Some(g) = Gpg::new() else { return };
+    let env = Env::new();
+    let gfpr = g.generate("Deploy <deploy@example.org>", "future-default", "");
+    let cert = env.path("deploy.asc");
+    g.export(&gfpr, &cert);
+    let plain = env.write("config.env", "TOKEN=s3cret\n");
+    no_home(&env)
+        .args(["encrypt", "--recipient-file"])
+        .arg(&cert)
+        .arg(&plain)
+        .assert()
+        .code(0)
+        .stdout(is_empty());
+    assert!(!absent(&env).exists(), "the keyring home was created");
+    let sealed = env.path("config.env.pgp");
+    let mut c = g.cmd();
+    c.arg("--decrypt").arg(&sealed);
+    let out = g.ok(c);
+    assert_eq!(out.stdout, b"TOKEN=s3cret\n");
+
+    // Mixed with -r: both can read it, and so can you (encrypt-to-self
+    // comes with the keyring).
+    let (fpr, _, _) = key_files(&env, "me@example.org");
+    let out = env
+        .zpgp()
+        .args(["--json", "encrypt", "-r", &fpr, "--recipient-file"])
+        .arg(&cert)
+        .args(["-o", "-"])
+        .arg(&plain)
+        .assert()
+        .code(0);
+    let msg = env.write("mixed.pgp", &out.get_output().stdout);
+    let inspect = env
+        .zpgp()
+        .args(["--json", "inspect"])
+        .arg(&msg)
+        .assert()
+        .code(0);
+    let v: serde_json::Value = serde_json::from_slice(&inspect.get_output().stdout).unwrap();
+    let recipients = v["encryption"]["recipients"].as_array().unwrap();
+    assert_eq!(recipients.len(), 2, "{v:#}");
+    assert!(
+        recipients
+            .iter()
+            .any(|r| r["cert_fingerprint"] == fpr.as_str()),
+        "{v:#}"
+    );
+    let mut c = g.cmd();
+    c.arg("--decrypt").arg(&msg);
+    assert_eq!(g.ok(c).stdout, b"TOKEN=s3cret\n");
+
+    // A file with no usable certificate: exit 41 (not OpenPGP) or 17.
+    no_home(&env)
+        .args(["encrypt", "--recipient-file"])
+        .arg(&plain)
+        .arg(&plain)
+        .assert()
+        .code(41);
+    assert!(!absent(&env).exists());
+}
+
+#[test]
+fn sign_with_a_key_file() {
+    let env = Env::new();
+    let (fpr, cert, key) = key_files(&env, "release@example.org");
+    let (_, _, other_key) = key_files(&env, "other@example.org");
+    let data = env.write("tool.tar", "bytes\n");
+    no_home(&env)
+        .arg("--passphrase-file")
+        .arg(env.passphrase_file())
+        .args(["sign", "--detached", "--key-file"])
+        .arg(&key)
+        .arg("--key-file")
+        .arg(&other_key)
+        .args(["--signer", "release@example.org"])
+        .arg(&data)
+        .assert()
+        .code(0)
+        .stdout(is_empty());
+    assert!(!absent(&env).exists());
+    no_home(&env)
+        .args(["--json", "verify", "--cert-file"])
+        .arg(&cert)
+        .arg("--signature")
+        .arg(env.path("tool.tar.sig"))
+        .arg(&data)
+        .assert()
+        .code(0)
+        .stderr(contains(&fpr));
+    // A wrong passphrase: exit 67, no signature written.
+    let wrong = env.write("wrong.txt", "nope\n");
+    no_home(&env)
+        .arg("--passphrase-file")
+        .arg(&wrong)
+        .args(["sign", "--key-file"])
+        .arg(&key)
+        .args(["-o"])
+        .arg(env.path("x.pgp"))
+        .arg(&data)
+        .assert()
+        .code(67);
+    assert!(!env.path("x.pgp").exists());
 }
