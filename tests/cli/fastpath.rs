@@ -17,7 +17,7 @@
 //! - wrong keys, passphrases and passwords on large messages;
 //! - SOP encrypt and decrypt, with session keys.
 //!
-//! Plaintext is reproducible noise (`messages::noise`), so nothing
+//! Plaintext is reproducible noise (`harness::noise`), so nothing
 //! compresses and every byte matters.
 
 use std::path::{Path, PathBuf};
@@ -25,8 +25,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::harness::{Env, Gpg, PASSPHRASE, gpg_status};
-use crate::messages::{json, noise, part_files, seipd_version};
+use crate::harness::{Env, Gpg, PASSPHRASE, gpg_status, json, noise, part_files, seipd_version};
 
 const MIB: usize = 1 << 20;
 
