@@ -6,6 +6,7 @@
 //! printed, and the SOP interface in a temporary directory (`Sop`).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use assert_cmd::Command;
 use openpgp::Packet;
@@ -110,6 +111,10 @@ pub fn exists(p: &Path) -> bool {
 /// daemons are killed when the value is dropped.
 pub struct Gpg {
     dir: TempDir,
+    /// Held while a gpg command runs: tests that share a home (see
+    /// `Shared`) take turns, because gpg 2.2 fails keybox updates made at
+    /// the same time ("update failed: Provided object is too large").
+    turn: Mutex<()>,
 }
 
 impl Gpg {
@@ -133,7 +138,10 @@ impl Gpg {
             .expect("gpg home directory");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
             .expect("chmod gpg home");
-        Some(Gpg { dir })
+        Some(Gpg {
+            dir,
+            turn: Mutex::new(()),
+        })
     }
 
     pub fn home(&self) -> &Path {
@@ -162,7 +170,10 @@ impl Gpg {
 
     /// Runs a gpg command, logging its arguments, status and stderr.
     pub fn run(&self, mut c: std::process::Command) -> std::process::Output {
-        let out = c.output().expect("run gpg");
+        let out = {
+            let _turn = self.turn.lock().unwrap_or_else(PoisonError::into_inner);
+            c.output().expect("run gpg")
+        };
         eprintln!(
             "gpg {:?}: {}\n{}",
             c.get_args().collect::<Vec<_>>(),
@@ -229,6 +240,34 @@ impl Drop for Gpg {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status();
+    }
+}
+
+/// What the tests of one module share while any of them runs: a gpg home
+/// whose keys took seconds of gpg-agent's S2K work to make, say.  A static
+/// is never dropped, and a gpg home must be (its agent killed, its
+/// directory removed), so the slot holds the value only weakly: the last
+/// test to let go drops it, and a later test makes it again.
+pub struct Shared<T>(Mutex<Weak<T>>);
+
+impl<T> Shared<T> {
+    pub const fn new() -> Shared<T> {
+        Shared(Mutex::new(Weak::new()))
+    }
+
+    /// The value in use, or a new one from `make` (`None` passes through,
+    /// as from `Gpg::new` without gpg).  Tests that come meanwhile wait
+    /// for it rather than make their own.
+    pub fn get(&self, make: impl FnOnce() -> Option<T>) -> Option<Arc<T>> {
+        // A test that panicked while making it leaves the slot empty, not
+        // unusable.
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(v) = slot.upgrade() {
+            return Some(v);
+        }
+        let v = Arc::new(make()?);
+        *slot = Arc::downgrade(&v);
+        Some(v)
     }
 }
 
