@@ -322,7 +322,7 @@ pub fn encrypt(
         .export_session_key
         .then(|| format!("{}:{}", u8::from(sym), openpgp::fmt::hex::encode(&sk)));
 
-    // A small message takes sequoia's path (see `fast::MIN_SIZE`): the
+    // A small message takes sequoia's path (see `buffers::FAST_MIN_SIZE`): the
     // first megabyte of input tells.
     #[cfg(feature = "crypto-openssl")]
     let (mut input, fast) = {

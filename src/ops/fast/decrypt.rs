@@ -26,8 +26,10 @@ use openpgp::{Packet, crypto::symmetric};
 
 use super::crypto::{self, Aead, BLOCK, CfbDecryptor, MDC_DIGEST, MdcHasher, TAG, manipulated};
 
-/// Ciphertext read per job (a multiple of the block size).
-const BUFFER: usize = 1 << 20;
+/// Ciphertext read per job.
+const BUFFER: usize = crate::ops::buffers::FAST_DECRYPT_JOB;
+// Whole blocks per job, so a job's CFB state carries over to the next.
+const _: () = assert!(BUFFER % BLOCK == 0);
 /// SEIPDv1 plaintext: random prefix (one block) and two check bytes.
 const PREFIX: usize = BLOCK + 2;
 /// SEIPDv1 plaintext trailer: the MDC packet (header and SHA-1).
@@ -166,7 +168,7 @@ pub(crate) fn scan<'a, R: Read + Send + Sync + 'a>(input: R) -> Option<Scanned<'
             Container::V1 => PREFIX + MDC_PACKET,
             Container::V2 { chunk, .. } => chunk + 2 * TAG,
         };
-        // A small message is sequoia's (see `super::MIN_SIZE`).
+        // A small message is sequoia's (see `super::FAST_MIN_SIZE`).
         if pp.data(super::min_size()).ok()?.len() < super::min_size() {
             return None;
         }

@@ -25,9 +25,9 @@ use super::Pool;
 use super::crypto::{Aead, BLOCK, CfbEncryptor, TAG};
 
 /// Plaintext buffer size, and the partial body chunk size of the output.
-const BUFFER: usize = 1 << 20;
-/// The partial body length octet for `BUFFER` (2^20).
-const PARTIAL_1MIB: u8 = 0xE0 | 20;
+const BUFFER: usize = crate::ops::buffers::FAST_ENCRYPT_CHUNK;
+/// The partial body length octet for `BUFFER`: 0xE0 plus its power of two.
+const PARTIAL_CHUNK: u8 = 0xE0 | BUFFER.trailing_zeros() as u8;
 /// How many buffers may be in flight between the threads.
 const BUFFERS: usize = 3;
 
@@ -281,7 +281,7 @@ impl Framer {
     /// Sends every full chunk that is not the last one.
     fn emit(&mut self) -> io::Result<()> {
         while self.pend.len() - self.off > BUFFER {
-            self.pend[self.off - 1] = PARTIAL_1MIB;
+            self.pend[self.off - 1] = PARTIAL_CHUNK;
             let mut next = self.spare.get().ok_or_else(writer_gone)?;
             next.push(0);
             next.extend_from_slice(&self.pend[self.off + BUFFER..]);

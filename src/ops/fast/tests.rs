@@ -435,14 +435,14 @@ fn aead_chunks_match_a_fresh_context() {
 #[test]
 fn small_messages_take_sequoias_path() {
     let v6 = cert(openpgp::Profile::RFC9580);
-    for n in [0, 4096, super::MIN_SIZE - 1] {
+    for n in [0, 4096, super::FAST_MIN_SIZE - 1] {
         let pt = data(n, 11);
         let ct = fast_encrypt(&pt, Some(&v6), None, false);
         // Sequoia writes 4 KiB chunks, the fast path 256 KiB.
         assert_eq!(container(&ct), (2, Some(6)), "size {n}");
         assert_eq!(fast_decrypt(&ct, Some(&v6), None).unwrap(), pt);
     }
-    let pt = data(super::MIN_SIZE, 12);
+    let pt = data(super::FAST_MIN_SIZE, 12);
     let ct = fast_encrypt(&pt, Some(&v6), None, false);
     assert_eq!(container(&ct), (2, Some(12)));
     assert_eq!(stock_decrypt(&ct, Some(&v6), None), pt);
@@ -502,7 +502,7 @@ fn other_framings_decrypt() {
         (&[12, 10][..], false),
     ];
     for (k, (kind, (to, to_pw), (key, key_pw), version)) in kinds.into_iter().enumerate() {
-        for size in [4097, super::MIN_SIZE + 1] {
+        for size in [4097, super::FAST_MIN_SIZE + 1] {
             let pt = data(size, 60 + k as u8);
             let ct = fast_encrypt(&pt, to, to_pw, false);
             assert_eq!(container(&ct).0, version, "{kind} {size}");
