@@ -878,8 +878,8 @@ fn decrypt_fast(
         return decrypt_stock(replay.rewind()?, output, opts);
     };
     let (format, sym_hint, aead) = match &scanned.container {
-        fast::Container::V1 => (MessageFormat::SeipdV1, None, None),
-        fast::Container::V2 { sym, aead, .. } => (MessageFormat::SeipdV2, Some(*sym), Some(*aead)),
+        super::fast::Container::V1 => (MessageFormat::SeipdV1, None, None),
+        super::fast::Container::V2(v2) => (MessageFormat::SeipdV2, Some(v2.sym), Some(v2.aead)),
     };
 
     // A SEIPDv2 session key from a key packet is authenticated there (AES

@@ -390,9 +390,9 @@ pub fn encrypt(
             let esks = key_packets(keys, &opts.passwords, format, sym, aead, &sk)?;
             let plan = fast::Plan {
                 container: if format == MessageFormat::SeipdV2 {
-                    fast::Container::V2 { aead }
+                    fast::v2_container(sym, aead)?
                 } else {
-                    fast::Container::V1
+                    super::fast::Container::V1
                 },
                 sym,
                 session_key: sk,

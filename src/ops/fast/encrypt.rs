@@ -21,8 +21,8 @@ use openpgp::types::{AEADAlgorithm, SymmetricAlgorithm};
 
 use openssl::sha::Sha1;
 
-use super::Pool;
 use super::crypto::{Aead, BLOCK, CfbEncryptor, TAG};
+use super::{Container, Pool, Seipdv2};
 
 /// Plaintext buffer size, and the partial body chunk size of the output.
 const BUFFER: usize = crate::ops::buffers::FAST_ENCRYPT_CHUNK;
@@ -38,9 +38,16 @@ const BUFFERS: usize = 3;
 const V2_CHUNK_OCTET: u8 = 12;
 const V2_CHUNK: usize = 1 << (V2_CHUNK_OCTET as usize + 6);
 
-pub(crate) enum Container {
-    V1,
-    V2 { aead: AEADAlgorithm },
+/// A SEIPDv2 container of the fast path's chunk size, with a fresh salt.
+pub(crate) fn v2_container(sym: SymmetricAlgorithm, aead: AEADAlgorithm) -> Result<Container> {
+    let mut salt = vec![0u8; 32];
+    openpgp::crypto::random(&mut salt)?;
+    Ok(Container::V2(Seipdv2 {
+        sym,
+        aead,
+        chunk: V2_CHUNK,
+        salt,
+    }))
 }
 
 /// What the worker needs to write the encrypted container.
@@ -119,9 +126,7 @@ where
                 framer.send_bytes(vec![0xC0 | 18])?;
                 match container {
                     Container::V1 => worker_v1(rx, free_tx, framer, sym, &session_key),
-                    Container::V2 { aead } => {
-                        worker_v2(rx, free_tx, framer, sym, aead, &session_key)
-                    }
+                    Container::V2(v2) => worker_v2(rx, free_tx, framer, &v2, &session_key),
                 }
             })?;
 
@@ -403,19 +408,18 @@ fn worker_v2(
     rx: Receiver<Msg>,
     free: Sender<Vec<u8>>,
     mut framer: Framer,
-    sym: SymmetricAlgorithm,
-    aead: AEADAlgorithm,
+    v2: &Seipdv2,
     session_key: &SessionKey,
 ) -> Result<()> {
-    let mut salt = [0u8; 32];
-    openpgp::crypto::random(&mut salt)?;
-    let mut ctx = Aead::for_seipdv2(session_key, sym, aead, V2_CHUNK, &salt, true)?;
-    framer.push(&[2, sym.into(), aead.into(), V2_CHUNK_OCTET]);
-    framer.push(&salt);
+    let mut ctx = Aead::for_seipdv2(session_key, v2.sym, v2.aead, v2.chunk, &v2.salt, true)?;
+    // The chunk size octet: the chunk is 2^(octet + 6) bytes.
+    let chunk_octet = (v2.chunk.trailing_zeros() - 6) as u8;
+    framer.push(&[2, v2.sym.into(), v2.aead.into(), chunk_octet]);
+    framer.push(&v2.salt);
     let mut index = 0u64;
     let mut total = 0u64;
     for Msg { buf, last } in rx {
-        for chunk in buf.chunks(V2_CHUNK) {
+        for chunk in buf.chunks(v2.chunk) {
             ctx.seal(index, chunk, framer.room(chunk.len() + TAG))?;
             index += 1;
             total += chunk.len() as u64;

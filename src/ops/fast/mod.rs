@@ -25,6 +25,27 @@ pub(crate) mod writer;
 
 pub(crate) use super::buffers::FAST_MIN_SIZE;
 
+use sequoia_openpgp::types::{AEADAlgorithm, SymmetricAlgorithm};
+
+/// The encrypted container the fast paths write and read.
+#[derive(Clone)]
+pub(crate) enum Container {
+    /// SEIPDv1: CFB with a modification detection code; the cipher comes
+    /// with the session key.
+    V1,
+    V2(Seipdv2),
+}
+
+/// The parameters of a SEIPDv2 container, from its header.
+#[derive(Clone)]
+pub(crate) struct Seipdv2 {
+    pub sym: SymmetricAlgorithm,
+    pub aead: AEADAlgorithm,
+    /// Plaintext bytes per chunk.
+    pub chunk: usize,
+    pub salt: Vec<u8>,
+}
+
 #[cfg(test)]
 thread_local! {
     static TEST_MIN_SIZE: std::cell::Cell<usize> = const { std::cell::Cell::new(FAST_MIN_SIZE) };
