@@ -405,6 +405,35 @@ impl Helper<'_, '_> {
         }
     }
 
+    /// The password packets worth a password: hashing the sender chose
+    /// too costly is never started, so such packets are passed over, and
+    /// all of them when there are too many to try; each refusal is noted
+    /// for the error message.
+    fn skesks_to_try(&mut self, skesks: &[SKESK]) -> Vec<SKESK> {
+        let limits = self.opts.password_limits;
+        if skesks.len() > limits.max_password_packets {
+            self.password_refusals.push(format!(
+                "the message has {} password packets, more than the limit of {}, so no \
+                 password was tried",
+                skesks.len(),
+                limits.max_password_packets
+            ));
+            return Vec::new();
+        }
+        skesks
+            .iter()
+            .filter(|skesk| match limits.refusal(skesk) {
+                Some(why) => {
+                    self.password_refusals
+                        .push(format!("a password packet asks for {why}"));
+                    false
+                }
+                None => true,
+            })
+            .cloned()
+            .collect()
+    }
+
     fn failure(&self, pkesks: &[PKESK], skesks: &[SKESK]) -> anyhow::Error {
         if !self.locked_failures.is_empty() {
             let keys = self.locked_failures.join(", ");
@@ -569,32 +598,7 @@ impl DecryptionHelper for Helper<'_, '_> {
             })
             .collect();
         self.report.password_packets = skesks.len();
-        // Password hashing the sender chose too costly is never started:
-        // such packets are passed over, and all of them when there are
-        // too many to try.
-        let limits = self.opts.password_limits;
-        let skesks: Vec<SKESK> = if skesks.len() > limits.max_password_packets {
-            self.password_refusals.push(format!(
-                "the message has {} password packets, more than the limit of {}, so no \
-                 password was tried",
-                skesks.len(),
-                limits.max_password_packets
-            ));
-            Vec::new()
-        } else {
-            skesks
-                .iter()
-                .filter(|skesk| match limits.refusal(skesk) {
-                    Some(why) => {
-                        self.password_refusals
-                            .push(format!("a password packet asks for {why}"));
-                        false
-                    }
-                    None => true,
-                })
-                .cloned()
-                .collect()
-        };
+        let skesks = self.skesks_to_try(skesks);
         let skesks = &skesks[..];
 
         // 1. Session keys given by the caller.

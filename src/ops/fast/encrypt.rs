@@ -89,14 +89,7 @@ where
             armor,
         } = plan;
         let v1 = matches!(container, Container::V1);
-        let mut prefix = Vec::new();
-        if v1 {
-            // Random block, then its last two bytes again: the quick check.
-            let bs = sym.block_size()?;
-            prefix.resize(bs, 0);
-            openpgp::crypto::random(&mut prefix)?;
-            prefix.extend_from_within(bs - 2..);
-        }
+        let prefix = if v1 { v1_prefix(sym)? } else { Vec::new() };
         // Writing is a third thread: CFB encryption is serial, so the
         // encrypting thread should do nothing else.
         let (wtx, wrx) = sync_channel::<WriteMsg>(BUFFERS - 1);
@@ -104,18 +97,7 @@ where
         let writer = std::thread::Builder::new()
             .name("zpgp-write".into())
             .spawn_scoped(scope, move || -> io::Result<()> {
-                let out = if armor {
-                    let mut w = armor::Writer::new(output, armor::Kind::Message)
-                        .map_err(io::Error::other)?;
-                    if !v1 {
-                        w.set_profile(openpgp::Profile::RFC9580)
-                            .map_err(io::Error::other)?;
-                    }
-                    Out::Armored(w)
-                } else {
-                    Out::Plain(output)
-                };
-                write_out(wrx, back_tx, out)
+                write_out(wrx, back_tx, Out::new(output, armor, v1)?)
             })?;
         let worker = std::thread::Builder::new()
             .name("zpgp-encrypt".into())
@@ -164,6 +146,16 @@ where
         finished?;
         produced
     })
+}
+
+/// The SEIPDv1 plaintext prefix: a random block, then its last two bytes
+/// again, which a reader checks a session key against.
+fn v1_prefix(sym: SymmetricAlgorithm) -> Result<Vec<u8>> {
+    let bs = sym.block_size()?;
+    let mut prefix = vec![0; bs];
+    openpgp::crypto::random(&mut prefix)?;
+    prefix.extend_from_within(bs - 2..);
+    Ok(prefix)
 }
 
 /// The plaintext side: collects the inner packets into full buffers.
@@ -358,6 +350,22 @@ impl std::error::Error for Aborted {}
 enum Out<W: Write> {
     Plain(W),
     Armored(armor::Writer<W>),
+}
+
+impl<W: Write> Out<W> {
+    /// The output, armored if asked; a SEIPDv2 message gets RFC 9580's
+    /// armor, as sequoia's own writer gives one.
+    fn new(output: W, armor: bool, v1: bool) -> io::Result<Out<W>> {
+        if !armor {
+            return Ok(Out::Plain(output));
+        }
+        let mut w = armor::Writer::new(output, armor::Kind::Message).map_err(io::Error::other)?;
+        if !v1 {
+            w.set_profile(openpgp::Profile::RFC9580)
+                .map_err(io::Error::other)?;
+        }
+        Ok(Out::Armored(w))
+    }
 }
 
 impl<W: Write> Write for Out<W> {
