@@ -934,30 +934,10 @@ fn decrypt_fast(
     helper.seen_encryption = true;
     helper.report.format = Some(format);
     std::thread::scope(|scope| {
-        let mut reader = scanned.open(scope, algo, &sk)?;
+        let reader = scanned.open(scope, algo, &sk)?;
         let verified = reader.verified();
-        let first = std::io::BufRead::fill_buf(&mut reader)
-            .map_err(read_error(Stage::Decrypt))?
-            .first()
-            .copied();
         let mut out = super::fast::writer::ThreadedWriter::new(scope, output)?;
-        let mut report = if first.is_some_and(super::fast::literal::is_literal) {
-            let (literal, n) = super::fast::literal::copy(&mut reader, &mut out).map_err(|e| {
-                if e.get_ref()
-                    .is_some_and(|i| i.is::<super::fast::literal::WriteError>())
-                {
-                    anyhow::Error::from(e).context("writing output")
-                } else {
-                    read_error(Stage::Decrypt)(e)
-                }
-            })?;
-            let mut report = helper.report;
-            report.literal = Some((&literal).into());
-            report.bytes_out = n;
-            report
-        } else {
-            run_decryptor(reader, &mut out, helper)?
-        };
+        let mut report = write_plaintext(reader, &mut out, helper)?;
         if !verified.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(unverified_end());
         }
@@ -966,6 +946,36 @@ fn decrypt_fast(
         report.aead_algo = aead.map(|a| a.to_string());
         Ok(report)
     })
+}
+
+/// Writes the plaintext of a container the fast path opened: a literal
+/// data packet straight through, anything else (compressed, signed)
+/// through sequoia's parser.
+#[cfg(feature = "crypto-openssl")]
+fn write_plaintext(
+    mut reader: super::fast::decrypt::PlainReader<'_>,
+    out: &mut dyn Write,
+    helper: Helper<'_, '_>,
+) -> Result<DecryptReport> {
+    use super::fast::literal;
+    let first = std::io::BufRead::fill_buf(&mut reader)
+        .map_err(read_error(Stage::Decrypt))?
+        .first()
+        .copied();
+    if !first.is_some_and(literal::is_literal) {
+        return run_decryptor(reader, out, helper);
+    }
+    let (data, n) = literal::copy(&mut reader, out).map_err(|e| {
+        if e.get_ref().is_some_and(|i| i.is::<literal::WriteError>()) {
+            anyhow::Error::from(e).context("writing output")
+        } else {
+            read_error(Stage::Decrypt)(e)
+        }
+    })?;
+    let mut report = helper.report;
+    report.literal = Some((&data).into());
+    report.bytes_out = n;
+    Ok(report)
 }
 
 /// Sequoia's parser does not know SED packets: it rejects them by policy
