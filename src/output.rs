@@ -27,10 +27,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::error::{Error, Failure};
+use crate::ops::buffers::IO_BUFFER_SIZE;
 use crate::sys;
-
-/// Big enough that the crypto, not the system calls, sets the pace.
-pub const BUFFER_SIZE: usize = 1 << 20;
 
 /// Whether an error is a closed pipe downstream, which is not a failure of
 /// ours (`zpgp export … | head`).
@@ -106,7 +104,7 @@ impl Output {
                 let (file, pending) = create_temp(path, force, content)?;
                 Ok(Output {
                     inner: Sink::File {
-                        tmp: io::BufWriter::with_capacity(BUFFER_SIZE, Writeback::new(file)),
+                        tmp: io::BufWriter::with_capacity(IO_BUFFER_SIZE, Writeback::new(file)),
                         pending,
                     },
                 })
@@ -190,7 +188,7 @@ fn open_stdout(content: Content) -> Result<Output> {
         }
     }
     Ok(Output {
-        inner: Sink::Stdout(io::BufWriter::with_capacity(BUFFER_SIZE, stdout)),
+        inner: Sink::Stdout(io::BufWriter::with_capacity(IO_BUFFER_SIZE, stdout)),
     })
 }
 
@@ -385,7 +383,7 @@ fn open_in_place(path: &Path, follow: bool, force: bool, content: Content) -> Re
         }
     }
     Ok(Output {
-        inner: Sink::Special(io::BufWriter::with_capacity(BUFFER_SIZE, file)),
+        inner: Sink::Special(io::BufWriter::with_capacity(IO_BUFFER_SIZE, file)),
     })
 }
 

@@ -11,7 +11,7 @@ use std::io::{self, Read};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = crate::ops::buffers::IO_BUFFER_SIZE;
 const DEPTH: usize = 2;
 
 pub struct ReadAhead {

@@ -51,11 +51,12 @@ pub fn open_input_progress(
         .map_or(0, |m| m.len());
     // Standard input and large files are read on a second thread (see
     // `readahead`); for a small file a thread would cost more than it saves.
-    let input: Box<dyn Read + Send + Sync> = if path.is_none() || len > 1 << 20 {
-        Box::new(crate::readahead::ReadAhead::new(input))
-    } else {
-        input
-    };
+    let input: Box<dyn Read + Send + Sync> =
+        if path.is_none() || len > ops::buffers::READ_AHEAD_MIN_FILE {
+            Box::new(crate::readahead::ReadAhead::new(input))
+        } else {
+            input
+        };
     Ok(super::progress::wrap(input, len, ctx.printer()))
 }
 

@@ -405,6 +405,35 @@ impl Helper<'_, '_> {
         }
     }
 
+    /// The password packets worth a password: hashing the sender chose
+    /// too costly is never started, so such packets are passed over, and
+    /// all of them when there are too many to try; each refusal is noted
+    /// for the error message.
+    fn skesks_to_try(&mut self, skesks: &[SKESK]) -> Vec<SKESK> {
+        let limits = self.opts.password_limits;
+        if skesks.len() > limits.max_password_packets {
+            self.password_refusals.push(format!(
+                "the message has {} password packets, more than the limit of {}, so no \
+                 password was tried",
+                skesks.len(),
+                limits.max_password_packets
+            ));
+            return Vec::new();
+        }
+        skesks
+            .iter()
+            .filter(|skesk| match limits.refusal(skesk) {
+                Some(why) => {
+                    self.password_refusals
+                        .push(format!("a password packet asks for {why}"));
+                    false
+                }
+                None => true,
+            })
+            .cloned()
+            .collect()
+    }
+
     fn failure(&self, pkesks: &[PKESK], skesks: &[SKESK]) -> anyhow::Error {
         if !self.locked_failures.is_empty() {
             let keys = self.locked_failures.join(", ");
@@ -569,32 +598,7 @@ impl DecryptionHelper for Helper<'_, '_> {
             })
             .collect();
         self.report.password_packets = skesks.len();
-        // Password hashing the sender chose too costly is never started:
-        // such packets are passed over, and all of them when there are
-        // too many to try.
-        let limits = self.opts.password_limits;
-        let skesks: Vec<SKESK> = if skesks.len() > limits.max_password_packets {
-            self.password_refusals.push(format!(
-                "the message has {} password packets, more than the limit of {}, so no \
-                 password was tried",
-                skesks.len(),
-                limits.max_password_packets
-            ));
-            Vec::new()
-        } else {
-            skesks
-                .iter()
-                .filter(|skesk| match limits.refusal(skesk) {
-                    Some(why) => {
-                        self.password_refusals
-                            .push(format!("a password packet asks for {why}"));
-                        false
-                    }
-                    None => true,
-                })
-                .cloned()
-                .collect()
-        };
+        let skesks = self.skesks_to_try(skesks);
         let skesks = &skesks[..];
 
         // 1. Session keys given by the caller.
@@ -878,8 +882,8 @@ fn decrypt_fast(
         return decrypt_stock(replay.rewind()?, output, opts);
     };
     let (format, sym_hint, aead) = match &scanned.container {
-        fast::Container::V1 => (MessageFormat::SeipdV1, None, None),
-        fast::Container::V2 { sym, aead, .. } => (MessageFormat::SeipdV2, Some(*sym), Some(*aead)),
+        super::fast::Container::V1 => (MessageFormat::SeipdV1, None, None),
+        super::fast::Container::V2(v2) => (MessageFormat::SeipdV2, Some(v2.sym), Some(v2.aead)),
     };
 
     // A SEIPDv2 session key from a key packet is authenticated there (AES
@@ -930,30 +934,10 @@ fn decrypt_fast(
     helper.seen_encryption = true;
     helper.report.format = Some(format);
     std::thread::scope(|scope| {
-        let mut reader = scanned.open(scope, algo, &sk)?;
+        let reader = scanned.open(scope, algo, &sk)?;
         let verified = reader.verified();
-        let first = std::io::BufRead::fill_buf(&mut reader)
-            .map_err(read_error(Stage::Decrypt))?
-            .first()
-            .copied();
         let mut out = super::fast::writer::ThreadedWriter::new(scope, output)?;
-        let mut report = if first.is_some_and(super::fast::literal::is_literal) {
-            let (literal, n) = super::fast::literal::copy(&mut reader, &mut out).map_err(|e| {
-                if e.get_ref()
-                    .is_some_and(|i| i.is::<super::fast::literal::WriteError>())
-                {
-                    anyhow::Error::from(e).context("writing output")
-                } else {
-                    read_error(Stage::Decrypt)(e)
-                }
-            })?;
-            let mut report = helper.report;
-            report.literal = Some((&literal).into());
-            report.bytes_out = n;
-            report
-        } else {
-            run_decryptor(reader, &mut out, helper)?
-        };
+        let mut report = write_plaintext(reader, &mut out, helper)?;
         if !verified.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(unverified_end());
         }
@@ -962,6 +946,36 @@ fn decrypt_fast(
         report.aead_algo = aead.map(|a| a.to_string());
         Ok(report)
     })
+}
+
+/// Writes the plaintext of a container the fast path opened: a literal
+/// data packet straight through, anything else (compressed, signed)
+/// through sequoia's parser.
+#[cfg(feature = "crypto-openssl")]
+fn write_plaintext(
+    mut reader: super::fast::decrypt::PlainReader<'_>,
+    out: &mut dyn Write,
+    helper: Helper<'_, '_>,
+) -> Result<DecryptReport> {
+    use super::fast::literal;
+    let first = std::io::BufRead::fill_buf(&mut reader)
+        .map_err(read_error(Stage::Decrypt))?
+        .first()
+        .copied();
+    if !first.is_some_and(literal::is_literal) {
+        return run_decryptor(reader, out, helper);
+    }
+    let (data, n) = literal::copy(&mut reader, out).map_err(|e| {
+        if e.get_ref().is_some_and(|i| i.is::<literal::WriteError>()) {
+            anyhow::Error::from(e).context("writing output")
+        } else {
+            read_error(Stage::Decrypt)(e)
+        }
+    })?;
+    let mut report = helper.report;
+    report.literal = Some((&data).into());
+    report.bytes_out = n;
+    Ok(report)
 }
 
 /// Sequoia's parser does not know SED packets: it rejects them by policy

@@ -269,11 +269,60 @@ pub fn encrypt(
     }
 
     let mut keys = Vec::new();
+    let mut recipient_report = Vec::new();
     for cert in &opts.recipients {
-        keys.push((cert, recipient_keys(cert, opts.policy, opts.time)?));
+        for ka in recipient_keys(cert, opts.policy, opts.time)? {
+            recipient_report.push(RecipientReport {
+                cert_fingerprint: cert.fingerprint().to_hex(),
+                key_fingerprint: ka.key().fingerprint().to_hex(),
+            });
+            keys.push(ka);
+        }
     }
 
-    let format = match opts.format {
+    let seal = Seal {
+        keys,
+        format: message_format(opts),
+        sym: SymmetricAlgorithm::default(),
+        aead: AEADAlgorithm::default(),
+        session_key: SessionKey::new(SymmetricAlgorithm::default().key_size()?)?,
+    };
+    let (format, sym, aead) = (seal.format, seal.sym, seal.aead);
+    let session_key = opts.export_session_key.then(|| {
+        format!(
+            "{}:{}",
+            u8::from(sym),
+            openpgp::fmt::hex::encode(&seal.session_key)
+        )
+    });
+    let signers: Vec<String> = opts
+        .signers
+        .iter()
+        .map(|k| k.public().fingerprint().to_hex())
+        .collect();
+
+    let Written {
+        bytes_in,
+        hash_algo,
+    } = encrypt_any(seal, input, output, opts)?;
+
+    Ok(EncryptReport {
+        format,
+        symmetric_algo: sym.to_string(),
+        aead_algo: (format == MessageFormat::SeipdV2).then(|| aead.to_string()),
+        recipients: recipient_report,
+        passwords: opts.passwords.len(),
+        signers,
+        hash_algo,
+        bytes_in,
+        session_key,
+    })
+}
+
+/// The container `opts.format` asks for; for `Auto`, SEIPDv2 only when
+/// there are recipients and every one of them advertises it.
+fn message_format(opts: &EncryptOptions) -> MessageFormat {
+    match opts.format {
         MessageFormat::Auto => {
             let all_v2 = opts.recipients.iter().all(|c| {
                 c.with_policy(opts.policy, opts.time)
@@ -288,38 +337,36 @@ pub fn encrypt(
             }
         }
         f => f,
-    };
-
-    let mut recipients = Vec::new();
-    let mut recipient_report = Vec::new();
-    for (cert, kas) in &keys {
-        for ka in kas {
-            // SEIPDv2 PKESKs name the full fingerprint, v1 the key ID.
-            let handle: openpgp::KeyHandle = if format == MessageFormat::SeipdV2 {
-                ka.key().fingerprint().into()
-            } else {
-                ka.key().keyid().into()
-            };
-            let features = ka.valid_cert().features();
-            recipients.push(Recipient::new(features, handle, ka.key()));
-            recipient_report.push(RecipientReport {
-                cert_fingerprint: cert.fingerprint().to_hex(),
-                key_fingerprint: ka.key().fingerprint().to_hex(),
-            });
-        }
     }
+}
 
-    let sym = SymmetricAlgorithm::default();
-    let aead = AEADAlgorithm::default();
-    let sk = SessionKey::new(sym.key_size()?)?;
-    let session_key = opts
-        .export_session_key
-        .then(|| format!("{}:{}", u8::from(sym), openpgp::fmt::hex::encode(&sk)));
+/// What both paths encrypt with: the container, its algorithms, the
+/// session key and the recipients' encryption keys.
+struct Seal<'c> {
+    keys: Vec<ValidErasedKeyAmalgamation<'c, PublicParts>>,
+    format: MessageFormat,
+    sym: SymmetricAlgorithm,
+    aead: AEADAlgorithm,
+    session_key: SessionKey,
+}
 
-    // A small message takes sequoia's path (see `fast::MIN_SIZE`): the
-    // first megabyte of input tells.
+/// What writing the inner packets took and made.
+struct Written {
+    bytes_in: u64,
+    /// The signatures' hash algorithm, when signed.
+    hash_algo: Option<String>,
+}
+
+/// Picks the path: a small message takes sequoia's (see
+/// `buffers::FAST_MIN_SIZE`), and the first megabyte of input tells.
+fn encrypt_any(
+    seal: Seal<'_>,
+    input: impl Read + Send + Sync,
+    output: impl Write + Send + Sync,
+    opts: &EncryptOptions,
+) -> Result<Written> {
     #[cfg(feature = "crypto-openssl")]
-    let (mut input, fast) = {
+    {
         let mut input = input;
         let min = super::fast::min_size();
         let mut head = Vec::new();
@@ -328,105 +375,133 @@ pub fn encrypt(
             .read_to_end(&mut head)
             .context("reading the input")?;
         let fast = head.len() >= min;
-        (std::io::Cursor::new(head).chain(input), fast)
-    };
-    #[cfg(not(feature = "crypto-openssl"))]
-    let (mut input, fast) = (std::io::Cursor::new(Vec::new()).chain(input), false);
-
-    let mut hash_algo = None;
-    let signers: Vec<String> = opts
-        .signers
-        .iter()
-        .map(|k| k.public().fingerprint().to_hex())
-        .collect();
-    let mut inner = |message: Message<'_>, hash_algo: &mut Option<String>| -> Result<u64> {
-        let mut message = message;
-        if let Some((first, rest)) = opts.signers.split_first() {
-            let mut signer =
-                Signer::with_template(message, first.clone(), signature_template(opts.text))?;
-            for s in rest {
-                signer = signer.add_signer(s.clone())?;
-            }
-            for cert in &opts.recipients {
-                signer = signer.add_intended_recipient(cert);
-            }
-            let (s, h) = pick_hash(signer, &opts.signers)?;
-            signer = s;
-            *hash_algo = Some(h.to_string());
-            if let Some(t) = opts.time {
-                signer = signer.creation_time(t);
-            }
-            message = signer.build().context("setting up signing")?;
-        }
-        let mut literal = LiteralWriter::new(message).format(if opts.text {
-            DataFormat::Unicode
+        let mut input = std::io::Cursor::new(head).chain(input);
+        if fast {
+            encrypt_fast(seal, &mut input, output, opts)
         } else {
-            DataFormat::Binary
-        });
-        if let Some(name) = &opts.file_name {
-            literal = literal.filename(name)?;
+            encrypt_stock(seal, &mut input, output, opts)
         }
-        let mut message = literal.build()?;
-        let bytes_in = super::copy(&mut input, &mut message, |e| {
-            anyhow::Error::from(e).context("reading the input")
-        })?;
-        message.finalize().context("finishing the message")?;
-        Ok(bytes_in)
-    };
+    }
+    #[cfg(not(feature = "crypto-openssl"))]
+    {
+        let mut input = input;
+        encrypt_stock(seal, &mut input, output, opts)
+    }
+}
 
-    let bytes_in = if fast {
-        #[cfg(feature = "crypto-openssl")]
-        {
-            use super::fast::encrypt as fast;
-            let keys = keys
-                .iter()
-                .flat_map(|(_, kas)| kas.iter().map(|ka| ka.key()));
-            let esks = key_packets(keys, &opts.passwords, format, sym, aead, &sk)?;
-            let plan = fast::Plan {
-                container: if format == MessageFormat::SeipdV2 {
-                    fast::Container::V2 { aead }
-                } else {
-                    fast::Container::V1
-                },
-                sym,
-                session_key: sk,
-                esks,
-                armor: opts.armor,
+/// Sequoia's own path: every message the fast path does not take.
+fn encrypt_stock(
+    seal: Seal<'_>,
+    input: &mut dyn Read,
+    output: impl Write + Send + Sync,
+    opts: &EncryptOptions,
+) -> Result<Written> {
+    let recipients: Vec<Recipient> = seal
+        .keys
+        .iter()
+        .map(|ka| {
+            // SEIPDv2 PKESKs name the full fingerprint, v1 the key ID.
+            let handle: openpgp::KeyHandle = if seal.format == MessageFormat::SeipdV2 {
+                ka.key().fingerprint().into()
+            } else {
+                ka.key().keyid().into()
             };
-            fast::encrypt(plan, output, |sink| {
-                inner(Message::new(sink), &mut hash_algo)
-            })?
-        }
-        #[cfg(not(feature = "crypto-openssl"))]
-        unreachable!("no fast path in this build")
-    } else {
-        let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
-        let mut message = Message::new(&mut out);
-        if opts.armor {
-            message = Armorer::new(message).build()?;
-        }
-        let mut encryptor = Encryptor::with_session_key(message, sym, sk)?
-            .add_recipients(recipients)
-            .add_passwords(opts.passwords.iter().cloned())
-            .symmetric_algo(sym);
-        if format == MessageFormat::SeipdV2 {
-            encryptor = encryptor.aead_algo(aead);
-        }
-        let message = encryptor.build().context("setting up encryption")?;
-        let n = inner(message, &mut hash_algo)?;
-        out.flush().context("writing output")?;
-        n
-    };
+            Recipient::new(ka.valid_cert().features(), handle, ka.key())
+        })
+        .collect();
+    let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+    let mut message = Message::new(&mut out);
+    if opts.armor {
+        message = Armorer::new(message).build()?;
+    }
+    let mut encryptor = Encryptor::with_session_key(message, seal.sym, seal.session_key)?
+        .add_recipients(recipients)
+        .add_passwords(opts.passwords.iter().cloned())
+        .symmetric_algo(seal.sym);
+    if seal.format == MessageFormat::SeipdV2 {
+        encryptor = encryptor.aead_algo(seal.aead);
+    }
+    let message = encryptor.build().context("setting up encryption")?;
+    let written = write_inner(message, input, opts)?;
+    out.flush().context("writing output")?;
+    Ok(written)
+}
 
-    Ok(EncryptReport {
-        format,
-        symmetric_algo: sym.to_string(),
-        aead_algo: (format == MessageFormat::SeipdV2).then(|| aead.to_string()),
-        recipients: recipient_report,
-        passwords: opts.passwords.len(),
-        signers,
-        hash_algo,
+/// The fast path (see `super::fast`): sequoia writes the key packets and
+/// the inner packets, the container is encrypted on a second core.
+#[cfg(feature = "crypto-openssl")]
+fn encrypt_fast(
+    seal: Seal<'_>,
+    input: &mut dyn Read,
+    output: impl Write + Send + Sync,
+    opts: &EncryptOptions,
+) -> Result<Written> {
+    use super::fast::encrypt as fast;
+    let esks = key_packets(
+        seal.keys.iter().map(|ka| ka.key()),
+        &opts.passwords,
+        seal.format,
+        seal.sym,
+        seal.aead,
+        &seal.session_key,
+    )?;
+    let plan = fast::Plan {
+        container: if seal.format == MessageFormat::SeipdV2 {
+            fast::v2_container(seal.sym, seal.aead)?
+        } else {
+            super::fast::Container::V1
+        },
+        sym: seal.sym,
+        session_key: seal.session_key,
+        esks,
+        armor: opts.armor,
+    };
+    fast::encrypt(plan, output, |sink| {
+        write_inner(Message::new(sink), input, opts)
+    })
+}
+
+/// Writes the inner packets into the encryptor either path stacked up:
+/// the signatures when there are signers, and the literal data.
+fn write_inner(
+    message: Message<'_>,
+    input: &mut dyn Read,
+    opts: &EncryptOptions,
+) -> Result<Written> {
+    let mut message = message;
+    let mut hash_algo = None;
+    if let Some((first, rest)) = opts.signers.split_first() {
+        let mut signer =
+            Signer::with_template(message, first.clone(), signature_template(opts.text))?;
+        for s in rest {
+            signer = signer.add_signer(s.clone())?;
+        }
+        for cert in &opts.recipients {
+            signer = signer.add_intended_recipient(cert);
+        }
+        let (s, h) = pick_hash(signer, &opts.signers)?;
+        signer = s;
+        hash_algo = Some(h.to_string());
+        if let Some(t) = opts.time {
+            signer = signer.creation_time(t);
+        }
+        message = signer.build().context("setting up signing")?;
+    }
+    let mut literal = LiteralWriter::new(message).format(if opts.text {
+        DataFormat::Unicode
+    } else {
+        DataFormat::Binary
+    });
+    if let Some(name) = &opts.file_name {
+        literal = literal.filename(name)?;
+    }
+    let mut message = literal.build()?;
+    let bytes_in = super::copy(input, &mut message, |e| {
+        anyhow::Error::from(e).context("reading the input")
+    })?;
+    message.finalize().context("finishing the message")?;
+    Ok(Written {
         bytes_in,
-        session_key,
+        hash_algo,
     })
 }

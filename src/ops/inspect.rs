@@ -237,29 +237,46 @@ pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<Inspec
     };
 
     if matches!(first, Tag::PublicKey | Tag::SecretKey) {
-        let mut revocation_only = true;
-        for cert in CertParser::from(ppr) {
-            let cert = cert.map_err(bad)?;
-            // A bare primary key with its revocation: what generate and
-            // gpg --gen-revoke write.
-            revocation_only &= cert.userids().next().is_none()
-                && cert.keys().subkeys().next().is_none()
-                && cert.primary_key().self_revocations().next().is_some();
-            report.certs.push(inspect_cert(&cert, naming));
-        }
-        report.kind = if revocation_only {
-            FileKind::RevocationCertificate
-        } else if report.certs.iter().any(|c| !c.secret_keys.is_empty()) {
-            FileKind::SecretKey
-        } else {
-            FileKind::Certificate
-        };
-        report.signed = None;
+        inspect_certs(ppr, naming, &mut report)?;
         return Ok(report);
     }
 
     walk_message(ppr, naming, &mut report)?;
-    report.kind = if report.encryption.is_some() {
+    report.kind = message_kind(&mut report, cleartext)?;
+    Ok(report)
+}
+
+/// Certificates, secret keys and revocation certificates.
+fn inspect_certs(
+    ppr: PacketParserResult<'_>,
+    naming: &Naming,
+    report: &mut InspectReport,
+) -> Result<()> {
+    let mut revocation_only = true;
+    for cert in CertParser::from(ppr) {
+        let cert = cert.map_err(bad)?;
+        // A bare primary key with its revocation: what generate and
+        // gpg --gen-revoke write.
+        revocation_only &= cert.userids().next().is_none()
+            && cert.keys().subkeys().next().is_none()
+            && cert.primary_key().self_revocations().next().is_some();
+        report.certs.push(inspect_cert(&cert, naming));
+    }
+    report.kind = if revocation_only {
+        FileKind::RevocationCertificate
+    } else if report.certs.iter().any(|c| !c.secret_keys.is_empty()) {
+        FileKind::SecretKey
+    } else {
+        FileKind::Certificate
+    };
+    report.signed = None;
+    Ok(())
+}
+
+/// What kind of message `walk_message` found, and whether to call it
+/// signed: an encrypted message's signatures are out of sight.
+fn message_kind(report: &mut InspectReport, cleartext: bool) -> Result<FileKind> {
+    Ok(if report.encryption.is_some() {
         report.signed = None;
         FileKind::EncryptedMessage
     } else if report.literal.is_some() {
@@ -286,8 +303,7 @@ pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<Inspec
         return Err(not_openpgp(
             "it holds OpenPGP packets, but neither keys, a message nor signatures",
         ));
-    };
-    Ok(report)
+    })
 }
 
 /// Walks a message's packets; stops at an encrypted container.

@@ -233,7 +233,50 @@ pub fn rejection_reason(
 pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo {
     let primary = cert.primary_key().key();
     let created = primary.creation_time();
-    let (state, reason, expires, caps) = match cert.with_policy(policy, time) {
+    let (state, reason, expires, caps) = primary_state(cert, policy, time);
+    let vc = cert.with_policy(policy, time).ok();
+    let userids = cert
+        .userids()
+        .map(|u| userid_info(&u, vc.as_ref()))
+        .collect();
+    let subkeys = cert
+        .keys()
+        .subkeys()
+        .map(|ka| subkey_info(&ka, vc.as_ref()))
+        .collect();
+
+    CertInfo {
+        fingerprint: format!("{:X}", cert.fingerprint()),
+        keyid: format!("{:X}", cert.keyid()),
+        version: primary.version(),
+        algorithm: algorithm_name(primary),
+        bits: primary.mpis().bits(),
+        created: rfc3339(created),
+        expires: expires.map(rfc3339),
+        state,
+        reason,
+        capabilities: caps,
+        revocation: vc
+            .as_ref()
+            .and_then(|vc| revocation_info(&vc.revocation_status())),
+        userids,
+        subkeys,
+        secret: false,
+    }
+}
+
+/// A key's state, why it is not valid, when it expires and what it may do.
+type KeyState = (
+    &'static str,
+    Option<String>,
+    Option<SystemTime>,
+    Vec<&'static str>,
+);
+
+/// The certificate's own state: that of its primary key.
+fn primary_state(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> KeyState {
+    let created = cert.primary_key().key().creation_time();
+    match cert.with_policy(policy, time) {
         Err(e) => (
             "invalid",
             Some(rejection_reason(cert, policy, time, &e)),
@@ -259,107 +302,82 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
                 ("valid", None, expires, caps)
             }
         }
+    }
+}
+
+/// A user ID and its state in `vc`, the certificate valid under the
+/// policy (`None` when it is not).
+fn userid_info(u: &UserIDAmalgamation<'_>, vc: Option<&ValidCert<'_>>) -> UserIdInfo {
+    let valid = vc.and_then(|vc| vc.userids().find(|v| v.userid() == u.userid()));
+    let revocation = valid
+        .as_ref()
+        .and_then(|v| revocation_info(&v.revocation_status()));
+    let state = match valid {
+        // Not self-signed at all: anyone may have appended it.
+        None if u.self_signatures().next().is_none() => "unbound",
+        None => "invalid",
+        Some(v) if matches!(v.revocation_status(), RevocationStatus::Revoked(_)) => "revoked",
+        Some(_) => "valid",
     };
-    let vc = cert.with_policy(policy, time).ok();
+    UserIdInfo {
+        userid: String::from_utf8_lossy(u.userid().value()).into_owned(),
+        email: u.userid().email_normalized().ok().flatten(),
+        state,
+        revocation,
+    }
+}
 
-    let userids = cert
-        .userids()
-        .map(|u| {
-            let valid = vc
-                .as_ref()
-                .and_then(|vc| vc.userids().find(|v| v.userid() == u.userid()));
-            let revocation = valid
-                .as_ref()
-                .and_then(|v| revocation_info(&v.revocation_status()));
-            let state = match valid {
-                // Not self-signed at all: anyone may have appended it.
-                None if u.self_signatures().next().is_none() => "unbound",
-                None => "invalid",
-                Some(v) if matches!(v.revocation_status(), RevocationStatus::Revoked(_)) => {
-                    "revoked"
-                }
-                Some(_) => "valid",
-            };
-            UserIdInfo {
-                userid: String::from_utf8_lossy(u.userid().value()).into_owned(),
-                email: u.userid().email_normalized().ok().flatten(),
-                state,
-                revocation,
+/// A subkey and its state in `vc`, as for [`userid_info`].
+fn subkey_info(
+    ka: &SubordinateKeyAmalgamation<'_, PublicParts>,
+    vc: Option<&ValidCert<'_>>,
+) -> KeyInfo {
+    let key: &Key<PublicParts, UnspecifiedRole> = ka.key().role_as_unspecified();
+    let valid = vc.and_then(|vc| {
+        vc.keys()
+            .subkeys()
+            .find(|k| k.key().fingerprint() == key.fingerprint())
+    });
+    let revocation = valid
+        .as_ref()
+        .and_then(|v| revocation_info(&v.revocation_status()));
+    let (state, reason, expires, caps) = match valid {
+        None if ka.self_signatures().next().is_none() => (
+            "unbound",
+            Some("no binding signature by the certificate's owner".into()),
+            None,
+            Vec::new(),
+        ),
+        None => (
+            "invalid",
+            Some("no valid binding signature under the policy".into()),
+            None,
+            Vec::new(),
+        ),
+        Some(v) => {
+            let expires = v.key_expiration_time();
+            let caps = capabilities(v.key_flags());
+            if let Some(r) = revocation_reason(&v.revocation_status()) {
+                ("revoked", Some(r), expires, caps)
+            } else if v.alive().is_err() {
+                let why = expires.map(|t| format!("expired on {}", crate::time::date(t)));
+                ("expired", why, expires, caps)
+            } else {
+                ("valid", None, expires, caps)
             }
-        })
-        .collect();
-
-    let subkeys = cert
-        .keys()
-        .subkeys()
-        .map(|ka| {
-            let key: &Key<PublicParts, UnspecifiedRole> = ka.key().role_as_unspecified();
-            let valid = vc.as_ref().and_then(|vc| {
-                vc.keys()
-                    .subkeys()
-                    .find(|k| k.key().fingerprint() == key.fingerprint())
-            });
-            let revocation = valid
-                .as_ref()
-                .and_then(|v| revocation_info(&v.revocation_status()));
-            let (state, reason, expires, caps) = match valid {
-                None if ka.self_signatures().next().is_none() => (
-                    "unbound",
-                    Some("no binding signature by the certificate's owner".into()),
-                    None,
-                    Vec::new(),
-                ),
-                None => (
-                    "invalid",
-                    Some("no valid binding signature under the policy".into()),
-                    None,
-                    Vec::new(),
-                ),
-                Some(v) => {
-                    let expires = v.key_expiration_time();
-                    let caps = capabilities(v.key_flags());
-                    if let Some(r) = revocation_reason(&v.revocation_status()) {
-                        ("revoked", Some(r), expires, caps)
-                    } else if v.alive().is_err() {
-                        let why = expires.map(|t| format!("expired on {}", crate::time::date(t)));
-                        ("expired", why, expires, caps)
-                    } else {
-                        ("valid", None, expires, caps)
-                    }
-                }
-            };
-            KeyInfo {
-                fingerprint: format!("{:X}", key.fingerprint()),
-                keyid: format!("{:X}", key.keyid()),
-                algorithm: algorithm_name(key),
-                bits: key.mpis().bits(),
-                created: rfc3339(key.creation_time()),
-                expires: expires.map(rfc3339),
-                state,
-                reason,
-                capabilities: caps,
-                revocation,
-            }
-        })
-        .collect();
-
-    CertInfo {
-        fingerprint: format!("{:X}", cert.fingerprint()),
-        keyid: format!("{:X}", cert.keyid()),
-        version: primary.version(),
-        algorithm: algorithm_name(primary),
-        bits: primary.mpis().bits(),
-        created: rfc3339(created),
+        }
+    };
+    KeyInfo {
+        fingerprint: format!("{:X}", key.fingerprint()),
+        keyid: format!("{:X}", key.keyid()),
+        algorithm: algorithm_name(key),
+        bits: key.mpis().bits(),
+        created: rfc3339(key.creation_time()),
         expires: expires.map(rfc3339),
         state,
         reason,
         capabilities: caps,
-        revocation: vc
-            .as_ref()
-            .and_then(|vc| revocation_info(&vc.revocation_status())),
-        userids,
-        subkeys,
-        secret: false,
+        revocation,
     }
 }
 

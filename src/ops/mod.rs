@@ -9,6 +9,7 @@
 //! carry a [`crate::error::Failure`].
 
 pub mod armor;
+pub mod buffers;
 pub mod certs;
 pub mod decrypt;
 pub mod detach;
@@ -51,18 +52,8 @@ pub use verify::{
 /// signature.
 pub type CertLookup<'a> = dyn Fn(&[sequoia_openpgp::KeyHandle]) -> Vec<sequoia_openpgp::Cert> + 'a;
 
-/// Size of the I/O buffers around the caller's streams.
-pub(crate) const IO_BUFFER_SIZE: usize = 1 << 20;
-
-/// How much plaintext the decryptor and verifier hold back until they have
-/// checked it (sequoia's `buffer_size`).  A message no larger than this is
-/// fully authenticated before the first byte is written; larger messages
-/// stream, and their verdict comes at the end.  Each layer of sequoia's
-/// reader stack may buffer this much, so it sets the memory of every
-/// operation: the measured peak RSS of a 256 MiB sign+encrypt and
-/// decrypt+verify is about 27 MiB at 1 MiB, 54 MiB at 4 MiB (sequoia's own
-/// default, 25 MB, costs far more).
-pub const DEFAULT_BUFFER_SIZE: usize = 1 << 20;
+pub use buffers::DEFAULT_BUFFER_SIZE;
+pub(crate) use buffers::IO_BUFFER_SIZE;
 
 /// Copies `input` to `output` with a large buffer; returns the byte count.
 ///

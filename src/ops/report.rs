@@ -5,7 +5,6 @@ use std::time::SystemTime;
 
 use sequoia_openpgp as openpgp;
 
-use openpgp::Cert;
 use openpgp::cert::amalgamation::ValidAmalgamation;
 use openpgp::packet::{Literal, Signature};
 use openpgp::parse::stream::{
@@ -13,6 +12,7 @@ use openpgp::parse::stream::{
 };
 use openpgp::policy::Policy;
 use openpgp::types::{DataFormat, RevocationStatus};
+use openpgp::{Cert, Fingerprint};
 use serde::{Serialize, Serializer};
 
 use super::keys::primary_user_id;
@@ -159,16 +159,7 @@ pub(crate) fn signature_report(r: &VerificationResult, policy: &dyn Policy) -> S
             SignatureReport::from_sig(sig, S::UnknownSigner, Some(reason))
         }
         Err(VerificationError::UnboundKey { sig, cert, error }) => {
-            let key = sig
-                .get_issuers()
-                .iter()
-                .find_map(|h| {
-                    cert.keys()
-                        .key_handle(h.clone())
-                        .next()
-                        .map(|k| k.key().fingerprint())
-                })
-                .unwrap_or_else(|| cert.fingerprint());
+            let key = issuing_key(sig, cert);
             let status = if is_policy(error) {
                 S::Rejected
             } else {
@@ -181,30 +172,11 @@ pub(crate) fn signature_report(r: &VerificationResult, policy: &dyn Policy) -> S
             SignatureReport::from_sig(sig, status, Some(reason)).with_signer(cert, &key, policy)
         }
         Err(VerificationError::BadKey { sig, ka, error }) => {
-            let text = crate::error::chain_text(error);
-            let (status, reason) = if has_expired(error) {
-                (
-                    S::KeyExpired,
-                    format!("the signing key had expired: {text}"),
-                )
-            } else if text.contains("revoked")
-                || matches!(
-                    ka.valid_cert().revocation_status(),
-                    RevocationStatus::Revoked(_)
-                )
-            {
-                (S::KeyRevoked, format!("the signing key is revoked: {text}"))
-            } else if is_policy(error) {
-                (
-                    S::Rejected,
-                    format!("the signing key was rejected by the policy: {text}"),
-                )
-            } else {
-                (
-                    S::KeyInvalid,
-                    format!("the signing key is not usable: {text}"),
-                )
-            };
+            let revoked = matches!(
+                ka.valid_cert().revocation_status(),
+                RevocationStatus::Revoked(_)
+            );
+            let (status, reason) = bad_key_verdict(error, revoked);
             SignatureReport::from_sig(sig, status, Some(reason)).with_signer(
                 ka.cert(),
                 &ka.key().fingerprint(),
@@ -235,28 +207,65 @@ pub(crate) fn signature_report(r: &VerificationResult, policy: &dyn Policy) -> S
                 crate::error::chain_text(error)
             )),
         ),
-        Err(VerificationError::UnknownSignature { sig }) => SignatureReport {
-            status: S::Malformed,
-            reason: Some(format!("unparsable signature: {}", sig.error())),
-            issuer: None,
-            cert_fingerprint: None,
-            key_fingerprint: None,
-            user_id: None,
-            creation_time: None,
-            signature_type: "unknown".into(),
-            hash_algo: "unknown".into(),
-        },
-        Err(e) => SignatureReport {
-            status: S::Malformed,
-            reason: Some(e.to_string()),
-            issuer: None,
-            cert_fingerprint: None,
-            key_fingerprint: None,
-            user_id: None,
-            creation_time: None,
-            signature_type: "unknown".into(),
-            hash_algo: "unknown".into(),
-        },
+        Err(VerificationError::UnknownSignature { sig }) => {
+            unreadable(format!("unparsable signature: {}", sig.error()))
+        }
+        Err(e) => unreadable(e.to_string()),
+    }
+}
+
+/// The key of `cert` that the signature names as its issuer, or the
+/// certificate's primary key when it names none of them.
+fn issuing_key(sig: &Signature, cert: &Cert) -> Fingerprint {
+    sig.get_issuers()
+        .iter()
+        .find_map(|h| {
+            cert.keys()
+                .key_handle(h.clone())
+                .next()
+                .map(|k| k.key().fingerprint())
+        })
+        .unwrap_or_else(|| cert.fingerprint())
+}
+
+/// Why a signing key that is bound to its certificate could not vouch for
+/// the signature: expired, revoked (as the error says, or the
+/// certificate), rejected by the policy, or otherwise unusable.
+fn bad_key_verdict(error: &anyhow::Error, cert_revoked: bool) -> (SignatureStatus, String) {
+    use SignatureStatus as S;
+    let text = crate::error::chain_text(error);
+    if has_expired(error) {
+        (
+            S::KeyExpired,
+            format!("the signing key had expired: {text}"),
+        )
+    } else if text.contains("revoked") || cert_revoked {
+        (S::KeyRevoked, format!("the signing key is revoked: {text}"))
+    } else if is_policy(error) {
+        (
+            S::Rejected,
+            format!("the signing key was rejected by the policy: {text}"),
+        )
+    } else {
+        (
+            S::KeyInvalid,
+            format!("the signing key is not usable: {text}"),
+        )
+    }
+}
+
+/// The report on a signature too broken to say who made it, or how.
+fn unreadable(reason: String) -> SignatureReport {
+    SignatureReport {
+        status: SignatureStatus::Malformed,
+        reason: Some(reason),
+        issuer: None,
+        cert_fingerprint: None,
+        key_fingerprint: None,
+        user_id: None,
+        creation_time: None,
+        signature_type: "unknown".into(),
+        hash_algo: "unknown".into(),
     }
 }
 

@@ -8,7 +8,6 @@
 //!   chunks, 512-byte partial bodies, the 1 MiB hold-back, the 4 MiB
 //!   partial-body buffer), binary and armored, through files and pipes,
 //!   for v4 keys (SEIPDv1), v6 keys (SEIPDv2) and passwords;
-//! - messages re-framed with other (still valid) packet headers;
 //! - GnuPG interop both ways (v4 keys and passwords), with and without
 //!   compression, in each cipher gpg offers, and signed;
 //! - tampered large messages: the exit code, the message, no output file
@@ -17,7 +16,12 @@
 //! - wrong keys, passphrases and passwords on large messages;
 //! - SOP encrypt and decrypt, with session keys.
 //!
-//! Plaintext is reproducible noise (`messages::noise`), so nothing
+//! Messages re-framed with other (still valid) packet headers, and larger
+//! than the encryptor's 4 MiB buffer, are read by `ops::decrypt` in the
+//! fast path's unit tests (`src/ops/fast/tests.rs`): the binary adds
+//! nothing to what they check.
+//!
+//! Plaintext is reproducible noise (`harness::noise`), so nothing
 //! compresses and every byte matters.
 
 use std::path::{Path, PathBuf};
@@ -25,8 +29,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::harness::{Env, Gpg, PASSPHRASE, gpg_status};
-use crate::messages::{json, noise, part_files, seipd_version};
+use crate::harness::{Env, Gpg, PASSPHRASE, gpg_status, json, noise, part_files, seipd_version};
+use crate::packets::seipd;
 
 const MIB: usize = 1 << 20;
 
@@ -179,178 +183,6 @@ fn is_armored(data: &[u8]) -> bool {
     let t = text(data);
     t.starts_with("-----BEGIN PGP MESSAGE-----")
         && t.trim_end().ends_with("-----END PGP MESSAGE-----")
-}
-
-// Packets -------------------------------------------------------------------
-
-/// One top-level packet of binary OpenPGP data: its tag, where its header
-/// starts, and the pieces of its body as (offset, length), several when
-/// it has partial body lengths.
-struct Pkt {
-    tag: u8,
-    start: usize,
-    pieces: Vec<(usize, usize)>,
-}
-
-impl Pkt {
-    fn body_len(&self) -> usize {
-        self.pieces.iter().map(|(_, l)| l).sum()
-    }
-
-    fn body(&self, d: &[u8]) -> Vec<u8> {
-        let mut v = Vec::with_capacity(self.body_len());
-        for &(o, l) in &self.pieces {
-            v.extend_from_slice(&d[o..o + l]);
-        }
-        v
-    }
-
-    /// The offset in the data of body byte `i`.
-    fn at(&self, mut i: usize) -> usize {
-        for &(o, l) in &self.pieces {
-            if i < l {
-                return o + i;
-            }
-            i -= l;
-        }
-        panic!("body byte out of range");
-    }
-
-    fn end(&self) -> usize {
-        let (o, l) = self.pieces.last().expect("a body piece");
-        o + l
-    }
-}
-
-fn be(s: &[u8]) -> usize {
-    s.iter().fold(0, |a, b| (a << 8) | *b as usize)
-}
-
-/// The top-level packets of binary OpenPGP data (new and old format,
-/// partial body lengths included).
-fn packets(d: &[u8]) -> Vec<Pkt> {
-    let mut v = Vec::new();
-    let mut i = 0;
-    while i < d.len() {
-        let start = i;
-        let ctb = d[i];
-        assert!(ctb & 0x80 != 0, "not a packet tag at {i}: {ctb:#x}");
-        i += 1;
-        let mut pieces = Vec::new();
-        let tag = if ctb & 0x40 != 0 {
-            loop {
-                let b = d[i] as usize;
-                let (hdr, len, partial) = match b {
-                    0..=191 => (1, b, false),
-                    192..=223 => (2, ((b - 192) << 8) + d[i + 1] as usize + 192, false),
-                    224..=254 => (1, 1 << (b & 0x1f), true),
-                    _ => (5, be(&d[i + 1..i + 5]), false),
-                };
-                i += hdr;
-                pieces.push((i, len));
-                i += len;
-                if !partial {
-                    break;
-                }
-            }
-            ctb & 0x3f
-        } else {
-            let (hdr, len) = match ctb & 3 {
-                0 => (1, d[i] as usize),
-                1 => (2, be(&d[i..i + 2])),
-                2 => (4, be(&d[i..i + 4])),
-                _ => (0, d.len() - i),
-            };
-            i += hdr;
-            pieces.push((i, len));
-            i += len;
-            (ctb >> 2) & 0x0f
-        };
-        assert!(i <= d.len(), "packet at {start} runs past the end");
-        v.push(Pkt { tag, start, pieces });
-    }
-    v
-}
-
-/// The SEIPD packet of a binary message, which must be its last packet.
-fn seipd(d: &[u8]) -> Pkt {
-    let mut pkts = packets(d);
-    let last = pkts.pop().expect("packets");
-    assert_eq!(last.tag, 18, "the last packet is the SEIPD packet");
-    assert_eq!(last.end(), d.len());
-    last
-}
-
-/// A new-format definite body length.
-fn definite_len(n: usize) -> Vec<u8> {
-    match n {
-        0..=191 => vec![n as u8],
-        192..=8383 => {
-            let m = n - 192;
-            vec![(m >> 8) as u8 + 192, m as u8]
-        }
-        _ => {
-            let mut v = vec![0xff];
-            v.extend_from_slice(&(n as u32).to_be_bytes());
-            v
-        }
-    }
-}
-
-/// The same message with other, equally valid, framing: the session-key
-/// packets get old-format headers (as gpg writes them), and the SEIPD
-/// body is cut into partial bodies of 2^`exponents[k]` bytes, cycling,
-/// while that much is left, then a definite-length last piece; or, if
-/// `empty_last`, what is left in ever smaller partial bodies (its binary
-/// digits, down to single bytes) and an empty last piece.  The first
-/// exponent must be at least 9 (512 bytes).
-fn reframe(d: &[u8], exponents: &[u32], empty_last: bool) -> Vec<u8> {
-    assert!(exponents[0] >= 9);
-    let mut out = Vec::with_capacity(d.len() + 1024);
-    for pkt in packets(d) {
-        let body = pkt.body(d);
-        match pkt.tag {
-            1 | 3 => {
-                if body.len() < 256 {
-                    out.push(0x80 | (pkt.tag << 2));
-                    out.push(body.len() as u8);
-                } else {
-                    out.push(0x80 | (pkt.tag << 2) | 1);
-                    out.extend_from_slice(&(body.len() as u16).to_be_bytes());
-                }
-                out.extend_from_slice(&body);
-            }
-            18 => {
-                out.push(0xc0 | 18);
-                let mut rest = &body[..];
-                let mut k = 0;
-                loop {
-                    let e = exponents[k % exponents.len()];
-                    let n = 1usize << e;
-                    if rest.len() < n {
-                        if empty_last {
-                            for e in (0..30u32).rev() {
-                                if rest.len() & (1 << e) != 0 {
-                                    out.push(224 + e as u8);
-                                    out.extend_from_slice(&rest[..1 << e]);
-                                    rest = &rest[1 << e..];
-                                }
-                            }
-                        }
-                        out.extend(definite_len(rest.len()));
-                        out.extend_from_slice(rest);
-                        break;
-                    }
-                    out.push(224 + e as u8);
-                    out.extend_from_slice(&rest[..n]);
-                    rest = &rest[n..];
-                    k += 1;
-                }
-            }
-            _ => out.extend_from_slice(&d[pkt.start..pkt.end()]),
-        }
-    }
-    out
 }
 
 // Who encrypts and decrypts ----------------------------------------------------
@@ -586,60 +418,6 @@ fn round_trips_v6_seipdv2_at_framing_boundaries() {
 #[test]
 fn round_trips_password_at_framing_boundaries() {
     round_trips(Kind::Password);
-}
-
-/// Framing a reader must accept however the writer chose it: zpgp's own
-/// messages re-framed with old-format session-key packets and the SEIPD
-/// body in partial bodies (512 bytes first, then down to 1-byte pieces
-/// and up to 1 MiB; 512-byte pieces, then the rest in ever smaller ones
-/// down to one byte, and an empty last piece), from a file and through a
-/// pipe; and messages larger than the encryptor's 4 MiB buffer, which
-/// stream out in partial bodies.
-#[test]
-fn other_framings_decrypt() {
-    for kind in [Kind::V4, Kind::V6, Kind::Password, Kind::V6Password] {
-        let party = Party::new(kind);
-        for (i, size) in [4097, MIB + 1].into_iter().enumerate() {
-            let data = noise(size, kind.seed() + 100);
-            let plain = party.env.write("plain.bin", &data);
-            let ct = party.encrypt_file(&plain, "framed.pgp", false);
-            party.check_format(&ct, "as written");
-            let body = seipd(&ct).body(&ct);
-            let patterns = [
-                (&[9, 0, 1, 13, 16, 20][..], false),
-                (&[9][..], true),
-                (&[12, 10][..], false),
-            ];
-            for (j, (exponents, empty_last)) in patterns.into_iter().enumerate() {
-                let what = format!(
-                    "{kind:?} {size} bytes in partial bodies {exponents:?}, empty last {empty_last}"
-                );
-                let framed = reframe(&ct, exponents, empty_last);
-                // Same body bytes, other packet headers.
-                assert_eq!(seipd(&framed).body(&framed), body, "{what}");
-                let pieces = seipd(&framed).pieces;
-                assert!(pieces.len() > 1, "{what}");
-                assert!(!empty_last || pieces.last().unwrap().1 == 0, "{what}");
-                // Each pattern through a pipe at one size, from a file at
-                // the other.
-                let got = if (i + j) % 2 == 0 {
-                    party.decrypt_pipe(&framed, &what)
-                } else {
-                    party.decrypt_file(&framed, "reframed.pgp", &what)
-                };
-                assert_same(&got, &data, &what);
-            }
-        }
-    }
-
-    for kind in [Kind::V4, Kind::V6] {
-        let party = Party::new(kind);
-        let data = noise(4 * MIB + 5, kind.seed() + 200);
-        let what = format!("{kind:?} 4 MiB + 5 bytes through pipes");
-        let ct = party.encrypt_pipe(&data, false, &what);
-        party.check_format(&ct, &what);
-        assert_same(&party.decrypt_pipe(&ct, &what), &data, &what);
-    }
 }
 
 // 2. GnuPG ---------------------------------------------------------------------

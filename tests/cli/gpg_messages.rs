@@ -5,18 +5,39 @@
 //! gpg runs in a throwaway home (`harness::Gpg`): `--homedir` of a short
 //! temporary directory, `--batch`, `--trust-model always`, a loopback
 //! passphrase where a secret key is used, and its agent is killed at the
-//! end.  Without gpg on PATH these tests skip with a note, except under CI
+//! end.  The tests share one home with Gina's key while they run (`gina`).  Without gpg on PATH these tests skip with a note, except under CI
 //! (env var `CI` set), where they fail.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::harness::{Env, Gpg, gpg_status};
+use crate::harness::{Env, Gpg, Shared, gpg_status};
 
 /// The passphrase of the keys gpg makes in these tests.
 const GPG_PW: &str = "gpg test passphrase";
+
+/// The gpg home these tests share, with Gina's key (Ed25519/Cv25519,
+/// protected by GPG_PW).  Making a protected key costs gpg-agent seconds
+/// of S2K calibration and hashing, once per home instead of once per
+/// test.  Each test adds only certificates of its own keys, which it
+/// names by fingerprint, and Gina is the only gina@example.org.
+struct Gina {
+    g: Gpg,
+    fpr: String,
+}
+
+static GINA: Shared<Gina> = Shared::new();
+
+fn gina() -> Option<Arc<Gina>> {
+    GINA.get(|| {
+        let g = Gpg::new()?;
+        let fpr = g.generate("Gina <gina@example.org>", "future-default", GPG_PW);
+        Some(Gina { g, fpr })
+    })
+}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -121,13 +142,11 @@ fn assert_zpgp_good_signature(report: &Value, fpr: &str) {
 // ---------------------------------------------------------------------------
 // zpgp -> gpg: encryption
 
-/// zpgp encrypts, binary and armored, to a key gpg made with `algo`, and gpg
+/// zpgp encrypts, binary and armored, to Gina's key in `g`, and gpg
 /// decrypts both.
-fn zpgp_encrypts_for_gpg_key(algo: &str) {
-    let Some(g) = Gpg::new() else { return };
+fn zpgp_encrypts_for_gpg_key(g: &Gpg) {
     let env = Env::new();
-    g.generate("Gina <gina@example.org>", algo, GPG_PW);
-    gpg_cert_into_zpgp(&g, &env, "gina@example.org");
+    gpg_cert_into_zpgp(g, &env, "gina@example.org");
 
     let plain = env.write("plain.txt", compressible());
     for armor in [false, true] {
@@ -164,26 +183,30 @@ fn zpgp_encrypts_for_gpg_key(algo: &str) {
 
 #[test]
 fn zpgp_encrypts_gpg_decrypts_rsa_default_key() {
-    // gpg 2.2's "default": RSA-3072 primary key and encryption subkey.
-    zpgp_encrypts_for_gpg_key("default");
+    // gpg 2.2's "default": RSA-3072 primary key and encryption subkey, in a
+    // home of its own, where it is the only Gina.
+    let Some(g) = Gpg::new() else { return };
+    g.generate("Gina <gina@example.org>", "default", GPG_PW);
+    zpgp_encrypts_for_gpg_key(&g);
 }
 
 #[test]
 fn zpgp_encrypts_gpg_decrypts_cv25519_key() {
     // gpg 2.2's "future-default": Ed25519 primary key, Cv25519 subkey.
-    zpgp_encrypts_for_gpg_key("future-default");
+    let Some(gina) = gina() else { return };
+    zpgp_encrypts_for_gpg_key(&gina.g);
 }
 
 /// `zpgp encrypt --sign`: gpg decrypts and reports a good signature by the
 /// zpgp key.
 #[test]
 fn zpgp_encrypt_sign_gpg_decrypts_and_verifies() {
-    let Some(g) = Gpg::new() else { return };
+    let Some(gina) = gina() else { return };
+    let g = &gina.g;
     let env = Env::new();
-    g.generate("Gina <gina@example.org>", "future-default", GPG_PW);
-    gpg_cert_into_zpgp(&g, &env, "gina@example.org");
+    gpg_cert_into_zpgp(g, &env, "gina@example.org");
     let zfpr = env.generate(&["--name", "Zed", "--email", "zed@example.org"]);
-    zpgp_cert_into_gpg(&g, &env, &zfpr);
+    zpgp_cert_into_gpg(g, &env, &zfpr);
 
     let pw = env.passphrase_file();
     let plain = env.write("plain.txt", "signed and sealed\n");
@@ -230,12 +253,13 @@ fn zpgp_encrypt_sign_gpg_decrypts_and_verifies() {
 /// default, zlib) and uncompressed, armored and binary; zpgp decrypts all
 /// four.
 fn gpg_encrypts_for_zpgp_key(generate_args: &[&str]) {
-    let Some(g) = Gpg::new() else { return };
+    let Some(gina) = gina() else { return };
+    let g = &gina.g;
     let env = Env::new();
     let mut args = vec!["--name", "Zed", "--email", "zed@example.org"];
     args.extend_from_slice(generate_args);
     let zfpr = env.generate(&args);
-    zpgp_cert_into_gpg(&g, &env, &zfpr);
+    zpgp_cert_into_gpg(g, &env, &zfpr);
     let pw = env.passphrase_file();
 
     let plain = env.write("plain.txt", compressible());
@@ -308,12 +332,13 @@ fn gpg_encrypts_zpgp_decrypts_rsa3k() {
 /// with --signer).
 #[test]
 fn gpg_sign_encrypt_zpgp_decrypts_and_verifies() {
-    let Some(g) = Gpg::new() else { return };
+    let Some(gina) = gina() else { return };
+    let g = &gina.g;
+    let gfpr = gina.fpr.clone();
     let env = Env::new();
-    let gfpr = g.generate("Gina <gina@example.org>", "future-default", GPG_PW);
     let zfpr = env.generate(&["--name", "Zed", "--email", "zed@example.org"]);
-    zpgp_cert_into_gpg(&g, &env, &zfpr);
-    gpg_cert_into_zpgp(&g, &env, &gfpr);
+    zpgp_cert_into_gpg(g, &env, &zfpr);
+    gpg_cert_into_zpgp(g, &env, &gfpr);
     let pw = env.passphrase_file();
 
     let plain = env.write("plain.txt", "from gpg, signed\n");
@@ -375,7 +400,8 @@ fn gpg_sign_encrypt_zpgp_decrypts_and_verifies() {
 /// and armored.
 #[test]
 fn gpg_symmetric_zpgp_decrypts() {
-    let Some(g) = Gpg::new() else { return };
+    let Some(gina) = gina() else { return };
+    let g = &gina.g;
     let env = Env::new();
     let password = "a password for gpg -c";
     let pwfile = env.write("password.txt", format!("{password}\n"));
@@ -426,9 +452,9 @@ fn gpg_symmetric_zpgp_decrypts() {
 // ---------------------------------------------------------------------------
 // gpg -> zpgp: signatures
 
-/// A gpg key whose certificate zpgp has imported, and a text to sign.
+/// Gina's key, whose certificate zpgp has imported, and a text to sign.
 struct GpgSigner {
-    g: Gpg,
+    gina: Arc<Gina>,
     env: Env,
     fpr: String,
     data: PathBuf,
@@ -437,23 +463,28 @@ struct GpgSigner {
 const SIGNED_TEXT: &str = "We attack at dawn.\nBring snacks.\n";
 
 fn gpg_signer() -> Option<GpgSigner> {
-    let g = Gpg::new()?;
+    let gina = gina()?;
     let env = Env::new();
-    let fpr = g.generate("Gina <gina@example.org>", "future-default", GPG_PW);
-    gpg_cert_into_zpgp(&g, &env, &fpr);
+    let fpr = gina.fpr.clone();
+    gpg_cert_into_zpgp(&gina.g, &env, &fpr);
     let data = env.write("data.txt", SIGNED_TEXT);
-    Some(GpgSigner { g, env, fpr, data })
+    Some(GpgSigner {
+        gina,
+        env,
+        fpr,
+        data,
+    })
 }
 
 #[test]
 fn gpg_clearsign_zpgp_verifies() {
     let Some(s) = gpg_signer() else { return };
     let signed = s.env.path("data.txt.asc");
-    let mut c = s.g.cmd_pw(GPG_PW);
+    let mut c = s.gina.g.cmd_pw(GPG_PW);
     c.args(["--clearsign", "--local-user", &s.fpr, "--output"])
         .arg(&signed)
         .arg(&s.data);
-    s.g.ok(c);
+    s.gina.g.ok(c);
 
     let out = zpgp_ok(&s.env, &["--json", "verify", "-o", "-", p(&signed)]);
     // gpg writes the text's last line right before "-----BEGIN PGP
@@ -482,14 +513,14 @@ fn gpg_detach_sign_zpgp_verifies() {
         } else {
             "data.txt.sig"
         });
-        let mut c = s.g.cmd_pw(GPG_PW);
+        let mut c = s.gina.g.cmd_pw(GPG_PW);
         c.args(["--detach-sign", "--local-user", &s.fpr, "--output"])
             .arg(&sig);
         if armor {
             c.arg("--armor");
         }
         c.arg(&s.data);
-        s.g.ok(c);
+        s.gina.g.ok(c);
 
         let out = zpgp_ok(
             &s.env,
@@ -512,14 +543,14 @@ fn gpg_inline_sign_zpgp_verifies() {
     // gpg's default: compressed, binary; and armored.
     for armor in [false, true] {
         let signed = s.env.path(if armor { "inline.asc" } else { "inline.gpg" });
-        let mut c = s.g.cmd_pw(GPG_PW);
+        let mut c = s.gina.g.cmd_pw(GPG_PW);
         c.args(["--sign", "--local-user", &s.fpr, "--output"])
             .arg(&signed);
         if armor {
             c.arg("--armor");
         }
         c.arg(&s.data);
-        s.g.ok(c);
+        s.gina.g.ok(c);
         let out = zpgp_ok(&s.env, &["--json", "verify", "-o", "-", p(&signed)]);
         assert_eq!(text(&out.stdout), SIGNED_TEXT);
         assert_zpgp_good_signature(&json_report(&out), &s.fpr);
@@ -529,7 +560,7 @@ fn gpg_inline_sign_zpgp_verifies() {
     // signature no longer matches, exit 3, and no unverified text is let
     // through as if it were good.
     let signed = s.env.path("inline-plain.gpg");
-    let mut c = s.g.cmd_pw(GPG_PW);
+    let mut c = s.gina.g.cmd_pw(GPG_PW);
     c.args([
         "--sign",
         "--compress-algo",
@@ -540,7 +571,7 @@ fn gpg_inline_sign_zpgp_verifies() {
     ])
     .arg(&signed)
     .arg(&s.data);
-    s.g.ok(c);
+    s.gina.g.ok(c);
     zpgp_ok(&s.env, &["verify", "-o", "-", p(&signed)]);
 
     let mut bytes = std::fs::read(&signed).unwrap();
@@ -557,13 +588,14 @@ fn gpg_inline_sign_zpgp_verifies() {
 /// Without gpg's certificate, zpgp cannot check gpg's signature: exit 3.
 #[test]
 fn gpg_signature_from_unknown_key_fails_with_3() {
-    let Some(g) = Gpg::new() else { return };
+    let Some(gina) = gina() else { return };
+    let g = &gina.g;
+    let fpr = &gina.fpr;
     let env = Env::new();
-    let fpr = g.generate("Gina <gina@example.org>", "future-default", GPG_PW);
     let data = env.write("data.txt", SIGNED_TEXT);
     let sig = env.path("data.txt.sig");
     let mut c = g.cmd_pw(GPG_PW);
-    c.args(["--detach-sign", "--local-user", &fpr, "--output"])
+    c.args(["--detach-sign", "--local-user", fpr, "--output"])
         .arg(&sig)
         .arg(&data);
     g.ok(c);
@@ -579,10 +611,11 @@ fn gpg_signature_from_unknown_key_fails_with_3() {
 /// by the zpgp key), and rejects a detached signature over changed data.
 #[test]
 fn zpgp_signatures_gpg_verifies() {
-    let Some(g) = Gpg::new() else { return };
+    let Some(gina) = gina() else { return };
+    let g = &gina.g;
     let env = Env::new();
     let zfpr = env.generate(&["--name", "Zed", "--email", "zed@example.org"]);
-    zpgp_cert_into_gpg(&g, &env, &zfpr);
+    zpgp_cert_into_gpg(g, &env, &zfpr);
     let pw = env.passphrase_file();
     let data = env.write("data.txt", SIGNED_TEXT);
 
@@ -663,13 +696,13 @@ fn gpg_is_2_2(g: &Gpg) -> bool {
 /// gpg 2.2, and merely reported otherwise.
 #[test]
 fn zpgp_v6_key_and_gpg_2_2() {
-    let Some(g) = Gpg::new() else { return };
-    let strict = gpg_is_2_2(&g);
+    let Some(gina) = gina() else { return };
+    let g = &gina.g;
+    let strict = gpg_is_2_2(g);
     let env = Env::new();
     let v6 = env.generate(&["--profile", "rfc9580", "--email", "six@example.org"]);
     assert_eq!(v6.len(), 64, "a v6 fingerprint is 32 bytes: {v6}");
-    g.generate("Gina <gina@example.org>", "future-default", GPG_PW);
-    gpg_cert_into_zpgp(&g, &env, "gina@example.org");
+    gpg_cert_into_zpgp(g, &env, "gina@example.org");
     let pw = env.passphrase_file();
     let data = env.write("data.txt", SIGNED_TEXT);
 

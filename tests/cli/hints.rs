@@ -12,8 +12,7 @@ use predicates::prelude::*;
 use predicates::str::{contains, is_empty};
 use sequoia_openpgp as openpgp;
 
-use crate::harness::{Env, zpgp_bin};
-use crate::messages::{User, error_has};
+use crate::harness::{Env, User, error_has, zpgp_bin};
 
 const DAY: u64 = 24 * 60 * 60;
 
@@ -145,7 +144,7 @@ fn expired_recipient_says_ask_for_an_update() {
 
 #[test]
 fn wrong_passphrase_from_a_file_says_it_was_tried_once() {
-    let (alice, bob) = crate::messages::alice_and_bob();
+    let (alice, bob) = crate::harness::alice_and_bob();
     let msg = alice.write("m.pgp", alice.encrypt(&["-r", "bob", "--no-self"], b"hi"));
     let wrong = bob.write("wrong.txt", "not it\n");
     let hint = "hint: the passphrase from --passphrase-file (its first line) was tried once and is wrong; check that file";
@@ -198,7 +197,7 @@ fn wrong_passphrase_from_a_file_says_it_was_tried_once() {
 
 #[test]
 fn wrong_passphrase_on_the_terminal_says_how_many_tries() {
-    let (alice, bob) = crate::messages::alice_and_bob();
+    let (alice, bob) = crate::harness::alice_and_bob();
     alice.write("m.pgp", alice.encrypt(&["-r", "bob", "--no-self"], b"hi"));
     std::fs::copy(alice.path("m.pgp"), bob.path("m.pgp")).unwrap();
     let home = bob.env.home().display().to_string();
@@ -224,7 +223,7 @@ fn wrong_passphrase_on_the_terminal_says_how_many_tries() {
 
 #[test]
 fn binary_output_to_a_terminal_says_armor_or_o() {
-    let (alice, _bob) = crate::messages::alice_and_bob();
+    let (alice, _bob) = crate::harness::alice_and_bob();
     let home = alice.env.home().display().to_string();
     alice.write("notes.txt", "hi");
     let Some((code, screen)) = on_a_terminal(

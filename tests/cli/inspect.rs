@@ -11,8 +11,7 @@ use predicates::prelude::*;
 use predicates::str::{contains, is_empty};
 use serde_json::Value;
 
-use crate::harness::{Env, zpgp_bin};
-use crate::messages::{User, error_has, json, no_panic, noise};
+use crate::harness::{Env, User, error_has, json, no_panic, noise, zpgp_bin};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

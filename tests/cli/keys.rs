@@ -14,12 +14,11 @@ use openpgp::cert::prelude::*;
 use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::{Serialize, SerializeInto};
-use predicates::BoxPredicate;
 use predicates::prelude::*;
 use predicates::str::{contains, is_empty, is_match};
 use sequoia_openpgp as openpgp;
 
-use crate::harness::{Env, PASSPHRASE, zpgp_bin};
+use crate::harness::{Env, PASSPHRASE, has, no_panic, zpgp_bin};
 
 mod config;
 mod delete;
@@ -36,20 +35,6 @@ mod watch;
 const DAY: u64 = 24 * 60 * 60;
 
 // Helpers shared by the submodules -----------------------------------------
-
-/// stderr never shows a panic, whatever else it says.
-pub fn no_panic() -> impl Predicate<str> {
-    contains("panicked").not()
-}
-
-/// stderr: contains every one of `parts`, and no panic.
-pub fn err_has(parts: &[&str]) -> BoxPredicate<str> {
-    let mut p = no_panic().boxed();
-    for s in parts {
-        p = p.and(contains(s.to_string())).boxed();
-    }
-    p
-}
 
 /// stdout of a v4 `generate`: the fingerprint on a line of its own.
 pub fn v4_fpr_line() -> impl Predicate<str> {

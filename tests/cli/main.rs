@@ -21,6 +21,7 @@ mod messages;
 mod messages_errors;
 mod messages_sign;
 mod output_safety;
+mod packets;
 mod policy;
 mod rfc9580;
 mod secrets;

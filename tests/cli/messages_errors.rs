@@ -11,8 +11,7 @@ use predicates::prelude::*;
 use predicates::str::{contains, is_empty};
 use sequoia_openpgp as openpgp;
 
-use crate::harness::zpgp_bin;
-use crate::messages::{User, alice_and_bob, clean, error_has, json, noise, part_files};
+use crate::harness::{User, alice_and_bob, clean, error_has, json, noise, part_files, zpgp_bin};
 
 const DAY: u64 = 24 * 60 * 60;
 
@@ -278,7 +277,7 @@ fn assert_damage_detected(bob: &User, ct: &[u8], what: &str) {
 fn decrypt_detects_tampering_v4_seipdv1() {
     let (alice, bob) = alice_and_bob();
     let ct = alice.encrypt(&["-r", "bob"], &noise(64 << 10, 3));
-    assert_eq!(crate::messages::seipd_version(&ct), 1);
+    assert_eq!(crate::harness::seipd_version(&ct), 1);
     assert_damage_detected(&bob, &ct, "SEIPDv1");
 }
 
@@ -288,7 +287,7 @@ fn decrypt_detects_tampering_v6_seipdv2() {
     let bob = User::v6("Bob");
     alice.knows(&[&bob]);
     let ct = alice.encrypt(&["-r", "bob"], &noise(64 << 10, 4));
-    assert_eq!(crate::messages::seipd_version(&ct), 2);
+    assert_eq!(crate::harness::seipd_version(&ct), 2);
     assert_damage_detected(&bob, &ct, "SEIPDv2");
 }
 

@@ -7,8 +7,7 @@ use predicates::prelude::*;
 use predicates::str::{contains, is_empty};
 use sequoia_openpgp as openpgp;
 
-use crate::harness::Env;
-use crate::messages::{User, alice_and_bob, clean, error_has, json, noise, part_files};
+use crate::harness::{Env, User, alice_and_bob, clean, error_has, json, noise, part_files};
 
 #[test]
 fn sign_inline_and_verify() {

@@ -22,8 +22,7 @@ use openpgp::types::{AEADAlgorithm, CompressionAlgorithm};
 use predicates::str::{contains, is_empty};
 use sequoia_openpgp as openpgp;
 
-use crate::harness::{Env, PASSPHRASE, zpgp_bin, zpgp_sop};
-use crate::messages::{User, error_has, has, no_panic};
+use crate::harness::{Env, PASSPHRASE, User, error_has, has, no_panic, zpgp_bin, zpgp_sop};
 
 const MSG_PASSWORD: &str = "the message password";
 const PLAINTEXT: &[u8] = b"a message opened by password\n";

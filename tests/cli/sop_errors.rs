@@ -1,7 +1,7 @@
 //! The SOP failure modes: each bad input gets the draft's exit code, one
 //! line on stderr, and nothing on stdout.
 
-use crate::sop::Sop;
+use crate::harness::Sop;
 
 const DATA: &[u8] = b"some data\n";
 const BINARY: &[u8] = b"\x00\xff\xfe binary \xc3";

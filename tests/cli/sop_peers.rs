@@ -27,7 +27,7 @@
 
 use std::process::Output;
 
-use crate::sop::{Out, Sop};
+use crate::harness::{Out, Sop};
 
 const DATA: &[u8] = b"Cross-implementation test.\nSecond line.\n";
 

@@ -4,9 +4,8 @@
 use predicates::prelude::*;
 use predicates::str::{contains, is_empty, starts_with};
 
-use crate::harness::Env;
+use crate::harness::{Env, User, error_has, noise};
 use crate::hints::on_a_terminal;
-use crate::messages::{User, error_has, noise};
 
 // armor, dearmor -------------------------------------------------------------
 
@@ -146,7 +145,7 @@ fn bar_marks() -> impl Predicate<str> {
 
 #[test]
 fn no_progress_bar_when_stderr_is_not_a_terminal() {
-    let (alice, bob) = crate::messages::alice_and_bob();
+    let (alice, bob) = crate::harness::alice_and_bob();
     alice.write("big", noise(BIG, 5));
     alice
         .zpgp_pw()
@@ -176,7 +175,7 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
 
 #[test]
 fn progress_bar_on_a_terminal_and_not_with_quiet() {
-    let (alice, _bob) = crate::messages::alice_and_bob();
+    let (alice, _bob) = crate::harness::alice_and_bob();
     alice.write("big", noise(BIG, 6));
     let home = alice.env.home().display().to_string();
     let pw = alice.env.passphrase_file().display().to_string();

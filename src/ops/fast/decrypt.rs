@@ -21,13 +21,16 @@ use openpgp::crypto::SessionKey;
 use openpgp::packet::{PKESK, SEIP, SKESK, Tag};
 use openpgp::parse::buffered_reader::BufferedReader;
 use openpgp::parse::{PacketParser, PacketParserResult, Parse};
-use openpgp::types::{AEADAlgorithm, SymmetricAlgorithm};
+use openpgp::types::SymmetricAlgorithm;
 use openpgp::{Packet, crypto::symmetric};
 
 use super::crypto::{self, Aead, BLOCK, CfbDecryptor, MDC_DIGEST, MdcHasher, TAG, manipulated};
+use super::{Container, Seipdv2};
 
-/// Ciphertext read per job (a multiple of the block size).
-const BUFFER: usize = 1 << 20;
+/// Ciphertext read per job.
+const BUFFER: usize = crate::ops::buffers::FAST_DECRYPT_JOB;
+// Whole blocks per job, so a job's CFB state carries over to the next.
+const _: () = assert!(BUFFER % BLOCK == 0);
 /// SEIPDv1 plaintext: random prefix (one block) and two check bytes.
 const PREFIX: usize = BLOCK + 2;
 /// SEIPDv1 plaintext trailer: the MDC packet (header and SHA-1).
@@ -103,18 +106,6 @@ impl<R: Read> Replay<R> {
     }
 }
 
-/// The encrypted container the fast path can open.
-#[derive(Clone)]
-pub(crate) enum Container {
-    V1,
-    V2 {
-        sym: SymmetricAlgorithm,
-        aead: AEADAlgorithm,
-        chunk: usize,
-        salt: Vec<u8>,
-    },
-}
-
 /// A message parsed up to its encrypted container.
 pub(crate) struct Scanned<'a> {
     pub pp: PacketParser<'a>,
@@ -153,27 +144,27 @@ pub(crate) fn scan<'a, R: Read + Send + Sync + 'a>(input: R) -> Option<Scanned<'
                     && s.chunk_size().is_power_of_two()
                     && (64..=1 << 22).contains(&s.chunk_size()) =>
             {
-                Container::V2 {
+                Container::V2(Seipdv2 {
                     sym: s.symmetric_algo(),
                     aead: s.aead(),
                     chunk: s.chunk_size() as usize,
                     salt: s.salt().to_vec(),
-                }
+                })
             }
             _ => return None,
         };
         let want = match &container {
             Container::V1 => PREFIX + MDC_PACKET,
-            Container::V2 { chunk, .. } => chunk + 2 * TAG,
+            Container::V2(v2) => v2.chunk + 2 * TAG,
         };
-        // A small message is sequoia's (see `super::MIN_SIZE`).
+        // A small message is sequoia's (see `super::FAST_MIN_SIZE`).
         if pp.data(super::min_size()).ok()?.len() < super::min_size() {
             return None;
         }
         let head = pp.data(want).ok()?.to_vec();
         let short = match &container {
             Container::V1 => head.len() < PREFIX + MDC_PACKET,
-            Container::V2 { .. } => head.len() < TAG,
+            Container::V2(_) => head.len() < TAG,
         };
         if short {
             return None;
@@ -218,20 +209,17 @@ impl<'a> Scanned<'a> {
                 let mut p = vec![0u8; bs + 2];
                 dec.read_exact(&mut p).is_ok() && p[bs - 2..bs] == p[bs..]
             }
-            Container::V2 {
-                sym,
-                aead,
-                chunk,
-                salt,
-            } => {
-                let Ok(mut ctx) = Aead::for_seipdv2(key, *sym, *aead, *chunk, salt, false) else {
+            Container::V2(v2) => {
+                let Ok(mut ctx) =
+                    Aead::for_seipdv2(key, v2.sym, v2.aead, v2.chunk, &v2.salt, false)
+                else {
                     return false;
                 };
                 let body = self.head.len() - TAG;
                 if body == 0 {
                     return ctx.check_final_tag(0, 0, &self.head).is_ok();
                 }
-                let first = body.min(chunk + TAG);
+                let first = body.min(v2.chunk + TAG);
                 let mut out = vec![0u8; first + TAG];
                 ctx.open(0, &self.head[..first], &mut out).is_ok()
             }
@@ -242,7 +230,7 @@ impl<'a> Scanned<'a> {
     pub fn key_schedule_ok(&self, key: &SessionKey) -> bool {
         match &self.container {
             Container::V1 => false,
-            Container::V2 { sym, .. } => sym.key_size().ok() == Some(key.len()),
+            Container::V2(v2) => v2.sym.key_size().ok() == Some(key.len()),
         }
     }
 
@@ -250,7 +238,7 @@ impl<'a> Scanned<'a> {
     pub fn cipher_supported(&self, algo: Option<SymmetricAlgorithm>) -> bool {
         match &self.container {
             Container::V1 => algo.is_some_and(crypto::is_aes),
-            Container::V2 { .. } => true,
+            Container::V2(_) => true,
         }
     }
 
@@ -269,14 +257,9 @@ impl<'a> Scanned<'a> {
                 let dec = CfbDecryptor::new(algo, key)?;
                 spawn(scope, move || worker_v1(jobs, done_tx, dec))?;
             }
-            Container::V2 {
-                sym,
-                aead,
-                chunk,
-                salt,
-            } => {
-                let ctx = Aead::for_seipdv2(key, *sym, *aead, *chunk, salt, false)?;
-                let chunk = *chunk;
+            Container::V2(v2) => {
+                let ctx = Aead::for_seipdv2(key, v2.sym, v2.aead, v2.chunk, &v2.salt, false)?;
+                let chunk = v2.chunk;
                 spawn(scope, move || worker_v2(jobs, done_tx, ctx, chunk))?;
             }
         }
@@ -284,7 +267,7 @@ impl<'a> Scanned<'a> {
         // (buffered by that much) writes them through without a copy.
         let read_size = match &self.container {
             Container::V1 => BUFFER + 4 * BLOCK,
-            Container::V2 { chunk, .. } => BUFFER.div_ceil(*chunk) * (chunk + TAG),
+            Container::V2(v2) => BUFFER.div_ceil(v2.chunk) * (v2.chunk + TAG),
         };
         Ok(PlainReader {
             pp: Some(self.pp),

@@ -21,13 +21,13 @@ use openpgp::types::{AEADAlgorithm, SymmetricAlgorithm};
 
 use openssl::sha::Sha1;
 
-use super::Pool;
 use super::crypto::{Aead, BLOCK, CfbEncryptor, TAG};
+use super::{Container, Pool, Seipdv2};
 
 /// Plaintext buffer size, and the partial body chunk size of the output.
-const BUFFER: usize = 1 << 20;
-/// The partial body length octet for `BUFFER` (2^20).
-const PARTIAL_1MIB: u8 = 0xE0 | 20;
+const BUFFER: usize = crate::ops::buffers::FAST_ENCRYPT_CHUNK;
+/// The partial body length octet for `BUFFER`: 0xE0 plus its power of two.
+const PARTIAL_CHUNK: u8 = 0xE0 | BUFFER.trailing_zeros() as u8;
 /// How many buffers may be in flight between the threads.
 const BUFFERS: usize = 3;
 
@@ -38,9 +38,16 @@ const BUFFERS: usize = 3;
 const V2_CHUNK_OCTET: u8 = 12;
 const V2_CHUNK: usize = 1 << (V2_CHUNK_OCTET as usize + 6);
 
-pub(crate) enum Container {
-    V1,
-    V2 { aead: AEADAlgorithm },
+/// A SEIPDv2 container of the fast path's chunk size, with a fresh salt.
+pub(crate) fn v2_container(sym: SymmetricAlgorithm, aead: AEADAlgorithm) -> Result<Container> {
+    let mut salt = vec![0u8; 32];
+    openpgp::crypto::random(&mut salt)?;
+    Ok(Container::V2(Seipdv2 {
+        sym,
+        aead,
+        chunk: V2_CHUNK,
+        salt,
+    }))
 }
 
 /// What the worker needs to write the encrypted container.
@@ -82,14 +89,7 @@ where
             armor,
         } = plan;
         let v1 = matches!(container, Container::V1);
-        let mut prefix = Vec::new();
-        if v1 {
-            // Random block, then its last two bytes again: the quick check.
-            let bs = sym.block_size()?;
-            prefix.resize(bs, 0);
-            openpgp::crypto::random(&mut prefix)?;
-            prefix.extend_from_within(bs - 2..);
-        }
+        let prefix = if v1 { v1_prefix(sym)? } else { Vec::new() };
         // Writing is a third thread: CFB encryption is serial, so the
         // encrypting thread should do nothing else.
         let (wtx, wrx) = sync_channel::<WriteMsg>(BUFFERS - 1);
@@ -97,18 +97,7 @@ where
         let writer = std::thread::Builder::new()
             .name("zpgp-write".into())
             .spawn_scoped(scope, move || -> io::Result<()> {
-                let out = if armor {
-                    let mut w = armor::Writer::new(output, armor::Kind::Message)
-                        .map_err(io::Error::other)?;
-                    if !v1 {
-                        w.set_profile(openpgp::Profile::RFC9580)
-                            .map_err(io::Error::other)?;
-                    }
-                    Out::Armored(w)
-                } else {
-                    Out::Plain(output)
-                };
-                write_out(wrx, back_tx, out)
+                write_out(wrx, back_tx, Out::new(output, armor, v1)?)
             })?;
         let worker = std::thread::Builder::new()
             .name("zpgp-encrypt".into())
@@ -119,9 +108,7 @@ where
                 framer.send_bytes(vec![0xC0 | 18])?;
                 match container {
                     Container::V1 => worker_v1(rx, free_tx, framer, sym, &session_key),
-                    Container::V2 { aead } => {
-                        worker_v2(rx, free_tx, framer, sym, aead, &session_key)
-                    }
+                    Container::V2(v2) => worker_v2(rx, free_tx, framer, &v2, &session_key),
                 }
             })?;
 
@@ -159,6 +146,16 @@ where
         finished?;
         produced
     })
+}
+
+/// The SEIPDv1 plaintext prefix: a random block, then its last two bytes
+/// again, which a reader checks a session key against.
+fn v1_prefix(sym: SymmetricAlgorithm) -> Result<Vec<u8>> {
+    let bs = sym.block_size()?;
+    let mut prefix = vec![0; bs];
+    openpgp::crypto::random(&mut prefix)?;
+    prefix.extend_from_within(bs - 2..);
+    Ok(prefix)
 }
 
 /// The plaintext side: collects the inner packets into full buffers.
@@ -281,7 +278,7 @@ impl Framer {
     /// Sends every full chunk that is not the last one.
     fn emit(&mut self) -> io::Result<()> {
         while self.pend.len() - self.off > BUFFER {
-            self.pend[self.off - 1] = PARTIAL_1MIB;
+            self.pend[self.off - 1] = PARTIAL_CHUNK;
             let mut next = self.spare.get().ok_or_else(writer_gone)?;
             next.push(0);
             next.extend_from_slice(&self.pend[self.off + BUFFER..]);
@@ -355,6 +352,22 @@ enum Out<W: Write> {
     Armored(armor::Writer<W>),
 }
 
+impl<W: Write> Out<W> {
+    /// The output, armored if asked; a SEIPDv2 message gets RFC 9580's
+    /// armor, as sequoia's own writer gives one.
+    fn new(output: W, armor: bool, v1: bool) -> io::Result<Out<W>> {
+        if !armor {
+            return Ok(Out::Plain(output));
+        }
+        let mut w = armor::Writer::new(output, armor::Kind::Message).map_err(io::Error::other)?;
+        if !v1 {
+            w.set_profile(openpgp::Profile::RFC9580)
+                .map_err(io::Error::other)?;
+        }
+        Ok(Out::Armored(w))
+    }
+}
+
 impl<W: Write> Write for Out<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
@@ -403,19 +416,18 @@ fn worker_v2(
     rx: Receiver<Msg>,
     free: Sender<Vec<u8>>,
     mut framer: Framer,
-    sym: SymmetricAlgorithm,
-    aead: AEADAlgorithm,
+    v2: &Seipdv2,
     session_key: &SessionKey,
 ) -> Result<()> {
-    let mut salt = [0u8; 32];
-    openpgp::crypto::random(&mut salt)?;
-    let mut ctx = Aead::for_seipdv2(session_key, sym, aead, V2_CHUNK, &salt, true)?;
-    framer.push(&[2, sym.into(), aead.into(), V2_CHUNK_OCTET]);
-    framer.push(&salt);
+    let mut ctx = Aead::for_seipdv2(session_key, v2.sym, v2.aead, v2.chunk, &v2.salt, true)?;
+    // The chunk size octet: the chunk is 2^(octet + 6) bytes.
+    let chunk_octet = (v2.chunk.trailing_zeros() - 6) as u8;
+    framer.push(&[2, v2.sym.into(), v2.aead.into(), chunk_octet]);
+    framer.push(&v2.salt);
     let mut index = 0u64;
     let mut total = 0u64;
     for Msg { buf, last } in rx {
-        for chunk in buf.chunks(V2_CHUNK) {
+        for chunk in buf.chunks(v2.chunk) {
             ctx.seal(index, chunk, framer.room(chunk.len() + TAG))?;
             index += 1;
             total += chunk.len() as u64;

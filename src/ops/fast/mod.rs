@@ -12,7 +12,7 @@
 //! are checked before the plaintext reader reports the end of the data.
 //!
 //! Only AES with CFB, OCB or GCM, and only for messages of at least
-//! [`MIN_SIZE`]; any other cipher, any smaller message and any message they
+//! [`FAST_MIN_SIZE`]; any other cipher, any smaller message and any message they
 //! cannot parse goes through sequoia's own path.
 
 pub(crate) mod crypto;
@@ -23,24 +23,41 @@ pub(crate) mod literal;
 mod tests;
 pub(crate) mod writer;
 
-/// Below this much data the fast paths do not pay: their threads and the
-/// libcrypto algorithm tables they set up (the `openssl` crate uses its own
-/// library context, not sequoia's) cost about 1.5 ms, what they save on
-/// about half a megabyte.
-pub(crate) const MIN_SIZE: usize = 1 << 20;
+pub(crate) use super::buffers::FAST_MIN_SIZE;
+
+use sequoia_openpgp::types::{AEADAlgorithm, SymmetricAlgorithm};
+
+/// The encrypted container the fast paths write and read.
+#[derive(Clone)]
+pub(crate) enum Container {
+    /// SEIPDv1: CFB with a modification detection code; the cipher comes
+    /// with the session key.
+    V1,
+    V2(Seipdv2),
+}
+
+/// The parameters of a SEIPDv2 container, from its header.
+#[derive(Clone)]
+pub(crate) struct Seipdv2 {
+    pub sym: SymmetricAlgorithm,
+    pub aead: AEADAlgorithm,
+    /// Plaintext bytes per chunk.
+    pub chunk: usize,
+    pub salt: Vec<u8>,
+}
 
 #[cfg(test)]
 thread_local! {
-    static TEST_MIN_SIZE: std::cell::Cell<usize> = const { std::cell::Cell::new(MIN_SIZE) };
+    static TEST_MIN_SIZE: std::cell::Cell<usize> = const { std::cell::Cell::new(FAST_MIN_SIZE) };
 }
 
-/// [`MIN_SIZE`], which tests lower to run the fast paths on small
+/// [`FAST_MIN_SIZE`], which tests lower to run the fast paths on small
 /// messages (the RFC 9580 vectors, framing edge cases).
 pub(crate) fn min_size() -> usize {
     #[cfg(test)]
     return TEST_MIN_SIZE.with(|m| m.get());
     #[cfg(not(test))]
-    MIN_SIZE
+    FAST_MIN_SIZE
 }
 
 #[cfg(test)]

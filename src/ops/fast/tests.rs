@@ -435,14 +435,14 @@ fn aead_chunks_match_a_fresh_context() {
 #[test]
 fn small_messages_take_sequoias_path() {
     let v6 = cert(openpgp::Profile::RFC9580);
-    for n in [0, 4096, super::MIN_SIZE - 1] {
+    for n in [0, 4096, super::FAST_MIN_SIZE - 1] {
         let pt = data(n, 11);
         let ct = fast_encrypt(&pt, Some(&v6), None, false);
         // Sequoia writes 4 KiB chunks, the fast path 256 KiB.
         assert_eq!(container(&ct), (2, Some(6)), "size {n}");
         assert_eq!(fast_decrypt(&ct, Some(&v6), None).unwrap(), pt);
     }
-    let pt = data(super::MIN_SIZE, 12);
+    let pt = data(super::FAST_MIN_SIZE, 12);
     let ct = fast_encrypt(&pt, Some(&v6), None, false);
     assert_eq!(container(&ct), (2, Some(12)));
     assert_eq!(stock_decrypt(&ct, Some(&v6), None), pt);
@@ -466,6 +466,69 @@ fn rfc9580_vectors_through_the_fast_path() {
             fast_decrypt(&read(name), None, Some("password")).unwrap(),
             hello,
             "{name}"
+        );
+    }
+}
+
+// The packet reader and re-framer the CLI tests use too.
+#[path = "../../../tests/cli/packets.rs"]
+mod packets;
+
+/// Framing a reader must accept however the writer chose it: messages
+/// re-framed with old-format session-key packets and the SEIPD body in
+/// partial bodies (512 bytes first, then down to 1-byte pieces and up to
+/// 1 MiB; 512-byte pieces, then the rest in ever smaller ones down to one
+/// byte, and an empty last piece), at a size sequoia's path reads and one
+/// the fast path reads; for a v4 key (SEIPDv1), a v6 key (SEIPDv2), a
+/// password (SEIPDv1), and a v6 key and a password opened with the
+/// password alone (SEIPDv2 through a v6 SKESK).  And messages larger than
+/// the encryptor's 4 MiB buffer, which stream out in partial bodies.
+#[test]
+fn other_framings_decrypt() {
+    use packets::{reframe, seipd};
+    let v4 = cert(openpgp::Profile::RFC4880);
+    let v6 = cert(openpgp::Profile::RFC9580);
+    let pw = Some("fast path message password");
+    // (what, encrypt to, opened by, SEIPD version)
+    let kinds = [
+        ("v4", (Some(&v4), None), (Some(&v4), None), 1),
+        ("v6", (Some(&v6), None), (Some(&v6), None), 2),
+        ("password", (None, pw), (None, pw), 1),
+        ("v6 and password", (Some(&v6), pw), (None, pw), 2),
+    ];
+    let patterns = [
+        (&[9, 0, 1, 13, 16, 20][..], false),
+        (&[9][..], true),
+        (&[12, 10][..], false),
+    ];
+    for (k, (kind, (to, to_pw), (key, key_pw), version)) in kinds.into_iter().enumerate() {
+        for size in [4097, super::FAST_MIN_SIZE + 1] {
+            let pt = data(size, 60 + k as u8);
+            let ct = fast_encrypt(&pt, to, to_pw, false);
+            assert_eq!(container(&ct).0, version, "{kind} {size}");
+            let body = seipd(&ct).body(&ct);
+            for (exponents, empty_last) in patterns {
+                let what = format!(
+                    "{kind} {size} bytes in partial bodies {exponents:?}, empty last {empty_last}"
+                );
+                let framed = reframe(&ct, exponents, empty_last);
+                // Same body bytes, other packet headers.
+                assert_eq!(seipd(&framed).body(&framed), body, "{what}");
+                let pieces = seipd(&framed).pieces;
+                assert!(pieces.len() > 1, "{what}");
+                assert!(!empty_last || pieces.last().unwrap().1 == 0, "{what}");
+                assert!(fast_decrypt(&framed, key, key_pw).unwrap() == pt, "{what}");
+            }
+        }
+    }
+
+    for (c, version) in [(&v4, 1), (&v6, 2)] {
+        let pt = data((4 << 20) + 5, 70 + version);
+        let ct = fast_encrypt(&pt, Some(c), None, false);
+        assert_eq!(container(&ct).0, version, "v{version} 4 MiB + 5 bytes");
+        assert!(
+            fast_decrypt(&ct, Some(c), None).unwrap() == pt,
+            "v{version} 4 MiB + 5 bytes"
         );
     }
 }

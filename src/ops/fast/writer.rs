@@ -11,7 +11,7 @@ use std::sync::mpsc::{SyncSender, sync_channel};
 use super::Pool;
 use std::thread::{Scope, ScopedJoinHandle};
 
-const BUFFER: usize = 1 << 20;
+const BUFFER: usize = crate::ops::buffers::FAST_WRITE_JOB;
 const BUFFERS: usize = 3;
 
 pub(crate) struct ThreadedWriter<'scope> {

@@ -169,7 +169,7 @@ fn config_unknown_setting_is_a_usage_error() {
             .assert()
             .code(2)
             .stdout(is_empty())
-            .stderr(err_has(&[
+            .stderr(has(&[
                 "zpgp: error: zpgp has no setting \"colour\"; the settings are:",
                 "  default-key: the fingerprint of your secret key that signs",
             ]));
@@ -192,7 +192,7 @@ fn config_default_key_must_be_a_secret_key_you_hold() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "zpgp: error: you do not hold the secret key for Bob <bob@example.org>",
             "only your own keys can be the default",
             "hint: your secret keys are listed by 'zpgp list --secret'",
@@ -202,9 +202,7 @@ fn config_default_key_must_be_a_secret_key_you_hold() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
-            "no key in the keyring matches <carol@example.org>",
-        ]));
+        .stderr(has(&["no key in the keyring matches <carol@example.org>"]));
     assert!(!config_path(&env).exists());
 }
 
@@ -243,7 +241,7 @@ fn config_file_errors_name_the_file_and_line() {
             .assert()
             .code(1)
             .stdout(is_empty())
-            .stderr(err_has(&[
+            .stderr(has(&[
                 &expected,
                 "hint: correct or remove that line; the settings zpgp knows: default-key (",
             ]));
@@ -259,7 +257,7 @@ fn config_file_errors_name_the_file_and_line() {
                 .assert()
                 .code(1)
                 .stdout(is_empty())
-                .stderr(err_has(&[&expected]));
+                .stderr(has(&[&expected]));
         }
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     }
@@ -304,7 +302,7 @@ fn default_key_signs_and_signer_wins() {
         .assert()
         .code(73)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "which one should sign?",
             "hint: name one with --signer QUERY, or choose your default: zpgp config set default-key QUERY",
         ]));
@@ -367,7 +365,7 @@ fn default_key_is_encrypted_to_when_you_hold_several() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "zpgp: note: not encrypting to yourself: you hold several secret keys",
             "zpgp config set default-key QUERY",
         ]));
@@ -382,7 +380,7 @@ fn default_key_is_encrypted_to_when_you_hold_several() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[]).and(contains("not encrypting to yourself").not()));
+        .stderr(has(&[]).and(contains("not encrypting to yourself").not()));
     let mut want = vec![b.clone(), c.clone()];
     want.sort();
     assert_eq!(recipients(&env, "b.pgp"), want);
@@ -437,7 +435,7 @@ fn default_key_no_longer_on_file_is_an_error() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             &format!(
                 "zpgp: error: you do not hold the secret key of the default key <a@example.org> ({a}) ({} line 2)",
                 path.display()
@@ -458,14 +456,14 @@ fn default_key_no_longer_on_file_is_an_error() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[&gone, fix]));
+        .stderr(has(&[&gone, fix]));
     // Encrypt-to-self needs it as well, and fails before writing anything.
     env.zpgp()
         .args(["encrypt", "-r", "b@example.org", "-o", "m.pgp", "m.txt"])
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[&gone]));
+        .stderr(has(&[&gone]));
     assert!(!env.path("m.pgp").exists());
     assert!(!env.path("m.txt.sig").exists());
     // --signer does not need the default key.

@@ -19,7 +19,7 @@ fn delete_public_cert() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!(
+        .stderr(has(&[&format!(
             "zpgp: deleted {fpr} Gone <gone@example.org>"
         )]));
     assert_eq!(listed(&env), [mine]);
@@ -28,16 +28,14 @@ fn delete_public_cert() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
-            "no key in the keyring matches <gone@example.org>",
-        ]));
+        .stderr(has(&["no key in the keyring matches <gone@example.org>"]));
     // Gone for good: deleting again finds nothing.
     env.zpgp()
         .args(["delete", &fpr])
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!(
+        .stderr(has(&[&format!(
             "no key in the keyring matches fingerprint {fpr}"
         )]));
 }
@@ -52,7 +50,7 @@ fn delete_with_secret_held_needs_secret_flag() {
         .assert()
         .code(83)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             &format!("the secret key of {fpr} is held"),
             &format!("hint: to delete both, run: zpgp delete --secret {fpr}"),
         ]));
@@ -69,11 +67,7 @@ fn delete_secret_in_batch_needs_yes() {
         .assert()
         .code(19)
         .stdout(is_empty())
-        .stderr(err_has(&[
-            "needs confirmation",
-            "--batch",
-            "hint: add --yes",
-        ]));
+        .stderr(has(&["needs confirmation", "--batch", "hint: add --yes"]));
     assert_eq!(snapshot(&env.home()), before);
     assert!(secret_file(&env, &fpr).exists());
 }
@@ -88,7 +82,7 @@ fn delete_secret_with_yes_deletes_both() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!(
+        .stderr(has(&[&format!(
             "zpgp: deleted the secret key and certificate {fpr} Bye <bye@example.org>"
         )]));
     assert!(!secret_file(&env, &fpr).exists());
@@ -117,10 +111,7 @@ fn delete_secret_flag_on_public_cert() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!(
-            "zpgp: deleted {:X}",
-            cert.fingerprint()
-        )]));
+        .stderr(has(&[&format!("zpgp: deleted {:X}", cert.fingerprint())]));
     assert!(listed(&env).is_empty());
 }
 
@@ -135,7 +126,7 @@ fn delete_unknown_or_ambiguous() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "no key in the keyring matches <nobody@example.org>",
             "zpgp import",
         ]));
@@ -144,6 +135,6 @@ fn delete_unknown_or_ambiguous() {
         .assert()
         .code(73)
         .stdout(is_empty())
-        .stderr(err_has(&["matches 2 keys", &a, &b]));
+        .stderr(has(&["matches 2 keys", &a, &b]));
     assert_eq!(snapshot(&env.home()), before);
 }

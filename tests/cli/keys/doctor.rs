@@ -162,7 +162,7 @@ fn doctor_rebuilds_an_index_that_does_not_match() {
             .stdout(format!(
                 "fixed: the keyring index {why}; rebuilt it from 1 certificate\n"
             ))
-            .stderr(err_has(&["zpgp: all is well"]));
+            .stderr(has(&["zpgp: all is well"]));
         assert_eq!(std::fs::read(&index).unwrap(), good, "{why}");
         assert_clean(&env);
     }

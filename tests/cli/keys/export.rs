@@ -90,7 +90,7 @@ fn export_to_file_refuses_to_overwrite() {
         .assert()
         .code(59)
         .stdout(is_empty())
-        .stderr(err_has(&["other.txt exists already", "--force"]));
+        .stderr(has(&["other.txt exists already", "--force"]));
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "precious\n");
 
     env.zpgp()
@@ -123,7 +123,7 @@ fn export_unknown_query_leaves_no_file() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "no key in the keyring matches <unknown@example.org>",
             "hint: ",
             "zpgp import",
@@ -158,7 +158,7 @@ fn export_secret_stays_encrypted_and_round_trips() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["(secret key: new)"]));
+        .stderr(has(&["(secret key: new)"]));
     let new = b.write("new.txt", "another passphrase\n");
     b.zpgp()
         .args(["passwd", &fpr, "--passphrase-file"])
@@ -168,9 +168,7 @@ fn export_secret_stays_encrypted_and_round_trips() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!(
-            "zpgp: the passphrase of {fpr} is changed"
-        )]));
+        .stderr(has(&[&format!("zpgp: the passphrase of {fpr} is changed")]));
     assert!(unlocks(&secret_file(&b, &fpr), "another passphrase"));
 }
 
@@ -188,7 +186,7 @@ fn export_secret_when_none_is_held() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             &format!("no secret key is held for {:X}", cert.fingerprint()),
             "zpgp list --secret",
         ]));
@@ -204,7 +202,7 @@ fn export_ambiguous_query_lists_candidates() {
         .assert()
         .code(73)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "\"example.org\" matches 2 keys",
             &format!("  {a} Ann <ann@example.org>"),
             &format!("  {b} Ben <ben@example.org>"),

@@ -14,7 +14,7 @@ fn generate_name_only() {
         .assert()
         .code(0)
         .stdout(v4_fpr_line())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "zpgp: created a v4 key",
             "      Alice Lovelace\n",
             "ed25519 primary key, expires ",
@@ -58,7 +58,7 @@ fn generate_name_with_repeated_email_and_userid() {
         .assert()
         .code(0)
         .stdout(v4_fpr_line())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "      Carol <carol@example.org>\n",
             "      Carol <carol@work.example>\n",
             "      Carol (laptop)\n",
@@ -99,7 +99,7 @@ fn generate_without_name_or_email_fails_with_hint() {
         .assert()
         .code(19)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "zpgp: error: a new key needs a name or an email address",
             "hint: zpgp generate --name",
         ]));
@@ -117,7 +117,7 @@ fn generate_rejects_bad_email_and_name() {
         .assert()
         .code(19)
         .stdout(is_empty())
-        .stderr(err_has(&["\"not-an-email\" is not an email address"]));
+        .stderr(has(&["\"not-an-email\" is not an email address"]));
     env.zpgp()
         .args(["generate", "--name", "Mallory <m@example.org>"])
         .arg("--passphrase-file")
@@ -125,7 +125,7 @@ fn generate_rejects_bad_email_and_name() {
         .assert()
         .code(19)
         .stdout(is_empty())
-        .stderr(err_has(&["the name is empty or contains '<'"]));
+        .stderr(has(&["the name is empty or contains '<'"]));
     assert!(listed(&env).is_empty());
 }
 
@@ -146,7 +146,7 @@ fn generate_rfc4880_makes_v4() {
         .assert()
         .code(0)
         .stdout(v4_fpr_line())
-        .stderr(err_has(&["zpgp: created a v4 key "]));
+        .stderr(has(&["zpgp: created a v4 key "]));
     let fpr = stdout_of(&a).trim().to_string();
     let v = list_json(&env, &[&fpr]);
     let k = &v["keys"][0];
@@ -186,7 +186,7 @@ fn generate_rfc9580_makes_v6() {
         .assert()
         .code(0)
         .stdout(is_match(r"\A[0-9A-F]{64}\n\z").unwrap())
-        .stderr(err_has(&["zpgp: created a v6 key "]));
+        .stderr(has(&["zpgp: created a v6 key "]));
     let fpr = stdout_of(&a).trim().to_string();
     let v = list_json(&env, &[]);
     assert_eq!(v["keys"][0]["fingerprint"], fpr.as_str());
@@ -273,7 +273,7 @@ fn generate_expires_on_date() {
         .assert()
         .code(0)
         .stdout(v4_fpr_line())
-        .stderr(err_has(&[&format!("primary key, expires {date}\n")]));
+        .stderr(has(&[&format!("primary key, expires {date}\n")]));
     let v = list_json(&env, &[]);
     let expires = v["keys"][0]["expires"].as_str().unwrap();
     assert!(expires.starts_with(&date), "asked {date}, got {expires}");
@@ -323,7 +323,7 @@ fn generate_expires_garbage_or_past() {
         .assert()
         .code(19)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "zpgp: error: cannot read the expiry \"soonish\"",
             "'never'",
         ]));
@@ -340,9 +340,7 @@ fn generate_expires_garbage_or_past() {
         .assert()
         .code(19)
         .stdout(is_empty())
-        .stderr(err_has(&[
-            "the expiry date 2001-01-01 is not in the future",
-        ]));
+        .stderr(has(&["the expiry date 2001-01-01 is not in the future"]));
     assert!(listed(&env).is_empty());
 }
 
@@ -355,7 +353,7 @@ fn generate_no_passphrase_warns() {
         .assert()
         .code(0)
         .stdout(v4_fpr_line())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "WARNING: the secret key is stored without a passphrase",
         ]));
     let fpr = stdout_of(&a).trim().to_string();
@@ -382,7 +380,7 @@ fn generate_passphrase_from_env() {
         .assert()
         .code(0)
         .stdout(v4_fpr_line())
-        .stderr(err_has(&["zpgp: created a v4 key"]).and(contains("from the environment").not()));
+        .stderr(has(&["zpgp: created a v4 key"]).and(contains("from the environment").not()));
     let fpr = stdout_of(&a).trim().to_string();
     assert!(unlocks(&secret_file(&env, &fpr), "from the environment"));
 
@@ -393,9 +391,7 @@ fn generate_passphrase_from_env() {
         .assert()
         .code(61)
         .stdout(is_empty())
-        .stderr(err_has(&[
-            "environment variable ZPGP_NO_SUCH_VAR is not set",
-        ]));
+        .stderr(has(&["environment variable ZPGP_NO_SUCH_VAR is not set"]));
     assert_eq!(listed(&env), [fpr]);
 }
 
@@ -413,7 +409,7 @@ fn generate_passphrase_from_fd() {
         .assert()
         .code(0)
         .stdout(v4_fpr_line())
-        .stderr(err_has(&["zpgp: created a v4 key"]));
+        .stderr(has(&["zpgp: created a v4 key"]));
     let fpr = stdout_of(&a).trim().to_string();
     assert!(unlocks(&secret_file(&env, &fpr), "from a descriptor"));
 
@@ -424,14 +420,14 @@ fn generate_passphrase_from_fd() {
         .assert()
         .code(61)
         .stdout(is_empty())
-        .stderr(err_has(&["file descriptor 57 is not open"]));
+        .stderr(has(&["file descriptor 57 is not open"]));
     env.zpgp()
         .args(["generate", "--email", "fd2@example.org"])
         .args(["--passphrase-file", "@FD:three"])
         .assert()
         .code(71)
         .stdout(is_empty())
-        .stderr(err_has(&["@FD: takes a file descriptor number"]));
+        .stderr(has(&["@FD: takes a file descriptor number"]));
     assert_eq!(listed(&env), [fpr]);
 }
 
@@ -443,7 +439,7 @@ fn generate_batch_without_passphrase_source() {
         .assert()
         .code(67)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "--batch forbids asking",
             "hint: ",
             "--passphrase-file",
@@ -463,7 +459,7 @@ fn generate_empty_passphrase_is_refused() {
         .assert()
         .code(19)
         .stdout(is_empty())
-        .stderr(err_has(&["the passphrase is empty", "--no-passphrase"]));
+        .stderr(has(&["the passphrase is empty", "--no-passphrase"]));
     assert!(listed(&env).is_empty());
 }
 

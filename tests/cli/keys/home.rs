@@ -29,7 +29,7 @@ fn home_under_a_regular_file() {
             .assert()
             .code(61)
             .stdout(is_empty())
-            .stderr(err_has(&[
+            .stderr(has(&[
                 &format!(
                     "zpgp: error: cannot create the keyring home {}",
                     home.display()
@@ -59,7 +59,7 @@ fn home_that_is_a_file() {
         .assert()
         .code(61)
         .stdout(is_empty())
-        .stderr(err_has(&["is not a directory"]));
+        .stderr(has(&["is not a directory"]));
     assert_eq!(std::fs::read_to_string(&home).unwrap(), "data\n");
 }
 
@@ -75,7 +75,7 @@ fn home_in_proc_fails_cleanly() {
         .assert()
         .code(61)
         .stdout(is_empty())
-        .stderr(err_has(&["zpgp: error: ", "/proc/zpgp-test-home"]));
+        .stderr(has(&["zpgp: error: ", "/proc/zpgp-test-home"]));
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn lookup_among_hundreds_of_certs() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!(
+        .stderr(has(&[&format!(
             "{N} certificates processed: {N} new, 0 updated, 0 unchanged, 0 rejected"
         )]));
     assert_eq!(listed(&env).len(), N);
@@ -188,7 +188,7 @@ fn lookup_among_hundreds_of_certs() {
         .assert()
         .code(73)
         .stdout(is_empty())
-        .stderr(err_has(&["\"person 012\" matches 10 keys"]));
+        .stderr(has(&["\"person 012\" matches 10 keys"]));
     let stderr = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     for i in 120..130 {
         assert!(stderr.contains(&fpr(i)), "{i} missing from {stderr}");
@@ -199,13 +199,13 @@ fn lookup_among_hundreds_of_certs() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["deleted"]));
+        .stderr(has(&["deleted"]));
     env.zpgp()
         .args(["list", "person0150@example.org"])
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&["no key in the keyring matches"]));
+        .stderr(has(&["no key in the keyring matches"]));
     let v = list_json(&env, &["person0151@example.org"]);
     assert_eq!(v["keys"][0]["fingerprint"], fpr(151).as_str());
     assert_eq!(listed(&env).len(), N - 1);
@@ -218,7 +218,7 @@ fn lookup_among_hundreds_of_certs() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&["no key in the keyring matches"]));
+        .stderr(has(&["no key in the keyring matches"]));
 }
 
 // --version ------------------------------------------------------------------

@@ -30,7 +30,7 @@ fn import_armored_from_file_and_stdin() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             &format!("zpgp: new       {fpr} Exported <a@example.org>"),
             "1 certificate processed: 1 new, 0 updated, 0 unchanged, 0 rejected",
         ]));
@@ -47,7 +47,7 @@ fn import_armored_from_file_and_stdin() {
             .assert()
             .code(0)
             .stdout(is_empty())
-            .stderr(err_has(&["1 new"]));
+            .stderr(has(&["1 new"]));
         assert_eq!(listed(&c), std::slice::from_ref(&fpr));
     }
 }
@@ -71,7 +71,7 @@ fn import_binary() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["1 new"]));
+        .stderr(has(&["1 new"]));
     assert_eq!(listed(&b), [fpr]);
 }
 
@@ -87,7 +87,7 @@ fn import_several_files() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["2 certificates processed: 2 new"]));
+        .stderr(has(&["2 certificates processed: 2 new"]));
     let mut want = vec![fa, fb];
     want.sort();
     assert_eq!(listed(&c), want);
@@ -110,7 +110,7 @@ fn import_keyring_of_several_certs_in_one_file() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["3 certificates processed: 3 new"]));
+        .stderr(has(&["3 certificates processed: 3 new"]));
     let mut want: Vec<String> = certs
         .iter()
         .map(|c| format!("{:X}", c.fingerprint()))
@@ -131,7 +131,7 @@ fn import_keyring_of_several_certs_in_one_file() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["0 new, 0 updated, 3 unchanged"]));
+        .stderr(has(&["0 new, 0 updated, 3 unchanged"]));
 }
 
 trait WriteAll {
@@ -157,7 +157,7 @@ fn import_again_is_unchanged() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             &format!("zpgp: unchanged {fpr}"),
             "0 new, 0 updated, 1 unchanged, 0 rejected",
         ]));
@@ -201,15 +201,13 @@ fn import_merges_an_updated_cert() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["1 new"]));
+        .stderr(has(&["1 new"]));
     env.zpgp()
         .args(["list", "merge2@example.org"])
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
-            "no key in the keyring matches <merge2@example.org>",
-        ]));
+        .stderr(has(&["no key in the keyring matches <merge2@example.org>"]));
 
     let updated = with_userid(&cert, "Merge Two <merge2@example.org>");
     env.zpgp()
@@ -218,7 +216,7 @@ fn import_merges_an_updated_cert() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             &format!("zpgp: updated   {fpr}"),
             "0 new, 1 updated, 0 unchanged",
         ]));
@@ -239,7 +237,7 @@ fn import_merges_an_updated_cert() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["1 unchanged"]));
+        .stderr(has(&["1 unchanged"]));
     assert_eq!(
         list_json(&env, &[])["keys"][0]["userids"]
             .as_array()
@@ -272,7 +270,7 @@ fn import_secret_key() {
         .code(0)
         .stdout(is_empty())
         .stderr(
-            err_has(&["(secret key: new)", "1 new", "; 1 secret key"])
+            has(&["(secret key: new)", "1 new", "; 1 secret key"])
                 .and(contains("no passphrase").not()),
         );
     b.zpgp()
@@ -291,7 +289,7 @@ fn import_secret_key() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["(secret key: unchanged)", "1 unchanged"]));
+        .stderr(has(&["(secret key: unchanged)", "1 unchanged"]));
 }
 
 #[test]
@@ -305,7 +303,7 @@ fn import_unprotected_secret_key_warns() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             &format!("warning: the secret key {fpr} has no passphrase"),
             &format!("zpgp passwd {fpr}"),
         ]));
@@ -323,7 +321,7 @@ fn import_revocation_certificate_revokes() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!("zpgp: updated   {fpr}"), "1 updated"]));
+        .stderr(has(&[&format!("zpgp: updated   {fpr}"), "1 updated"]));
     env.zpgp()
         .arg("list")
         .assert()
@@ -360,7 +358,7 @@ fn import_bare_revocation_signature_revokes() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!("updated   {fpr}")]));
+        .stderr(has(&[&format!("updated   {fpr}")]));
     assert_eq!(list_json(&env, &[])["keys"][0]["state"], "revoked");
 
     // For a key that is not on file, it is rejected.
@@ -372,7 +370,7 @@ fn import_bare_revocation_signature_revokes() {
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(err_has(&["rejected", "revokes no key in the keyring"]));
+        .stderr(has(&["rejected", "revokes no key in the keyring"]));
 }
 
 /// A home with one key in it, and a snapshot of its files.
@@ -395,7 +393,7 @@ fn import_garbage_changes_nothing() {
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "zpgp: error: ",
             "garbage.asc is not OpenPGP key data",
         ]));
@@ -412,7 +410,7 @@ fn import_gzip_says_gzip() {
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(err_has(&["keys.gz is not OpenPGP key data", "gzip"]));
+        .stderr(has(&["keys.gz is not OpenPGP key data", "gzip"]));
     assert_eq!(snapshot(&env.home()), before);
 }
 
@@ -433,7 +431,7 @@ fn import_armor_cut_inside_the_primary_key_fails() {
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(err_has(&["cut.asc", "zpgp: error: "]));
+        .stderr(has(&["cut.asc", "zpgp: error: "]));
     assert_eq!(snapshot(&env.home()), before);
 }
 
@@ -450,7 +448,7 @@ fn import_armor_cut_after_the_userid_fails() {
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(err_has(&["cut.asc", "zpgp: error: "]).and(contains("new").not()));
+        .stderr(has(&["cut.asc", "zpgp: error: "]).and(contains("new").not()));
     assert_eq!(snapshot(&env.home()), before);
 }
 
@@ -465,7 +463,7 @@ fn import_directory_fails() {
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(err_has(&["adir is a directory"]));
+        .stderr(has(&["adir is a directory"]));
     assert_eq!(snapshot(&env.home()), before);
 }
 
@@ -477,7 +475,7 @@ fn import_missing_file_fails() {
         .assert()
         .code(61)
         .stdout(is_empty())
-        .stderr(err_has(&["cannot read no-such-file.asc"]));
+        .stderr(has(&["cannot read no-such-file.asc"]));
     assert_eq!(snapshot(&env.home()), before);
 }
 
@@ -491,14 +489,14 @@ fn import_empty_file_or_stdin_fails() {
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(err_has(&["empty.asc is empty"]));
+        .stderr(has(&["empty.asc is empty"]));
     env.zpgp()
         .arg("import")
         .write_stdin("  \n")
         .assert()
         .code(41)
         .stdout(is_empty())
-        .stderr(err_has(&["standard input is empty"]));
+        .stderr(has(&["standard input is empty"]));
     assert_eq!(snapshot(&env.home()), before);
 }
 
@@ -514,7 +512,7 @@ fn import_good_and_garbage_imports_nothing() {
             .assert()
             .code(41)
             .stdout(is_empty())
-            .stderr(err_has(&["bad.asc is not OpenPGP key data"]).and(contains("new").not()));
+            .stderr(has(&["bad.asc is not OpenPGP key data"]).and(contains("new").not()));
         assert_eq!(snapshot(&env.home()), before);
     }
 }
@@ -529,7 +527,7 @@ fn import_json_report() {
         .write_stdin(armored(&cert))
         .assert()
         .code(0)
-        .stderr(err_has(&["1 new"]));
+        .stderr(has(&["1 new"]));
     let v: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
     assert_eq!(v["new"], 1);
     assert_eq!(v["rejected"], 0);

@@ -94,7 +94,7 @@ fn list_all_by_query_and_secret() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "no key in the keyring matches <nobody@example.org>",
             "zpgp import",
         ]));
@@ -170,7 +170,7 @@ fn list_shows_expired_key() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["1 new"]));
+        .stderr(has(&["1 new"]));
     env.zpgp()
         .arg("list")
         .assert()

@@ -16,9 +16,7 @@ fn passwd_changes_the_passphrase() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!(
-            "zpgp: the passphrase of {fpr} is changed"
-        )]));
+        .stderr(has(&[&format!("zpgp: the passphrase of {fpr} is changed")]));
     let s = secret_file(&env, &fpr);
     assert!(unlocks(&s, "a brand new passphrase"));
     assert!(!unlocks(&s, PASSPHRASE));
@@ -33,7 +31,7 @@ fn passwd_changes_the_passphrase() {
         .assert()
         .code(67)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!(
+        .stderr(has(&[&format!(
             "wrong passphrase for the secret key {fpr}"
         )]));
     assert_eq!(std::fs::read(&s).unwrap(), before);
@@ -46,7 +44,7 @@ fn passwd_changes_the_passphrase() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["is changed"]));
+        .stderr(has(&["is changed"]));
     assert!(unlocks(&s, PASSPHRASE));
     assert_eq!(
         std::fs::metadata(&s).unwrap().permissions().mode() & 0o777,
@@ -70,7 +68,7 @@ fn passwd_wrong_old_passphrase_changes_nothing() {
         .code(67)
         .stdout(is_empty())
         .stderr(
-            err_has(&["wrong passphrase", "hint: "])
+            has(&["wrong passphrase", "hint: "])
                 .and(contains("not the passphrase").not())
                 .and(contains(PASSPHRASE).not()),
         );
@@ -81,7 +79,7 @@ fn passwd_wrong_old_passphrase_changes_nothing() {
         .assert()
         .code(67)
         .stdout(is_empty())
-        .stderr(err_has(&["wrong passphrase"]));
+        .stderr(has(&["wrong passphrase"]));
     assert_eq!(snapshot(&env.home()), before);
     assert!(unlocks(&secret_file(&env, &fpr), PASSPHRASE));
 }
@@ -96,7 +94,7 @@ fn passwd_in_batch_without_passphrase_source() {
         .assert()
         .code(67)
         .stdout(is_empty())
-        .stderr(err_has(&["--batch forbids asking", "--passphrase-file"]));
+        .stderr(has(&["--batch forbids asking", "--passphrase-file"]));
     // The old one known, the new one not: still refused, nothing changed.
     env.zpgp()
         .args(["passwd", &fpr, "--passphrase-file"])
@@ -104,7 +102,7 @@ fn passwd_in_batch_without_passphrase_source() {
         .assert()
         .code(67)
         .stdout(is_empty())
-        .stderr(err_has(&["New passphrase", "--batch forbids asking"]));
+        .stderr(has(&["New passphrase", "--batch forbids asking"]));
     assert_eq!(snapshot(&env.home()), before);
 }
 
@@ -118,7 +116,7 @@ fn passwd_no_passphrase_removes_it() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[&format!(
+        .stderr(has(&[&format!(
             "zpgp: the secret key {fpr} is now stored WITHOUT a passphrase"
         )]));
     let s = secret_file(&env, &fpr);
@@ -131,7 +129,7 @@ fn passwd_no_passphrase_removes_it() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&["is changed"]));
+        .stderr(has(&["is changed"]));
     assert!(unlocks(&s, "protected again"));
 }
 
@@ -149,7 +147,7 @@ fn passwd_empty_new_passphrase_is_refused() {
         .assert()
         .code(19)
         .stdout(is_empty())
-        .stderr(err_has(&["the new passphrase is empty", "--no-passphrase"]));
+        .stderr(has(&["the new passphrase is empty", "--no-passphrase"]));
     assert_eq!(snapshot(&env.home()), before);
 }
 
@@ -168,7 +166,7 @@ fn passwd_without_secret_key() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             &format!("no secret key is held for {:X}", cert.fingerprint()),
             "zpgp list --secret",
         ]));
@@ -177,7 +175,5 @@ fn passwd_without_secret_key() {
         .assert()
         .code(4)
         .stdout(is_empty())
-        .stderr(err_has(&[
-            "no key in the keyring matches <nobody@example.org>",
-        ]));
+        .stderr(has(&["no key in the keyring matches <nobody@example.org>"]));
 }

@@ -63,7 +63,7 @@ fn expire_sets_the_primary_key_and_every_subkey() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             &format!("the key <exp@example.org> ({fpr}) now expires 2030-06-30"),
             "[S] now expires 2030-06-30",
             "[E] now expires 2030-06-30",
@@ -82,7 +82,7 @@ fn expire_sets_the_primary_key_and_every_subkey() {
     upkeep(&env, &["expire", &fpr, "never"])
         .assert()
         .code(0)
-        .stderr(err_has(&["now never expires"]));
+        .stderr(has(&["now never expires"]));
     let k = key(&env, &fpr);
     assert!(k["expires"].is_null(), "{k:#}");
     assert!(subkeys(&k).iter().all(|s| s["expires"].is_null()));
@@ -104,7 +104,7 @@ fn expire_one_subkey_leaves_the_others() {
         .code(0)
         .stdout(is_empty())
         .stderr(
-            err_has(&[&format!("the subkey {enc} [E] now expires 2031-01-31")])
+            has(&[&format!("the subkey {enc} [E] now expires 2031-01-31")])
                 .and(contains("the key <one@example.org>").not()),
         );
     let after = key(&env, &fpr);
@@ -131,7 +131,7 @@ fn expire_in_the_past_needs_force_and_extending_brings_the_key_back() {
         .assert()
         .code(2)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "2020-01-01 is in the past",
             &format!("zpgp expire --force {fpr} 2020-01-01"),
         ]));
@@ -140,7 +140,7 @@ fn expire_in_the_past_needs_force_and_extending_brings_the_key_back() {
     upkeep(&env, &["expire", "--force", &fpr, "2020-01-01"])
         .assert()
         .code(0)
-        .stderr(err_has(&["has expired"]));
+        .stderr(has(&["has expired"]));
     let k = key(&env, &fpr);
     assert_eq!(k["state"], "expired", "{k:#}");
     assert!(subkeys(&k).iter().all(|s| s["state"] == "expired"));
@@ -151,7 +151,7 @@ fn expire_in_the_past_needs_force_and_extending_brings_the_key_back() {
         .assert()
         .code(17)
         .stdout(is_empty())
-        .stderr(err_has(&["expired"]));
+        .stderr(has(&["expired"]));
 
     // …until its owner extends it.
     upkeep(&env, &["expire", &fpr, "1y"]).assert().code(0);
@@ -174,7 +174,7 @@ fn expire_refuses_bad_input_and_changes_nothing() {
         .assert()
         .code(2)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "cannot read the expiry \"soon\"",
             "a duration (3y, 18m, 2w, 10d), a date (YYYY-MM-DD) or 'never'",
         ]));
@@ -185,7 +185,7 @@ fn expire_refuses_bad_input_and_changes_nothing() {
     .assert()
     .code(4)
     .stdout(is_empty())
-    .stderr(err_has(&[
+    .stderr(has(&[
         &format!("the key {fpr} has no subkey 0x0123456789ABCDEF; its subkeys are:"),
         "[S]",
         "[E]",
@@ -199,16 +199,14 @@ fn expire_refuses_bad_input_and_changes_nothing() {
         .code(67)
         .stdout(is_empty())
         .stderr(
-            err_has(&[&format!("wrong passphrase for the secret key {fpr}")])
+            has(&[&format!("wrong passphrase for the secret key {fpr}")])
                 .and(contains("not it").not()),
         );
     env.zpgp()
         .args(["expire", "nobody@example.org", "1y"])
         .assert()
         .code(4)
-        .stderr(err_has(&[
-            "no key in the keyring matches <nobody@example.org>",
-        ]));
+        .stderr(has(&["no key in the keyring matches <nobody@example.org>"]));
     assert_eq!(snapshot(&env.home()), before);
 }
 
@@ -232,7 +230,7 @@ fn upkeep_needs_the_secret_key() {
             .assert()
             .code(4)
             .stdout(is_empty())
-            .stderr(err_has(&[
+            .stderr(has(&[
                 &format!("you do not hold the secret key for Theo <theo@example.org> ({fpr})"),
                 "zpgp list --secret",
             ]));
@@ -251,7 +249,7 @@ fn revoke_the_whole_key_with_reason_and_message() {
         .assert()
         .code(19)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "revoking needs confirmation, and --batch forbids asking",
             "--yes",
         ]));
@@ -272,7 +270,7 @@ fn revoke_the_whole_key_with_reason_and_message() {
     .assert()
     .code(0)
     .stdout(is_empty())
-    .stderr(err_has(&[
+    .stderr(has(&[
         &format!("zpgp: revoked the key Rita <rita@example.org> ({fpr}) (superseded)"),
         &format!("revocations/{fpr}.rev is no longer needed"),
         &format!("{SHARE} {fpr}"),
@@ -293,7 +291,7 @@ fn revoke_the_whole_key_with_reason_and_message() {
         .assert()
         .code(17)
         .stdout(is_empty())
-        .stderr(err_has(&["revoked", "superseded"]));
+        .stderr(has(&["revoked", "superseded"]));
 
     // Twice: said, exit 0, and nothing written.
     let revoked = snapshot(&env.home());
@@ -301,7 +299,7 @@ fn revoke_the_whole_key_with_reason_and_message() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "is already revoked (superseded: use my new key); nothing to do",
         ]));
     assert_eq!(snapshot(&env.home()), revoked);
@@ -330,7 +328,7 @@ fn revoke_one_subkey_as_compromised() {
     .assert()
     .code(0)
     .stdout(is_empty())
-    .stderr(err_has(&[&format!(
+    .stderr(has(&[&format!(
         "zpgp: revoked the subkey {enc} of {fpr} (compromised)"
     )]));
     let k = key(&env, &fpr);
@@ -389,10 +387,10 @@ fn compromised_revocation_voids_old_signatures_and_superseded_keeps_them() {
             .arg(&sig)
             .assert();
         if good {
-            a.code(0).stderr(err_has(&["good signature"]));
+            a.code(0).stderr(has(&["good signature"]));
         } else {
             a.code(3)
-                .stderr(err_has(&["revoked"]).and(contains("good signature").not()));
+                .stderr(has(&["revoked"]).and(contains("good signature").not()));
         }
     }
 }
@@ -422,9 +420,7 @@ fn revoke_a_user_id() {
     )
     .assert()
     .code(2)
-    .stderr(err_has(&[
-        "a user ID is revoked as 'retired' or 'unspecified'",
-    ]));
+    .stderr(has(&["a user ID is revoked as 'retired' or 'unspecified'"]));
     upkeep(
         &env,
         &["revoke", &fpr, "--userid", "nobody@old.example", "--yes"],
@@ -432,7 +428,7 @@ fn revoke_a_user_id() {
     .assert()
     .code(4)
     .stdout(is_empty())
-    .stderr(err_has(&[
+    .stderr(has(&[
         "has no user ID nobody@old.example; its user IDs are:",
         "Uma <uma@example.org>",
         "Uma <uma@old.example>",
@@ -453,7 +449,7 @@ fn revoke_a_user_id() {
     .assert()
     .code(0)
     .stdout(is_empty())
-    .stderr(err_has(&[&format!(
+    .stderr(has(&[&format!(
         "zpgp: revoked the user ID Uma <uma@old.example> of {fpr} (retired)"
     )]));
     let k = key(&env, &fpr);
@@ -491,7 +487,7 @@ fn userid_add_in_both_spellings() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "zpgp: added the user ID Vera V <vera@example.net> to Vera <vera@example.org>",
             &format!("{SHARE} {fpr}"),
         ]));
@@ -533,7 +529,7 @@ fn userid_add_in_both_spellings() {
     upkeep(&env, &["userid", "add", &fpr, "Vera V <vera@example.net>"])
         .assert()
         .code(0)
-        .stderr(err_has(&[
+        .stderr(has(&[
             "already has the user ID Vera V <vera@example.net>; nothing to do",
         ]));
     assert_eq!(snapshot(&env.home()), before);
@@ -541,11 +537,11 @@ fn userid_add_in_both_spellings() {
     upkeep(&env, &["userid", "add", &fpr, "--email", "not an address"])
         .assert()
         .code(2)
-        .stderr(err_has(&["\"not an address\" is not an email address"]));
+        .stderr(has(&["\"not an address\" is not an email address"]));
     upkeep(&env, &["userid", "add", &fpr])
         .assert()
         .code(2)
-        .stderr(err_has(&["USERID"]));
+        .stderr(has(&["USERID"]));
     assert_eq!(snapshot(&env.home()), before);
 }
 
@@ -566,12 +562,12 @@ fn subkey_add_for_each_use() {
             .code(0)
             .stdout(is_empty())
             .stderr(
-                err_has(&[
+                has(&[
                     "zpgp: added the subkey ",
                     "cv25519",
                     &format!("{SHARE} {fpr}"),
                 ])
-                .or(err_has(&["ed25519"])),
+                .or(has(&["ed25519"])),
             );
         let k = key(&env, &fpr);
         let with = subkey_with(&k, cap);
@@ -596,7 +592,7 @@ fn subkey_add_for_each_use() {
     )
     .assert()
     .code(0)
-    .stderr(err_has(&["x448", "expires 2030-02-01"]));
+    .stderr(has(&["x448", "expires 2030-02-01"]));
     let k = key(&env, &fpr);
     assert_eq!(subkeys(&k).len(), 2 + 3 + 1);
     // The new secrets are protected by the key's passphrase.
@@ -630,7 +626,7 @@ fn subkey_add_for_each_use() {
     )
     .assert()
     .code(2)
-    .stderr(err_has(&["2001-01-01 is in the past"]));
+    .stderr(has(&["2001-01-01 is in the past"]));
 }
 
 #[test]
@@ -645,7 +641,7 @@ fn subkey_rotate_gives_old_encryption_subkeys_a_grace_period() {
         .assert()
         .code(0)
         .stdout(is_empty())
-        .stderr(err_has(&[
+        .stderr(has(&[
             "zpgp: added the subkey ",
             &format!(
                 "the old encryption subkey {old} now expires {} (after the grace period)",
@@ -696,7 +692,7 @@ fn subkey_rotate_gives_old_encryption_subkeys_a_grace_period() {
     )
     .assert()
     .code(2)
-    .stderr(err_has(&["the grace period cannot be 'never'"]));
+    .stderr(has(&["the grace period cannot be 'never'"]));
 }
 
 #[test]

@@ -115,7 +115,7 @@ fn watch_reports_expired_keys_and_with_contacts_theirs() {
         .assert()
         .code(5)
         .stdout(is_match(format!(r"\A{mine_line}\z")).unwrap())
-        .stderr(err_has(&["zpgp: 1 key expires within 30 days or expired"]));
+        .stderr(has(&["zpgp: 1 key expires within 30 days or expired"]));
 
     env.zpgp()
         .args(["watch", "--contacts"])
@@ -127,14 +127,14 @@ fn watch_reports_expired_keys_and_with_contacts_theirs() {
             ))
             .unwrap(),
         )
-        .stderr(err_has(&["zpgp: 3 keys expire within 30 days or expired"]));
+        .stderr(has(&["zpgp: 3 keys expire within 30 days or expired"]));
 
     let a = env
         .zpgp()
         .args(["--json", "watch", "--contacts", "--days", "4"])
         .assert()
         .code(5)
-        .stderr(err_has(&["zpgp: 2 keys expire within 4 days or expired"]));
+        .stderr(has(&["zpgp: 2 keys expire within 4 days or expired"]));
     let v: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
     assert_eq!(v["days"], 4);
     let keys = v["keys"].as_array().unwrap();
