@@ -12,7 +12,11 @@
 #     exactly those certificates too, so the ratio compares like with like;
 #   - prints a Markdown table on standard output (progress goes to stderr).
 #
-# Usage: scripts/bench-keyring.sh [--n N] [--quick] [--gpg-n M] [--runs R]
+# With --debian, instead: imports a real keyring, the Debian developers'
+# (package debian-keyring), once with zpgp and once with gpg, and reports
+# the times and what each kept (zpgp: new, and stored but not valid).
+#
+# Usage: scripts/bench-keyring.sh [--n N] [--quick] [--gpg-n M] [--runs R] [--debian]
 #   --n N       certificates for zpgp (default 100000)
 #   --quick     N=2000: a smoke test that finishes in about a minute
 #   --gpg-n M   at most M certificates for gpg (default 10000)
@@ -38,6 +42,7 @@ while [ $# -gt 0 ]; do
         --quick) N=2000; shift ;;
         --gpg-n) [ $# -ge 2 ] || usage; GPG_N=$2; shift 2 ;;
         --runs) [ $# -ge 2 ] || usage; RUNS=$2; shift 2 ;;
+        --debian) DEBIAN=/usr/share/keyrings/debian-keyring.gpg; shift ;;
         -h|--help) usage ;;
         *) echo "bench-keyring: unknown argument: $1" >&2; usage ;;
     esac
@@ -51,6 +56,39 @@ require_tools
 cd "$(dirname "$0")/.."
 bench_setup
 bench_build
+
+if [ -n "${DEBIAN:-}" ]; then
+    [ -r "$DEBIAN" ] || die "$DEBIAN is missing: install the package debian-keyring"
+    mkdir -p "$WORK/zd"
+    mkdir -m 700 "$WORK/gd"
+    GHOMES+=("$WORK/gd")
+    log "zpgp: importing $DEBIAN"
+    zms=$(time_once "$ZPGP" --home "$WORK/zd" --batch import "$DEBIAN")
+    zsummary=$(grep 'certificates processed' "$WORK/last.err" || true)
+    zinvalid=$(grep 'stored but not valid' "$WORK/last.err" || true)
+    log "gpg: importing $DEBIAN (about a minute)"
+    gms=$(time_once gpg --homedir "$WORK/gd" --batch --no-tty --quiet --import "$DEBIAN")
+    gcount=$(gpg --homedir "$WORK/gd" --batch --no-tty --with-colons --list-keys 2>/dev/null | grep -c '^pub' || true)
+    zcount=$("$ZPGP" --home "$WORK/zd" --batch list | grep -c '^pub' || true)
+    cat <<EOF
+
+## Debian keyring import
+
+- zpgp: $("$ZPGP" --version)
+- gpg: $(gpg --version | head -1)
+- machine: $(nproc) CPU(s), $(uname -sr)
+- keyring: $DEBIAN ($(du -h "$DEBIAN" | cut -f1))
+- ${zsummary#zpgp: }
+- ${zinvalid#zpgp: }
+
+| | zpgp | gpg | gpg/zpgp |
+|---|---:|---:|---:|
+| import, ms (one run, empty home) | $zms | $gms | $(ratio "$zms" "$gms") |
+| certificates listed afterwards | $zcount | $gcount | |
+EOF
+    exit 0
+fi
+
 
 ROWS=()
 NOTES=()

@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(pkg-config libssl-dev libclang-dev)
 tools=(pkg-config)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(gnupg sqop gosop pgpainless-cli zsh fish)
+  pkgs+=(gnupg sqop gosop pgpainless-cli zsh fish debian-keyring debian-archive-keyring)
   tools+=(gpg)
 fi
 

@@ -235,10 +235,19 @@ pub fn describe(cert: &Cert, policy: &dyn Policy, time: SystemTime) -> CertInfo 
     let created = primary.creation_time();
     let (state, reason, expires, caps) = primary_state(cert, policy, time);
     let vc = cert.with_policy(policy, time).ok();
-    let userids = cert
+    let mut userids: Vec<UserIdInfo> = cert
         .userids()
         .map(|u| userid_info(&u, vc.as_ref()))
         .collect();
+    // The primary user ID first, as the owner chose it; the rest in the
+    // certificate's order.
+    if let Some(primary) = vc.as_ref().and_then(|vc| vc.primary_userid().ok()) {
+        let text = String::from_utf8_lossy(primary.userid().value());
+        if let Some(i) = userids.iter().position(|u| u.userid == text) {
+            let p = userids.remove(i);
+            userids.insert(0, p);
+        }
+    }
     let subkeys = cert
         .keys()
         .subkeys()

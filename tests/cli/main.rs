@@ -4,6 +4,7 @@ mod binding;
 mod concurrency;
 mod concurrency_load;
 mod crash;
+mod debian_keyring;
 mod docs;
 mod fastpath;
 mod fuzz;
