@@ -144,18 +144,15 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
         .borrow_mut()
         .extend(asked.into_inner().into_iter().map(|(_, pw)| pw));
 
-    let json = if ctx.json && several {
-        Some(serde_json::to_value(&report)?)
-    } else {
-        if ctx.json {
-            ctx.report(crate::printer::ReportTo::Stderr, &report)?;
-        } else {
-            common::print_signatures(ctx, &report.signatures);
-        }
-        None
-    };
-    if several && ctx.json {
-        // The signature lines are in the report; a person still sees them.
+    let mut json = None;
+    if ctx.json && several {
+        json = Some(serde_json::to_value(&report)?);
+    } else if ctx.json {
+        ctx.report(crate::printer::ReportTo::Stderr, &report)?;
+    }
+    // Of several files, the JSON array comes only at the end: the
+    // signature lines are shown as they come.
+    if !ctx.json || several {
         common::print_signatures(ctx, &report.signatures);
     }
     if let Err(mut e) = ops::check_required(&report.signatures, &shared.required) {

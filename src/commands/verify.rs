@@ -61,8 +61,18 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     match form(ctx, &inputs)? {
         Forms::One(form) => one(ctx, &args, &opts, &required, form, false).map(drop),
         Forms::Several(sigs) => super::batch::run_each(ctx, &sigs, |sig| {
-            let sig = sig.expect("standard input is never among several signatures");
-            if !is_detached(ctx, sig)? {
+            let Some(sig) = sig else {
+                return Err(Error::new(
+                    Failure::IncompatibleOptions,
+                    "standard input is not beside any file: it cannot be one of several \
+                     detached signatures",
+                )
+                .hint("give the signature on standard input with its data: zpgp verify - FILE")
+                .into());
+            };
+            // A pipe cannot be looked at first: it is read as what it
+            // must be here, a detached signature.
+            if sniff(ctx, sig)? == Sniff::Other {
                 return Err(Error::new(
                     Failure::BadData,
                     format!("{} is not a detached signature", sig.display()),
@@ -110,7 +120,7 @@ fn form(ctx: &Context, inputs: &[Option<PathBuf>]) -> Result<Forms> {
     match inputs {
         [None] => Ok(Forms::One(Form::Message(None))),
         [Some(file)] => {
-            if !is_detached(ctx, file)? {
+            if sniff(ctx, file)? != Sniff::Detached {
                 return Ok(Forms::One(Form::Message(Some(file.clone()))));
             }
             // Only FILE.sig and FILE.asc say which file they sign; the
@@ -146,13 +156,16 @@ fn form(ctx: &Context, inputs: &[Option<PathBuf>]) -> Result<Forms> {
         })),
         [Some(first), second] => {
             let second_detached = match second {
-                Some(p) => is_detached(ctx, p).unwrap_or(false),
+                Some(p) => matches!(sniff(ctx, p), Ok(Sniff::Detached)),
                 None => false,
             };
-            if second_detached && is_detached(ctx, first)? {
+            let first_is = sniff(ctx, first)?;
+            if second_detached && first_is == Sniff::Detached {
                 return Ok(Forms::Several(inputs.to_vec()));
             }
-            if is_detached(ctx, first)? {
+            // A pipe first (`zpgp verify <(curl …) FILE`) is taken for
+            // what gpg takes it for: the signature.
+            if first_is != Sniff::Other {
                 return Ok(Forms::One(Form::Detached {
                     sig: Some(first.clone()),
                     data: second.clone(),
@@ -183,19 +196,37 @@ fn form(ctx: &Context, inputs: &[Option<PathBuf>]) -> Result<Forms> {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sniff {
+    Detached,
+    Other,
+    /// Not a regular file: what was read to look would be gone.
+    Unknown,
+}
+
 /// Whether `path` holds a detached signature, by what it holds (the
 /// name proves nothing).  Only the start is read: a signature is small,
 /// and a large file that begins otherwise is data or a message.
-fn is_detached(ctx: &Context, path: &Path) -> Result<bool> {
+fn sniff(ctx: &Context, path: &Path) -> Result<Sniff> {
     const SNIFF_LIMIT: u64 = 1 << 20;
+    // Checked before opening: a pipe opened and closed again may take
+    // its writer down with it.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Ok(Sniff::Unknown);
+    }
     let input = common::open_input(Some(path))?;
     let naming = ops::inspect::Naming {
         lookup: None,
         policy: &ctx.policy,
         time: ctx.time,
     };
-    Ok(ops::inspect::inspect(input.take(SNIFF_LIMIT), &naming)
-        .is_ok_and(|r| r.kind == ops::inspect::FileKind::DetachedSignature))
+    let detached = ops::inspect::inspect(input.take(SNIFF_LIMIT), &naming)
+        .is_ok_and(|r| r.kind == ops::inspect::FileKind::DetachedSignature);
+    Ok(if detached {
+        Sniff::Detached
+    } else {
+        Sniff::Other
+    })
 }
 
 fn has_signature_extension(path: &Path) -> bool {

@@ -386,6 +386,27 @@ fn verify_sig_file_and_sig_alone() {
         .assert()
         .success();
 
+    // The signature from standard input, the data named; standard input
+    // is beside no file, so it is not one of several signatures.
+    alice
+        .zpgp()
+        .args(["verify", "-", "a.txt"])
+        .write_stdin(std::fs::read(alice.path("a.txt.sig")).unwrap())
+        .assert()
+        .success()
+        .stderr(contains("good signature from Alice"));
+    alice
+        .zpgp()
+        .args(["verify", "a.txt.sig", "b.txt.asc", "-"])
+        .write_stdin("")
+        .assert()
+        .code(83)
+        .stderr(error_has(&[
+            "zpgp: a.txt.sig: verified a.txt",
+            "standard input is not beside any file",
+            "1 of 3 files failed: standard input",
+        ]));
+
     // The signature second.
     alice
         .zpgp()
@@ -444,6 +465,28 @@ fn verify_sig_file_and_sig_alone() {
         .args(["verify", "--signature", "b.txt.asc", "b.txt"])
         .assert()
         .success();
+
+    // Pipes are read once, never looked at first: alone, a message; first
+    // of two, the signature (as gpg takes `gpg --verify <(curl …) FILE`).
+    for (how, stdout) in [
+        ("verify <(cat inline.sig)", "inline"),
+        ("verify <(cat b.txt.asc) b.txt", ""),
+        ("verify b.txt.asc <(cat b.txt)", ""),
+    ] {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("\"$ZPGP\" --home \"$H\" --batch {how}"))
+            .env("ZPGP", crate::harness::zpgp_bin())
+            .env("H", alice.env.home())
+            .env_remove("ZPGP_HOME")
+            .current_dir(alice.env.dir.path())
+            .output()
+            .expect("run bash");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{how}: {err}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{how}");
+        assert!(err.contains("good signature from Alice"), "{how}: {err}");
+    }
 }
 
 /// gpg's detached signatures, binary and armored, in every form gpg
