@@ -52,6 +52,7 @@ pub fn run(ctx: &Context, args: DecryptArgs) -> Result<()> {
         lookup: keyring.is_some().then_some(&lookup),
         required,
         remembered: RefCell::new(Vec::new()),
+        remembered_passwords: RefCell::new(Vec::new()),
     };
     if let [input] = inputs.as_slice() {
         return one(ctx, &shared, input.as_deref(), false).map(drop);
@@ -69,6 +70,10 @@ struct Shared<'a> {
     /// Key passphrases that opened a message of this run: tried first on
     /// the next one, so that each key is asked for once.
     remembered: RefCell<Vec<Password>>,
+    /// The same for message passwords (`encrypt --password` of several
+    /// files gives them one password).  They are only ever tried as
+    /// message passwords, never on a key.
+    remembered_passwords: RefCell<Vec<Password>>,
 }
 
 /// Decrypts one message.  Alone (`!several`) it speaks as it always has;
@@ -94,12 +99,14 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
     // The last passphrase given for each key: if the message opens, that
     // one worked.
     let asked: RefCell<Vec<(openpgp::Fingerprint, Password)>> = RefCell::new(Vec::new());
+    let asked_password: RefCell<Option<Password>> = RefCell::new(None);
     let mut opts = DecryptOptions::new(&ctx.policy);
     opts.time = Some(ctx.time);
     opts.secret_keys = shared.secret_keys.clone();
     opts.verify_certs = shared.file_certs.clone();
     opts.cert_lookup = shared.lookup;
     opts.key_passwords = shared.remembered.borrow().clone();
+    opts.passwords = shared.remembered_passwords.borrow().clone();
     // A file output is a temporary file, renamed into place only once the
     // message checked out: nothing needs holding back on the way there.
     // Devices and pipes named by path (-o /dev/stdout) are written in
@@ -121,6 +128,7 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
         Ok(pw)
     }));
     let password_from_file = ctx.password_file.is_some();
+    let asked_password_ref = &asked_password;
     opts.message_password = Some(Box::new(move |attempt| {
         if !common::may_try(ctx, attempt, password_from_file, "password") {
             return Ok(None);
@@ -128,8 +136,9 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
         if !password_from_file && ctx.batch {
             return Err(no_message_password(ctx));
         }
-        ctx.password("Password for the message", false, Secret::MessagePassword)
-            .map(Some)
+        let pw = ctx.password("Password for the message", false, Secret::MessagePassword)?;
+        *asked_password_ref.borrow_mut() = Some(pw.clone());
+        Ok(Some(pw))
     }));
 
     // A file output is renamed into place only after the integrity check
@@ -143,6 +152,10 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
         .remembered
         .borrow_mut()
         .extend(asked.into_inner().into_iter().map(|(_, pw)| pw));
+    shared
+        .remembered_passwords
+        .borrow_mut()
+        .extend(asked_password.into_inner());
 
     let mut json = None;
     if ctx.json && several {

@@ -141,6 +141,36 @@ fn one_passphrase_prompt_per_key_for_the_whole_run() {
     for name in ["a", "b", "c"] {
         assert!(alice.path(&format!("{name}.txt.sig")).exists(), "{screen}");
     }
+
+    // Messages encrypted with one password: asked for once too.
+    let pw = alice.write("message-password.txt", "shared secret\n");
+    alice
+        .zpgp()
+        .args(["encrypt", "--password", "--password-file", p(&pw), "-a"])
+        .args(["a.txt", "b.txt", "c.txt"])
+        .assert()
+        .success();
+    let (code, screen) = on_a_terminal(
+        alice.env.dir.path(),
+        &[
+            "--home",
+            p(&home),
+            "decrypt",
+            "--force",
+            "a.txt.asc",
+            "b.txt.asc",
+            "c.txt.asc",
+        ],
+        "shared secret\nshared secret\nshared secret\n",
+    )
+    .expect("script is there");
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(
+        screen.matches("Password for the message").count(),
+        1,
+        "{screen}"
+    );
+    assert!(screen.contains("c.txt.asc: decrypted to c.txt"), "{screen}");
 }
 
 /// A corrupt or missing file is reported and passed over: the others are
