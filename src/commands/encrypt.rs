@@ -22,6 +22,8 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
         .hint("name recipients with -r QUERY or --recipient-file FILE, or use --password")
         .into());
     }
+    // Before any passphrase or password is asked for.
+    let inputs = super::batch::inputs(&args.inputs, args.output.as_deref(), "encrypt")?;
     let sign = args.sign || args.signer.is_some();
     // Recipients from files alone need no keyring: a deploy script
     // encrypting to a key kept in its repository leaves no home behind.
@@ -112,7 +114,6 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
         signers.push(common::unlock_signer(ctx, c)?);
     }
 
-    let inputs = super::batch::inputs(&args.inputs, args.output.as_deref(), "encrypt")?;
     let mut opts = EncryptOptions::new(&ctx.policy);
     opts.time = time;
     opts.recipients = recipients;

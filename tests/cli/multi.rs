@@ -348,6 +348,21 @@ fn several_inputs_and_one_output_or_stdin_twice_are_refused() {
             ]));
         assert!(!alice.path("out").exists());
     }
+    // Refused before any passphrase is needed: no --passphrase-file in
+    // --batch, and still exit 83, not 67.
+    for args in [
+        &[
+            "encrypt", "--sign", "-r", "alice", "-o", "out", "a.txt", "b.txt",
+        ][..],
+        &["sign", "-o", "out", "a.txt", "b.txt"],
+    ] {
+        alice
+            .zpgp()
+            .args(args)
+            .assert()
+            .code(83)
+            .stderr(error_has(&["-o names one output"]));
+    }
     alice
         .zpgp_pw()
         .args(["encrypt", "-r", "alice", "-", "a.txt", "-"])
