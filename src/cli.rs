@@ -82,15 +82,18 @@ impl Command {
         fn stdin(p: &Option<PathBuf>) -> bool {
             p.as_deref().is_none_or(|p| p.as_os_str() == "-")
         }
+        fn stdin_among(files: &[PathBuf]) -> bool {
+            files.is_empty() || files.iter().any(|f| f.as_os_str() == "-")
+        }
         match self {
             Command::Import(a) => {
                 (a.files.is_empty() && !a.from_gnupg)
                     || a.files.iter().any(|f| f.as_os_str() == "-")
             }
-            Command::Encrypt(a) => stdin(&a.input),
-            Command::Decrypt(a) => stdin(&a.input),
-            Command::Sign(a) => stdin(&a.input),
-            Command::Verify(a) => stdin(&a.input),
+            Command::Encrypt(a) => stdin_among(&a.inputs),
+            Command::Decrypt(a) => stdin_among(&a.inputs),
+            Command::Sign(a) => stdin_among(&a.inputs),
+            Command::Verify(a) => stdin_among(&a.inputs),
             Command::Inspect(a) => stdin(&a.input),
             Command::Armor(a) | Command::Dearmor(a) => stdin(&a.input),
             Command::Sop(_) => true,
@@ -653,7 +656,7 @@ pub struct EncryptArgs {
     pub armor: bool,
 
     /// Write to FILE (default: INPUT.pgp, or INPUT.asc with --armor;
-    /// standard output when reading standard input)
+    /// standard output when reading standard input); one input only
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -661,9 +664,10 @@ pub struct EncryptArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// The file to encrypt (standard input when absent or -)
+    /// The files to encrypt, each to its own output (standard input when
+    /// none, or -)
     #[arg(value_name = "FILE")]
-    pub input: Option<PathBuf>,
+    pub inputs: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -684,7 +688,7 @@ pub struct DecryptArgs {
     pub cert_file: Vec<PathBuf>,
 
     /// Write to FILE (default: INPUT without .pgp/.gpg/.asc; standard output
-    /// when reading standard input)
+    /// when reading standard input); one input only
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -692,9 +696,10 @@ pub struct DecryptArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// The message to decrypt (standard input when absent or -)
+    /// The messages to decrypt, each to its own output (standard input
+    /// when none, or -)
     #[arg(value_name = "FILE")]
-    pub input: Option<PathBuf>,
+    pub inputs: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -722,7 +727,7 @@ pub struct SignArgs {
     pub armor: bool,
 
     /// Write to FILE (default: INPUT.pgp, INPUT.sig or INPUT.asc; standard
-    /// output when reading standard input)
+    /// output when reading standard input); one input only
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -730,9 +735,10 @@ pub struct SignArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// The file to sign (standard input when absent or -)
+    /// The files to sign, each to its own output (standard input when
+    /// none, or -)
     #[arg(value_name = "FILE")]
-    pub input: Option<PathBuf>,
+    pub inputs: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -759,10 +765,12 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// The signed message, or the signed data with --signature (standard
-    /// input when absent or -)
+    /// A signed message; a detached signature and the file it signs (SIG
+    /// FILE); detached signatures alone, each checked against the file
+    /// beside it (FILE.sig or FILE.asc: FILE); or with --signature the
+    /// signed data (standard input when none, or -)
     #[arg(value_name = "FILE")]
-    pub input: Option<PathBuf>,
+    pub inputs: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

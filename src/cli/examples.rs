@@ -87,6 +87,10 @@ pub const ENCRYPT_EXAMPLES: &[Example] = &[
         note: "writes report.pdf.pgp",
     },
     Example {
+        command: "zpgp encrypt -r bob@example.org *.pdf",
+        note: "each to its own FILE.pdf.pgp",
+    },
+    Example {
         command: "echo hi | zpgp encrypt -r bob -r carol --armor > hi.asc",
         note: "",
     },
@@ -108,6 +112,10 @@ pub const DECRYPT_EXAMPLES: &[Example] = &[
     Example {
         command: "zpgp decrypt report.pdf.pgp",
         note: "writes report.pdf",
+    },
+    Example {
+        command: "zpgp decrypt *.pgp",
+        note: "each to its own file; one passphrase prompt per key",
     },
     Example {
         command: "zpgp decrypt < hi.asc",
@@ -133,6 +141,10 @@ pub const SIGN_EXAMPLES: &[Example] = &[
         note: "writes release.tar.gz.sig",
     },
     Example {
+        command: "zpgp sign --detached *.tar.gz",
+        note: "one FILE.sig each; the key is unlocked once",
+    },
+    Example {
         command: "zpgp sign --clear announcement.txt",
         note: "writes announcement.txt.asc",
     },
@@ -150,6 +162,18 @@ pub const VERIFY_EXAMPLES: &[Example] = &[
     Example {
         command: "zpgp verify --signature release.tar.gz.sig release.tar.gz",
         note: "",
+    },
+    Example {
+        command: "zpgp verify release.tar.gz.sig release.tar.gz",
+        note: "as gpg --verify takes them",
+    },
+    Example {
+        command: "zpgp verify release.tar.gz.sig",
+        note: "checks release.tar.gz, beside it",
+    },
+    Example {
+        command: "zpgp verify *.sig",
+        note: "each against the file it is named after",
     },
     Example {
         command: "zpgp verify announcement.txt.asc",

@@ -2,7 +2,10 @@ use anyhow::Result;
 use sequoia_openpgp::crypto::Password;
 
 use crate::cli::EncryptArgs;
-use crate::commands::common::{self, real_path};
+use std::path::Path;
+
+use crate::commands::batch::Done;
+use crate::commands::common;
 use crate::context::Context;
 use crate::display::Safe;
 use crate::error::{Error, Failure};
@@ -19,6 +22,8 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
         .hint("name recipients with -r QUERY or --recipient-file FILE, or use --password")
         .into());
     }
+    // Before any passphrase or password is asked for.
+    let inputs = super::batch::inputs(&args.inputs, args.output.as_deref(), "encrypt")?;
     let sign = args.sign || args.signer.is_some();
     // Recipients from files alone need no keyring: a deploy script
     // encrypting to a key kept in its repository leaves no home behind.
@@ -109,7 +114,28 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
         signers.push(common::unlock_signer(ctx, c)?);
     }
 
-    let input_path = real_path(&args.input);
+    let mut opts = EncryptOptions::new(&ctx.policy);
+    opts.time = time;
+    opts.recipients = recipients;
+    opts.passwords = passwords;
+    opts.signers = signers;
+    opts.armor = args.armor;
+    opts.format = MessageFormat::Auto;
+    if let [input] = inputs.as_slice() {
+        return one(ctx, &args, &opts, input.as_deref(), false).map(drop);
+    }
+    super::batch::run_each(ctx, &inputs, |input| one(ctx, &args, &opts, input, true))
+}
+
+/// Encrypts one file.  Alone (`!several`) it speaks as it always has; one
+/// of several, its report and result line go to `batch`.
+fn one(
+    ctx: &Context,
+    args: &EncryptArgs,
+    opts: &EncryptOptions,
+    input_path: Option<&Path>,
+    several: bool,
+) -> Result<Done> {
     let output_path = match (&args.output, input_path) {
         (Some(o), _) => Some(o.clone()),
         (None, Some(i)) => Some(common::with_extension(
@@ -118,7 +144,8 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
         )),
         (None, None) => None,
     };
-    if let Some(p) = output_path.as_deref().filter(|p| p.as_os_str() != "-") {
+    let to_file = output_path.as_deref().filter(|p| p.as_os_str() != "-");
+    if let Some(p) = to_file {
         crate::output::check_writable(p, args.force)?;
     }
     let input = common::open_input_progress(ctx, input_path)?;
@@ -128,18 +155,27 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
         Content::Binary
     };
     let mut out = Output::open(output_path.as_deref(), args.force, content)?;
-
-    let mut opts = EncryptOptions::new(&ctx.policy);
-    opts.time = time;
-    opts.recipients = recipients;
-    opts.passwords = passwords;
-    opts.signers = signers;
-    opts.armor = args.armor;
-    opts.format = MessageFormat::Auto;
-    let report = ops::encrypt(input, &mut out, &opts)?;
+    let report = ops::encrypt(input, &mut out, opts)?;
     out.finish()?;
 
-    if ctx.json {
+    let what = format!(
+        "encrypted to {} recipient{}{}",
+        opts.recipients.len(),
+        if opts.recipients.len() == 1 { "" } else { "s" },
+        if opts.passwords.is_empty() {
+            ""
+        } else {
+            " and a password"
+        },
+    );
+    let line = match to_file {
+        Some(p) => format!("{what} → {}", Safe(&p.display().to_string())),
+        None => format!("{what} → standard output"),
+    };
+    let mut json = None;
+    if ctx.json && several {
+        json = Some(serde_json::to_value(&report)?);
+    } else if ctx.json {
         ctx.report(crate::printer::ReportTo::Stderr, &report)?;
     } else {
         for r in &report.recipients {
@@ -148,21 +184,15 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
                 r.cert_fingerprint, r.key_fingerprint
             ));
         }
-        if let Some(p) = output_path.as_deref().filter(|p| p.as_os_str() != "-") {
-            ctx.info(format!(
-                "zpgp: encrypted to {} recipient{}{} → {}",
-                opts.recipients.len(),
-                if opts.recipients.len() == 1 { "" } else { "s" },
-                if opts.passwords.is_empty() {
-                    ""
-                } else {
-                    " and a password"
-                },
-                Safe(&p.display().to_string())
-            ));
+        if let (Some(_), false) = (to_file, several) {
+            ctx.info(format!("zpgp: {line}"));
         }
     }
-    Ok(())
+    Ok(Done {
+        line,
+        output: to_file.map(Path::to_path_buf),
+        report: json,
+    })
 }
 
 /// The password for the message: from --password-file, else the terminal.

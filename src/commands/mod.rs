@@ -7,6 +7,7 @@ use crate::cli::Command;
 use crate::context::Context;
 
 mod armor;
+mod batch;
 mod common;
 mod completions;
 mod config;

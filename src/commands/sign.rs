@@ -1,8 +1,12 @@
 use anyhow::Result;
 
 use crate::cli::SignArgs;
-use crate::commands::common::{self, real_path};
+use std::path::Path;
+
+use crate::commands::batch::Done;
+use crate::commands::common;
 use crate::context::Context;
+use crate::display::Safe;
 use crate::ops::{self, SignMode, SignOptions};
 use crate::output::{Content, Output};
 use crate::printer::ReportTo;
@@ -35,8 +39,8 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
         None => common::signer_certs(ctx, &args.signer)?,
     };
 
-    let input_path = real_path(&args.input);
-    let output_path = match (&args.output, input_path) {
+    let inputs = super::batch::inputs(&args.inputs, args.output.as_deref(), "sign")?;
+    let output_for = |input: Option<&Path>| match (&args.output, input) {
         (Some(o), _) => Some(o.clone()),
         (None, Some(i)) => Some(common::with_extension(
             i,
@@ -49,9 +53,14 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
         )),
         (None, None) => None,
     };
-    if let Some(p) = output_path.as_deref().filter(|p| p.as_os_str() != "-") {
-        crate::output::check_writable(p, args.force)?;
+    // One file is checked before its passphrase is asked for; of several,
+    // each is checked on its turn, as one taken does not stop the others.
+    if let [input] = inputs.as_slice() {
+        if let Some(p) = output_for(input.as_deref()).filter(|p| p.as_os_str() != "-") {
+            crate::output::check_writable(&p, args.force)?;
+        }
     }
+    // Each key is unlocked once for the whole run.
     let mut signers = Vec::new();
     for c in &certs {
         signers.push(match &keys {
@@ -59,23 +68,44 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
             None => common::unlock_signer(ctx, c)?,
         });
     }
-    let input = common::open_input_progress(ctx, input_path)?;
     let armored = args.armor || mode == SignMode::Cleartext;
-    let content = if armored {
-        Content::Text
-    } else {
-        Content::Binary
-    };
-    let mut out = Output::open(output_path.as_deref(), args.force, content)?;
-
     let mut opts = SignOptions::new(mode, signers);
     opts.armor = armored;
     opts.text = mode == SignMode::Cleartext;
     opts.time = Some(ctx.time);
-    let report = ops::sign(input, &mut out, &opts)?;
-    out.finish()?;
-    if ctx.json {
-        ctx.report(ReportTo::Stderr, &report)?;
+
+    let one = |input_path: Option<&Path>, several: bool| -> Result<Done> {
+        let output_path = output_for(input_path);
+        let to_file = output_path.as_deref().filter(|p| p.as_os_str() != "-");
+        if let Some(p) = to_file {
+            crate::output::check_writable(p, args.force)?;
+        }
+        let input = common::open_input_progress(ctx, input_path)?;
+        let content = if armored {
+            Content::Text
+        } else {
+            Content::Binary
+        };
+        let mut out = Output::open(output_path.as_deref(), args.force, content)?;
+        let report = ops::sign(input, &mut out, &opts)?;
+        out.finish()?;
+        let mut json = None;
+        if ctx.json && several {
+            json = Some(serde_json::to_value(&report)?);
+        } else if ctx.json {
+            ctx.report(ReportTo::Stderr, &report)?;
+        }
+        Ok(Done {
+            line: match to_file {
+                Some(p) => format!("signed → {}", Safe(&p.display().to_string())),
+                None => "signed → standard output".to_string(),
+            },
+            output: to_file.map(Path::to_path_buf),
+            report: json,
+        })
+    };
+    if let [input] = inputs.as_slice() {
+        return one(input.as_deref(), false).map(drop);
     }
-    Ok(())
+    super::batch::run_each(ctx, &inputs, |input| one(input, true))
 }

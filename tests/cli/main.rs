@@ -21,6 +21,7 @@ mod keys;
 mod messages;
 mod messages_errors;
 mod messages_sign;
+mod multi;
 mod output_safety;
 mod packets;
 mod policy;
