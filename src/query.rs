@@ -17,6 +17,16 @@ pub enum Query {
 }
 
 impl Query {
+    /// The key a fingerprint or key ID query names; `None` for an address
+    /// or text, which name user IDs.
+    pub fn key_handle(&self) -> Option<sequoia_openpgp::KeyHandle> {
+        match self {
+            Query::Fingerprint(f) => Some(f.clone().into()),
+            Query::KeyId(id) => Some(id.clone().into()),
+            Query::Email(_) | Query::Text(_) => None,
+        }
+    }
+
     /// Whether a user ID matches an address or text query, as the
     /// keyring's index matches them (fingerprints and key IDs name keys,
     /// not user IDs).

@@ -303,20 +303,18 @@ pub fn required_signers_by(
         .iter()
         .map(|q| {
             let cert = find(q)?;
-            let key = match crate::query::Query::parse(q) {
-                Ok(crate::query::Query::Fingerprint(f)) => Some(openpgp::KeyHandle::from(f)),
-                Ok(crate::query::Query::KeyId(id)) => Some(openpgp::KeyHandle::from(id)),
-                _ => None,
-            }
-            .filter(|h| !h.aliases(openpgp::KeyHandle::from(cert.fingerprint())))
-            .and_then(|h| {
-                // The query matched a bound subkey: only that key counts.
-                let vc = cert.with_policy(&ctx.policy, ctx.time).ok()?;
-                vc.keys()
-                    .subkeys()
-                    .map(|k| k.key().fingerprint())
-                    .find(|f| h.aliases(openpgp::KeyHandle::from(f.clone())))
-            });
+            let key = crate::query::Query::parse(q)
+                .ok()
+                .and_then(|q| q.key_handle())
+                .filter(|h| !h.aliases(openpgp::KeyHandle::from(cert.fingerprint())))
+                .and_then(|h| {
+                    // The query matched a bound subkey: only that key counts.
+                    let vc = cert.with_policy(&ctx.policy, ctx.time).ok()?;
+                    vc.keys()
+                        .subkeys()
+                        .map(|k| k.key().fingerprint())
+                        .find(|f| h.aliases(openpgp::KeyHandle::from(f.clone())))
+                });
             Ok(ops::RequiredSigner {
                 cert: cert.fingerprint(),
                 key,

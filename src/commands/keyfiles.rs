@@ -99,12 +99,7 @@ fn matches_query(ctx: &Context, cert: &Cert, query: &Query) -> bool {
             _ => false,
         };
     };
-    let handle = match query {
-        Query::Fingerprint(f) => Some(KeyHandle::from(f.clone())),
-        Query::KeyId(id) => Some(KeyHandle::from(id.clone())),
-        _ => None,
-    };
-    if let Some(h) = handle {
+    if let Some(h) = query.key_handle() {
         return vc
             .keys()
             .any(|k| h.aliases(KeyHandle::from(k.key().fingerprint())));

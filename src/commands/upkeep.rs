@@ -162,11 +162,9 @@ pub fn share_hint(ctx: &Context, fpr: &Fingerprint) {
 /// The subkey of `cert` that `query` (a fingerprint or key ID, with or
 /// without 0x and spaces) names; exit 4 naming it and the candidates.
 pub fn find_subkey(ctx: &Context, cert: &Cert, query: &str) -> Result<Fingerprint> {
-    let handle = match crate::query::Query::parse(query) {
-        Ok(crate::query::Query::Fingerprint(f)) => Some(KeyHandle::from(f)),
-        Ok(crate::query::Query::KeyId(id)) => Some(KeyHandle::from(id)),
-        _ => None,
-    };
+    let handle = crate::query::Query::parse(query)
+        .ok()
+        .and_then(|q| q.key_handle());
     if let Some(h) = &handle {
         if let Some(k) = cert
             .keys()
