@@ -28,16 +28,7 @@ pub fn run(ctx: &Context, args: ExpireArgs) -> Result<()> {
         .into());
     }
     let own = upkeep::own_key(ctx, &args.query)?;
-    let (primary, subkeys) = targets(ctx, &own, &args.subkey)?;
-    let signing: Vec<Fingerprint> = {
-        let vc = own.tsk.with_policy(&ctx.policy, ctx.time)?;
-        vc.keys()
-            .subkeys()
-            .for_signing()
-            .map(|k| k.key().fingerprint())
-            .filter(|f| subkeys.contains(f))
-            .collect()
-    };
+    let (primary, subkeys, signing) = targets(ctx, &own, &args.subkey)?;
     let passwords = upkeep::primary_passphrases(ctx, &own, &signing)?;
     upkeep::wait_to_sign(ctx, &own);
     let updated = crate::ops::upkeep::set_expiration(
@@ -85,8 +76,13 @@ pub fn run(ctx: &Context, args: ExpireArgs) -> Result<()> {
 }
 
 /// Whether the primary key changes, and which subkeys: those named, or
-/// else every subkey that is not revoked.
-fn targets(ctx: &Context, own: &OwnKey, named: &[String]) -> Result<(bool, Vec<Fingerprint>)> {
+/// else every subkey that is not revoked; and which of those sign (their
+/// new binding needs their own signature, so their passphrase too).
+fn targets(
+    ctx: &Context,
+    own: &OwnKey,
+    named: &[String],
+) -> Result<(bool, Vec<Fingerprint>, Vec<Fingerprint>)> {
     let vc = own.tsk.with_policy(&ctx.policy, ctx.time).map_err(|e| {
         Error::new(
             Failure::PrimaryKeyBad,
@@ -94,13 +90,14 @@ fn targets(ctx: &Context, own: &OwnKey, named: &[String]) -> Result<(bool, Vec<F
         )
     })?;
     if named.is_empty() {
-        let all = vc
+        let all: Vec<Fingerprint> = vc
             .keys()
             .subkeys()
             .revoked(false)
             .map(|k| k.key().fingerprint())
             .collect();
-        return Ok((true, all));
+        let signing = signing_among(&vc, &all);
+        return Ok((true, all, signing));
     }
     let mut out = Vec::new();
     for q in named {
@@ -126,7 +123,17 @@ fn targets(ctx: &Context, own: &OwnKey, named: &[String]) -> Result<(bool, Vec<F
             out.push(fpr);
         }
     }
-    Ok((false, out))
+    let signing = signing_among(&vc, &out);
+    Ok((false, out, signing))
+}
+
+fn signing_among(vc: &ValidCert<'_>, subkeys: &[Fingerprint]) -> Vec<Fingerprint> {
+    vc.keys()
+        .subkeys()
+        .for_signing()
+        .map(|k| k.key().fingerprint())
+        .filter(|f| subkeys.contains(f))
+        .collect()
 }
 
 /// `s`, quoted for a shell when it needs it (for hints).
