@@ -69,10 +69,17 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Print reports as JSON (list, import, inspect, config list, watch
-    /// and doctor on stdout; encrypt, decrypt, sign and verify on stderr)
+    /// Print reports as JSON (list, import, inspect, config list, watch,
+    /// doctor and agent --status on stdout; encrypt, decrypt, sign and
+    /// verify on stderr)
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Neither use nor start the key agent: unlock secret keys in this
+    /// process only, and forget them when it ends (also: agent = false in
+    /// the config file)
+    #[arg(long, global = true, env = "ZPGP_NO_AGENT")]
+    pub no_agent: bool,
 }
 
 impl Command {
@@ -109,6 +116,7 @@ impl Command {
             | Command::Config(_)
             | Command::Watch(_)
             | Command::Doctor(_)
+            | Command::Agent(_)
             | Command::Completions(_) => false,
         }
     }
@@ -194,6 +202,20 @@ pub enum Command {
     /// well, 6 otherwise.
     #[command(after_help = examples(DOCTOR_EXAMPLES))]
     Doctor(DoctorArgs),
+    /// Show, forget or stop the key agent that keeps unlocked keys
+    ///
+    /// Once you type a secret key's passphrase, the agent keeps that key
+    /// unlocked for a while: agent-ttl (10 minutes) since it was last
+    /// used, and never longer than agent-max-ttl (2 hours) since it was
+    /// unlocked.  It starts on demand, runs as you, one per keyring home,
+    /// listens on a socket in $XDG_RUNTIME_DIR/zpgp (else HOME/agent) that
+    /// only you can reach, and makes the signatures and decrypts the
+    /// session keys itself, so unlocked keys never leave it.  Its memory
+    /// cannot be dumped or read by your other programs, and it zeroes a key
+    /// when its time is up.  Turn it off with --no-agent or
+    /// 'zpgp config set agent false'.
+    #[command(after_help = examples(AGENT_EXAMPLES))]
+    Agent(AgentArgs),
     /// Encrypt a message for recipients and/or with a password
     #[command(after_help = examples(ENCRYPT_EXAMPLES))]
     Encrypt(EncryptArgs),
@@ -621,6 +643,28 @@ pub struct WatchArgs {
 
 #[derive(Args, Debug)]
 pub struct DoctorArgs {}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("action").args(["status", "forget", "stop", "serve"])))]
+pub struct AgentArgs {
+    /// Say whether the agent runs and which keys it holds unlocked, until
+    /// when (the default; never anything secret)
+    #[arg(long)]
+    pub status: bool,
+
+    /// Forget every unlocked key (zeroed in the agent's memory); the next
+    /// use asks for the passphrase again
+    #[arg(long)]
+    pub forget: bool,
+
+    /// Forget every key and stop the agent
+    #[arg(long)]
+    pub stop: bool,
+
+    /// Run the agent in the foreground (how zpgp starts it)
+    #[arg(long, hide = true)]
+    pub serve: bool,
+}
 
 #[derive(Args, Debug)]
 pub struct EncryptArgs {

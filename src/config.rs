@@ -37,12 +37,32 @@ pub struct Setting {
 }
 
 /// Every setting zpgp knows.
-pub static SETTINGS: &[Setting] = &[Setting {
-    name: "default-key",
-    doc: "the fingerprint of your secret key that signs, and that messages are also \
-          encrypted to, when you hold several (--signer wins)",
-    parse: parse_fingerprint,
-}];
+pub static SETTINGS: &[Setting] = &[
+    Setting {
+        name: "default-key",
+        doc: "the fingerprint of your secret key that signs, and that messages are also \
+              encrypted to, when you hold several (--signer wins)",
+        parse: parse_fingerprint,
+    },
+    Setting {
+        name: "agent",
+        doc: "whether the key agent keeps your keys unlocked for a while (true, the \
+              default) or every command asks for the passphrase (false)",
+        parse: parse_bool,
+    },
+    Setting {
+        name: "agent-ttl",
+        doc: "how long the agent keeps a key unlocked since it was last used: seconds, \
+              or a number with s, m or h (default 10m)",
+        parse: parse_duration,
+    },
+    Setting {
+        name: "agent-max-ttl",
+        doc: "the longest the agent keeps a key unlocked since its passphrase was given, \
+              however often it is used (default 2h)",
+        parse: parse_duration,
+    },
+];
 
 impl Setting {
     /// Checks a value typed on the command line: TOML (`true`, `5`,
@@ -73,12 +93,22 @@ pub fn known_names() -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Fingerprint(Fingerprint),
+    Bool(bool),
+    /// A duration, in seconds.
+    Seconds(u64),
 }
 
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Fingerprint(fpr) => write!(f, "{fpr:X}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Seconds(n) => match n {
+                0 => f.write_str("0s"),
+                n if n % 3600 == 0 => write!(f, "{}h", n / 3600),
+                n if n % 60 == 0 => write!(f, "{}m", n / 60),
+                n => write!(f, "{n}s"),
+            },
         }
     }
 }
@@ -88,14 +118,52 @@ impl Value {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Value::Fingerprint(_) => serde_json::Value::String(self.to_string()),
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Seconds(n) => serde_json::Value::from(*n),
         }
     }
 
     fn to_toml(&self) -> toml_edit::Value {
         match self {
-            Value::Fingerprint(_) => toml_edit::Value::from(self.to_string()),
+            Value::Fingerprint(_) | Value::Seconds(_) => toml_edit::Value::from(self.to_string()),
+            Value::Bool(b) => toml_edit::Value::from(*b),
         }
     }
+}
+
+fn parse_bool(v: &toml_edit::Value) -> Result<Value, String> {
+    match v.as_bool() {
+        Some(b) => Ok(Value::Bool(b)),
+        None => Err(format!("expected true or false, found {}", v.type_name())),
+    }
+}
+
+/// Seconds as a whole number (`600`), or a string with a unit (`"30s"`,
+/// `"10m"`, `"2h"`).
+fn parse_duration(v: &toml_edit::Value) -> Result<Value, String> {
+    const WANT: &str = "seconds (600) or a number with s, m or h (\"10m\")";
+    if let Some(n) = v.as_integer() {
+        return u64::try_from(n)
+            .map(Value::Seconds)
+            .map_err(|_| format!("expected {WANT}, found {n}"));
+    }
+    let Some(s) = v.as_str() else {
+        return Err(format!("expected {WANT}, found {}", v.type_name()));
+    };
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let scale = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("{s:?} is not a duration: expected {WANT}")),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .map(Value::Seconds)
+        .ok_or_else(|| format!("{s:?} is not a duration: expected {WANT}"))
 }
 
 fn parse_fingerprint(v: &toml_edit::Value) -> Result<Value, String> {
@@ -157,9 +225,26 @@ impl Config {
 
     /// The default key's fingerprint and where it is set.
     pub fn default_key(&self) -> Option<(&Fingerprint, &Entry)> {
-        self.get("default-key").map(|e| match &e.value {
-            Value::Fingerprint(f) => (f, e),
+        self.get("default-key").and_then(|e| match &e.value {
+            Value::Fingerprint(f) => Some((f, e)),
+            _ => None,
         })
+    }
+
+    /// Whether the key agent may be used (`agent`, true unless set false).
+    pub fn agent(&self) -> bool {
+        !matches!(
+            self.get("agent").map(|e| &e.value),
+            Some(Value::Bool(false))
+        )
+    }
+
+    /// A duration setting, in seconds, if set.
+    pub fn seconds(&self, name: &str) -> Option<u64> {
+        match self.get(name).map(|e| &e.value) {
+            Some(Value::Seconds(n)) => Some(*n),
+            _ => None,
+        }
     }
 
     /// "FILE line N", for messages about a setting.

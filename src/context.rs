@@ -20,6 +20,8 @@ pub struct Context {
     pub quiet: bool,
     pub verbose: bool,
     pub json: bool,
+    /// --no-agent: unlock keys in this process only.
+    pub no_agent: bool,
     /// --passphrase-file: the passphrase of the user's secret keys, never
     /// a message password (but see `encrypt`'s one old case).
     pub passphrase_file: Option<String>,
@@ -38,6 +40,9 @@ pub struct Context {
     /// Each file is read once: @FD:N can be read only once.
     passphrase_cache: OnceCell<Password>,
     password_cache: OnceCell<Password>,
+    /// The connection to the key agent, made on first need (`None`: not
+    /// to be used, or not to be had).
+    pub(crate) agent: std::cell::RefCell<crate::agent::Slot>,
 }
 
 impl Context {
@@ -88,6 +93,7 @@ impl Context {
             quiet: global.quiet,
             verbose: global.verbose,
             json: global.json,
+            no_agent: global.no_agent,
             passphrase_file: global.passphrase_file,
             password_file: global.password_file,
             new_passphrase_file,
@@ -98,6 +104,7 @@ impl Context {
             config: OnceCell::new(),
             passphrase_cache: OnceCell::new(),
             password_cache: OnceCell::new(),
+            agent: Default::default(),
         })
     }
 

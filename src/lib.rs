@@ -8,6 +8,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod agent;
 pub mod cli;
 pub mod commands;
 pub mod config;

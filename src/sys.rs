@@ -78,6 +78,103 @@ pub fn lock_exclusive(file: &File) -> io::Result<()> {
     }
 }
 
+/// Takes an exclusive `flock` on `file` if no one holds it: `false` when
+/// another open file holds it.
+pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
+    loop {
+        // SAFETY: as in `lock_exclusive`; LOCK_NB only makes it fail
+        // instead of waiting.
+        match check(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }) {
+            Ok(_) => return Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The user ID of the process at the other end of a Unix socket, as the
+/// kernel recorded it when the connection was made.
+pub fn peer_uid(socket: &std::os::unix::net::UnixStream) -> io::Result<u32> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut cred = libc::ucred {
+            pid: 0,
+            uid: u32::MAX,
+            gid: u32::MAX,
+        };
+        let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+        // SAFETY: SO_PEERCRED writes at most `len` bytes into `cred`, a
+        // live local of exactly that size, and updates `len`.
+        check(unsafe {
+            libc::getsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_PEERCRED,
+                (&mut cred as *mut libc::ucred).cast(),
+                &mut len,
+            )
+        })?;
+        Ok(cred.uid)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let mut uid: libc::uid_t = u32::MAX;
+        let mut gid: libc::gid_t = u32::MAX;
+        // SAFETY: getpeereid writes the two IDs into our locals.
+        check(unsafe { libc::getpeereid(socket.as_raw_fd(), &mut uid, &mut gid) })?;
+        Ok(uid)
+    }
+}
+
+/// Starts a new session, so that a background server keeps running when
+/// the terminal that started it closes (no SIGHUP, no job control).
+pub fn new_session() {
+    // SAFETY: setsid takes no arguments and only changes this process's
+    // session; failing (already a group leader) changes nothing.
+    unsafe {
+        libc::setsid();
+    }
+}
+
+/// Closes every descriptor above standard error, so that a background
+/// server holds no pipe or file its starter passed on (a caller waiting
+/// for a pipe to close would otherwise wait for the server).
+pub fn close_inherited_fds() {
+    let open: Vec<i32> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(dir) => dir
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
+        Err(_) => (3..1024).collect(),
+    };
+    for fd in open.into_iter().filter(|&fd| fd > 2) {
+        // SAFETY: called at the very start of the server, before it opens
+        // or owns any descriptor of its own (the directory listing above
+        // is closed already), so no Rust object refers to these numbers.
+        unsafe {
+            libc::close(fd);
+        }
+    }
+}
+
+/// Whether the core-dump protections of [`disable_core_dumps`] are on:
+/// the core size limit is 0 and (on Linux) the process is not dumpable.
+pub fn core_dumps_disabled() -> bool {
+    let mut limit = libc::rlimit {
+        rlim_cur: 1,
+        rlim_max: 1,
+    };
+    // SAFETY: getrlimit writes into our local struct.
+    let limited =
+        unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) } == 0 && limit.rlim_cur == 0;
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_GET_DUMPABLE takes no pointer and returns the flag.
+    let dumpable = unsafe { libc::prctl(libc::PR_GET_DUMPABLE) } != 0;
+    #[cfg(not(target_os = "linux"))]
+    let dumpable = false;
+    limited && !dumpable
+}
+
 /// Maps `file` read-only into memory.
 ///
 /// Only for files that are replaced by rename and never changed in place

@@ -43,6 +43,7 @@ pub const ALL_EXAMPLES: &[(&str, &[Example])] = &[
     ("config", CONFIG_EXAMPLES),
     ("watch", WATCH_EXAMPLES),
     ("doctor", DOCTOR_EXAMPLES),
+    ("agent", AGENT_EXAMPLES),
     ("encrypt", ENCRYPT_EXAMPLES),
     ("decrypt", DECRYPT_EXAMPLES),
     ("sign", SIGN_EXAMPLES),
@@ -385,6 +386,25 @@ pub const DOCTOR_EXAMPLES: &[Example] = &[
     Example {
         command: "zpgp --json doctor",
         note: "problems and what was fixed, as JSON",
+    },
+];
+
+pub const AGENT_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp agent",
+        note: "which keys are unlocked, until when",
+    },
+    Example {
+        command: "zpgp agent --forget",
+        note: "lock every key again (e.g. before leaving the desk)",
+    },
+    Example {
+        command: "zpgp --no-agent decrypt report.pdf.pgp",
+        note: "ask for the passphrase, keep nothing unlocked",
+    },
+    Example {
+        command: "zpgp config set agent-ttl 30m",
+        note: "keep keys unlocked for 30 minutes since last use",
     },
 ];
 

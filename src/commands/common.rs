@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use openpgp::crypto::{KeyPair, Password};
+use openpgp::crypto::Password;
 use openpgp::{Cert, Fingerprint};
 use sequoia_openpgp as openpgp;
 
@@ -157,9 +157,9 @@ pub fn signer_certs(ctx: &Context, queries: &[String]) -> Result<Vec<Cert>> {
     }
 }
 
-/// A ready-to-use signing key pair for `cert`, asking for its passphrase
-/// (naming the key) when it is protected.
-pub fn unlock_signer(ctx: &Context, cert: &Cert) -> Result<KeyPair> {
+/// The signing key of `cert` from the keyring, ready to sign: held by the
+/// agent, or unlocked with its passphrase (asked for, naming the key).
+pub fn unlock_signer(ctx: &Context, cert: &Cert) -> Result<ops::SigningKey> {
     let keyring = ctx.keyring()?;
     let fpr = cert.fingerprint();
     let tsk = keyring.secret(&fpr)?.ok_or_else(|| {
@@ -172,36 +172,13 @@ pub fn unlock_signer(ctx: &Context, cert: &Cert) -> Result<KeyPair> {
         )
         .hint("only keys listed by 'zpgp list --secret' can sign")
     })?;
-    unlock_signing_key(ctx, cert, &tsk)
+    super::keystore::signing_key(ctx, cert, &tsk, true)
 }
 
-/// A ready-to-use signing key pair from `tsk` (the secret key of `cert`,
-/// from the keyring or a --key-file), asking for its passphrase when it
-/// is protected.
-pub fn unlock_signing_key(ctx: &Context, cert: &Cert, tsk: &Cert) -> Result<KeyPair> {
-    let key = ops::signing_key(tsk, &ctx.policy, Some(ctx.time))?;
-    if key.has_unencrypted_secret() {
-        return ops::unlock(&key, None);
-    }
-    let label = ops::cert_label(cert, &ctx.policy, Some(ctx.time));
-    let mut last = None;
-    let mut attempt = 0;
-    while let Some(pw) = next_passphrase(ctx, &format!("Passphrase for {label}"), attempt)? {
-        match ops::unlock(&key, Some(&pw)) {
-            Ok(pair) => return Ok(pair),
-            Err(e) => last = Some(e),
-        }
-        attempt += 1;
-    }
-    Err(last
-        .unwrap_or_else(|| anyhow::anyhow!("cannot unlock the key"))
-        .context(
-            Error::new(
-                Failure::KeyIsProtected,
-                format!("cannot unlock the secret key of {label}"),
-            )
-            .hint(wrong_passphrase_hint(ctx)),
-        ))
+/// The signing key of a --key-file, unlocked in this process: a key
+/// from a file is never handed to the agent.
+pub fn unlock_signing_key(ctx: &Context, cert: &Cert, tsk: &Cert) -> Result<ops::SigningKey> {
+    super::keystore::signing_key(ctx, cert, tsk, false)
 }
 
 /// How many times a passphrase is asked for on the terminal before giving

@@ -142,5 +142,6 @@ fn describe(ctx: &Context, value: &Value) -> String {
                 ))
             })
             .unwrap_or_default(),
+        Value::Bool(_) | Value::Seconds(_) => String::new(),
     }
 }

@@ -106,6 +106,10 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
     opts.verify_certs = shared.file_certs.clone();
     opts.cert_lookup = shared.lookup;
     opts.key_passwords = shared.remembered.borrow().clone();
+    // Keys from --key-file are never handed to the agent.
+    if shared.args.key_file.is_empty() {
+        opts.key_store = super::keystore::AgentStore::new(ctx);
+    }
     opts.passwords = shared.remembered_passwords.borrow().clone();
     // A file output is a temporary file, renamed into place only once the
     // message checked out: nothing needs holding back on the way there.

@@ -41,6 +41,9 @@ pub fn run(ctx: &Context, args: DeleteArgs) -> Result<()> {
         }
     }
     keyring.delete(&fpr, args.secret)?;
+    if args.secret && has_secret {
+        super::keystore::forget(ctx, &cert);
+    }
     ctx.info(format!(
         "zpgp: deleted {}{fpr:X} {}",
         if args.secret && has_secret {

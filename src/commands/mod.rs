@@ -6,6 +6,7 @@ use anyhow::Result;
 use crate::cli::Command;
 use crate::context::Context;
 
+mod agent;
 mod armor;
 mod batch;
 mod common;
@@ -22,6 +23,7 @@ mod gnupg;
 mod import;
 mod inspect;
 mod keyfiles;
+mod keystore;
 mod list;
 mod passwd;
 mod progress;
@@ -58,6 +60,7 @@ fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Config(args) => config::run(ctx, args),
         Command::Watch(args) => watch::run(ctx, args),
         Command::Doctor(args) => doctor::run(ctx, args),
+        Command::Agent(args) => agent::run(ctx, args),
         Command::Encrypt(args) => encrypt::run(ctx, args),
         Command::Decrypt(args) => decrypt::run(ctx, args),
         Command::Sign(args) => sign::run(ctx, args),

@@ -38,6 +38,8 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
     let updated = crate::ops::certs::change_password(tsk, &known, new.as_ref())
         .context("cannot protect the secret key again")?;
     keyring.replace_secret(&updated)?;
+    // The old passphrase must not go on working through the agent.
+    super::keystore::forget(ctx, &updated);
     ctx.info(match new {
         Some(_) => format!("zpgp: the passphrase of {fpr:X} is changed"),
         None => format!("zpgp: the secret key {fpr:X} is now stored WITHOUT a passphrase"),

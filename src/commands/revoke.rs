@@ -107,6 +107,8 @@ pub(super) fn revoke(
             message,
         )?;
     }
+    // A revoked key or subkey is not to go on signing from the agent.
+    super::keystore::forget(ctx, &tsk);
     upkeep::store(ctx, tsk)?;
     for n in &names {
         ctx.info(format_args!("zpgp: revoked {n} ({})", reason_name(reason)));

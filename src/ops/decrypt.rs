@@ -25,7 +25,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use sequoia_openpgp as openpgp;
 
-use openpgp::crypto::{KeyPair, Password, S2K, SessionKey};
+use openpgp::crypto::{Decryptor, Password, S2K, SessionKey};
 use openpgp::packet::key::{PublicParts, SecretParts, UnspecifiedRole};
 use openpgp::packet::{Key, PKESK, SKESK};
 use openpgp::parse::stream::{
@@ -39,7 +39,7 @@ use serde::Serialize;
 
 use super::encrypt::MessageFormat;
 use super::errors::{Stage, classify, damaged, read_error};
-use super::keys::{cert_label, unlock};
+use super::keys::{DecryptionKey, Unlocked, cert_label, unlock};
 use super::report::{LiteralInfo, SignatureReport, collect_structure};
 use crate::error::{Error, Failure, Reason};
 
@@ -65,6 +65,10 @@ pub struct DecryptOptions<'a> {
     pub key_passwords: Vec<Password>,
     /// Asks for the passphrase of a locked key (see [`KeyPassphraseFn`]).
     pub key_passphrase: Option<Box<KeyPassphraseFn<'a>>>,
+    /// Keeps keys unlocked between runs (the agent): keys it holds are
+    /// used without asking, and the passphrases that unlock a key go to
+    /// it.
+    pub key_store: Option<Box<dyn super::KeyStore + 'a>>,
     /// Message passwords to try on SKESK packets.
     pub passwords: Vec<Password>,
     /// Asks for a message password when no key works, or when the message
@@ -201,6 +205,7 @@ impl<'a> DecryptOptions<'a> {
             secret_keys: Vec::new(),
             key_passwords: Vec::new(),
             key_passphrase: None,
+            key_store: None,
             passwords: Vec::new(),
             message_password: None,
             session_keys: Vec::new(),
@@ -260,7 +265,7 @@ struct Helper<'h, 'a> {
     opts: &'h mut DecryptOptions<'a>,
     report: DecryptReport,
     /// Keys unlocked during this run, by fingerprint.
-    unlocked: HashMap<Fingerprint, KeyPair>,
+    unlocked: HashMap<Fingerprint, DecryptionKey>,
     /// Locked keys that matched but could not be unlocked (labels).
     locked_failures: Vec<String>,
     /// Whether a message password was tried.
@@ -316,7 +321,7 @@ impl Helper<'_, '_> {
         &mut self,
         pkesk: &PKESK,
         cert: usize,
-        keypair: &mut KeyPair,
+        keypair: &mut dyn Decryptor,
         sym_algo: Option<SymmetricAlgorithm>,
         decrypt: &mut Decrypt,
     ) -> Option<Cert> {
@@ -351,15 +356,17 @@ impl Helper<'_, '_> {
         false
     }
 
-    /// Unlocks a locked key with the known passphrases, else by asking.
+    /// Unlocks a locked key with the known passphrases, else by asking,
+    /// through the key store when there is one; the key is then in
+    /// `self.unlocked`.  `false` when it could not be unlocked.
     fn unlock_locked(
         &mut self,
         cert: usize,
         key: &Key<SecretParts, UnspecifiedRole>,
-    ) -> Result<Option<KeyPair>> {
+    ) -> Result<bool> {
         let fpr = key.fingerprint();
-        if let Some(kp) = self.unlocked.get(&fpr) {
-            return Ok(Some(kp.clone()));
+        if self.unlocked.contains_key(&fpr) {
+            return Ok(true);
         }
         let label = format!(
             "{fpr} of {}",
@@ -370,39 +377,63 @@ impl Helper<'_, '_> {
             )
         );
         if self.locked_failures.contains(&label) {
-            return Ok(None);
+            return Ok(false);
         }
         let mut found = None;
-        for pw in &self.opts.key_passwords {
-            if let Ok(kp) = unlock(key, Some(pw)) {
-                found = Some(kp);
+        for i in 0..self.opts.key_passwords.len() {
+            let pw = self.opts.key_passwords[i].clone();
+            if let Some(k) = self.open(cert, key, &pw) {
+                found = Some(k);
                 break;
             }
         }
-        if found.is_none() {
-            if let Some(ask) = self.opts.key_passphrase.as_mut() {
-                let cert = &self.opts.secret_keys[cert];
-                let public = key.parts_as_public();
-                let mut attempt = 0;
-                while let Some(pw) = ask(cert, public, attempt)? {
-                    if let Ok(kp) = unlock(key, Some(&pw)) {
-                        found = Some(kp);
-                        break;
-                    }
-                    attempt += 1;
+        if found.is_none() && self.opts.key_passphrase.is_some() {
+            let public = key.parts_as_public().clone();
+            let mut attempt = 0;
+            loop {
+                let Some(ask) = self.opts.key_passphrase.as_mut() else {
+                    break;
+                };
+                let Some(pw) = ask(&self.opts.secret_keys[cert], &public, attempt)? else {
+                    break;
+                };
+                if let Some(k) = self.open(cert, key, &pw) {
+                    found = Some(k);
+                    break;
                 }
+                attempt += 1;
             }
         }
         match found {
-            Some(kp) => {
-                self.unlocked.insert(fpr, kp.clone());
-                Ok(Some(kp))
+            Some(k) => {
+                self.unlocked.insert(fpr, k);
+                Ok(true)
             }
             None => {
                 self.locked_failures.push(label);
-                Ok(None)
+                Ok(false)
             }
         }
+    }
+
+    /// Unlocks `key` with `pw`: in the key store if there is one and it
+    /// answers, else here.
+    fn open(
+        &mut self,
+        cert: usize,
+        key: &Key<SecretParts, UnspecifiedRole>,
+        pw: &Password,
+    ) -> Option<DecryptionKey> {
+        if let Some(store) = self.opts.key_store.as_mut() {
+            match store.unlock(&self.opts.secret_keys[cert], key, pw) {
+                Unlocked::Key(k) => return Some(k),
+                Unlocked::WrongPassphrase => return None,
+                Unlocked::Unavailable => {}
+            }
+        }
+        unlock(key, Some(pw))
+            .ok()
+            .map(|kp| Box::new(kp) as DecryptionKey)
     }
 
     /// The password packets worth a password: hashing the sender chose
@@ -614,15 +645,25 @@ impl DecryptionHelper for Helper<'_, '_> {
         let mut ordered: Vec<&PKESK> = pkesks.iter().filter(|p| p.recipient().is_some()).collect();
         ordered.extend(pkesks.iter().filter(|p| p.recipient().is_none()));
 
-        // 2. Secret keys that need no passphrase.
+        // 2. Secret keys that need no passphrase, here or in the key
+        // store.
         for pkesk in &ordered {
             for (cert, key) in self.candidates(pkesk) {
                 self.key_matched = true;
-                if key.has_unencrypted_secret() {
-                    let mut kp = key.into_keypair()?;
-                    if let Some(c) = self.try_pkesk(pkesk, cert, &mut kp, sym_algo, decrypt) {
-                        return Ok(Some(c));
+                let mut ready: DecryptionKey = if key.has_unencrypted_secret() {
+                    Box::new(key.into_keypair()?)
+                } else {
+                    let cert_ = &self.opts.secret_keys[cert];
+                    match self.opts.key_store.as_mut() {
+                        Some(store) => match store.unlocked(cert_, &key) {
+                            Some(k) => k,
+                            None => continue,
+                        },
+                        None => continue,
                     }
+                };
+                if let Some(c) = self.try_pkesk(pkesk, cert, &mut *ready, sym_algo, decrypt) {
+                    return Ok(Some(c));
                 }
             }
         }
@@ -643,8 +684,14 @@ impl DecryptionHelper for Helper<'_, '_> {
                 if key.has_unencrypted_secret() {
                     continue;
                 }
-                if let Some(mut kp) = self.unlock_locked(cert, &key)? {
-                    if let Some(c) = self.try_pkesk(pkesk, cert, &mut kp, sym_algo, decrypt) {
+                if self.unlock_locked(cert, &key)? {
+                    let fpr = key.fingerprint();
+                    let Some(mut ready) = self.unlocked.remove(&fpr) else {
+                        continue;
+                    };
+                    let opened = self.try_pkesk(pkesk, cert, &mut *ready, sym_algo, decrypt);
+                    self.unlocked.insert(fpr, ready);
+                    if let Some(c) = opened {
                         return Ok(Some(c));
                     }
                 }

@@ -10,7 +10,7 @@ use openpgp::Cert;
 use openpgp::cert::Preferences;
 use openpgp::cert::amalgamation::key::ValidErasedKeyAmalgamation;
 use openpgp::cert::amalgamation::{ValidAmalgamation, ValidateAmalgamation};
-use openpgp::crypto::{KeyPair, Password, SessionKey};
+use openpgp::crypto::{Password, SessionKey};
 use openpgp::packet::key::PublicParts;
 use openpgp::policy::Policy;
 use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
@@ -45,7 +45,7 @@ pub struct EncryptOptions<'a> {
     /// Passwords for SKESK packets.
     pub passwords: Vec<Password>,
     /// Unlocked signing keys: when given, the message is also signed.
-    pub signers: Vec<KeyPair>,
+    pub signers: Vec<super::SigningKey>,
     pub armor: bool,
     pub format: MessageFormat,
     /// The file name for the literal data packet (none by default).

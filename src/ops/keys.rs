@@ -6,11 +6,14 @@ use std::time::SystemTime;
 use anyhow::Result;
 use sequoia_openpgp as openpgp;
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use openpgp::Cert;
-use openpgp::crypto::{KeyPair, Password};
+use openpgp::crypto::{Decryptor, KeyPair, Password, Signer, mpi};
 use openpgp::packet::Key;
-use openpgp::packet::key::{KeyRole, SecretParts};
+use openpgp::packet::key::{KeyRole, PublicParts, SecretParts, UnspecifiedRole};
 use openpgp::policy::Policy;
+use openpgp::types::HashAlgorithm;
 
 use crate::error::{Error, Failure, Reason};
 
@@ -98,6 +101,77 @@ pub fn unlock<R: KeyRole + Clone>(
         )
         .into()),
     }
+}
+
+/// A key ready to sign, here or elsewhere (the agent): cheap to clone,
+/// so one key signs each file of a run.
+#[derive(Clone)]
+pub struct SigningKey {
+    public: Key<PublicParts, UnspecifiedRole>,
+    signer: Arc<Mutex<Box<dyn Signer + Send + Sync>>>,
+}
+
+impl SigningKey {
+    pub fn new(signer: impl Signer + Send + Sync + 'static) -> Self {
+        SigningKey {
+            public: signer.public().clone(),
+            signer: Arc::new(Mutex::new(Box::new(signer))),
+        }
+    }
+
+    pub fn public(&self) -> &Key<PublicParts, UnspecifiedRole> {
+        &self.public
+    }
+}
+
+impl From<KeyPair> for SigningKey {
+    fn from(pair: KeyPair) -> Self {
+        SigningKey::new(pair)
+    }
+}
+
+impl Signer for SigningKey {
+    fn public(&self) -> &Key<PublicParts, UnspecifiedRole> {
+        &self.public
+    }
+
+    fn sign(&mut self, hash_algo: HashAlgorithm, digest: &[u8]) -> Result<mpi::Signature> {
+        self.signer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sign(hash_algo, digest)
+    }
+}
+
+/// A decryption key ready to use, here or in the agent.
+pub type DecryptionKey = Box<dyn Decryptor + Send + Sync>;
+
+/// What a [`KeyStore`] made of a passphrase.
+pub enum Unlocked {
+    Key(DecryptionKey),
+    WrongPassphrase,
+    /// The store could not be asked; unlock the key here instead.
+    Unavailable,
+}
+
+/// Somewhere that keeps secret keys unlocked between runs (the agent):
+/// asked before a locked key's passphrase is, and handed the passphrases
+/// that unlock keys.
+pub trait KeyStore {
+    /// `key` of `cert`, if the store holds it unlocked.
+    fn unlocked(
+        &mut self,
+        cert: &Cert,
+        key: &Key<SecretParts, UnspecifiedRole>,
+    ) -> Option<DecryptionKey>;
+
+    /// Unlocks `key` of `cert` in the store with `password`.
+    fn unlock(
+        &mut self,
+        cert: &Cert,
+        key: &Key<SecretParts, UnspecifiedRole>,
+        password: &Password,
+    ) -> Unlocked;
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub use decrypt::{
 pub use encrypt::{
     EncryptOptions, EncryptReport, MessageFormat, RecipientReport, encrypt, recipient_keys,
 };
-pub use keys::{cert_label, unlock};
+pub use keys::{DecryptionKey, KeyStore, SigningKey, Unlocked, cert_label, unlock};
 pub use report::{LiteralInfo, SignatureReport, SignatureStatus};
 pub use sign::{SignMode, SignOptions, SignReport, sign, signing_key};
 pub use verify::{

@@ -9,7 +9,9 @@ use sequoia_openpgp as openpgp;
 use openpgp::Cert;
 use openpgp::armor;
 use openpgp::cert::amalgamation::ValidAmalgamation;
-use openpgp::crypto::{KeyPair, Signer as _};
+use openpgp::crypto::Signer as _;
+
+use super::keys::SigningKey;
 use openpgp::packet::Key;
 use openpgp::packet::key::{SecretParts, UnspecifiedRole};
 use openpgp::packet::signature::SignatureBuilder;
@@ -39,7 +41,7 @@ pub enum SignMode {
 pub struct SignOptions {
     pub mode: SignMode,
     /// Unlocked signing keys (see [`signing_key`] and [`super::unlock`]).
-    pub signers: Vec<KeyPair>,
+    pub signers: Vec<SigningKey>,
     /// ASCII armor (ignored for cleartext, which is always armored).
     pub armor: bool,
     /// Make text signatures (line endings normalized), and mark inline
@@ -50,7 +52,7 @@ pub struct SignOptions {
 }
 
 impl SignOptions {
-    pub fn new(mode: SignMode, signers: Vec<KeyPair>) -> Self {
+    pub fn new(mode: SignMode, signers: Vec<SigningKey>) -> Self {
         SignOptions {
             mode,
             signers,
@@ -161,7 +163,7 @@ pub(crate) fn signature_template(text: bool) -> SignatureBuilder {
 /// report can name it (and `micalg` is known before signing).
 pub(crate) fn pick_hash<'s>(
     signer: Signer<'s>,
-    keys: &[KeyPair],
+    keys: &[SigningKey],
 ) -> Result<(Signer<'s>, HashAlgorithm)> {
     let preferred = [
         HashAlgorithm::SHA512,
@@ -190,7 +192,7 @@ pub fn sign(
     // Sequoia 2.4 verifies a cleartext message only if its one v6
     // signature comes first in the signature block, and it writes the
     // signatures in reverse order: so v6 signers go last.
-    let mut keys: Vec<&KeyPair> = opts.signers.iter().collect();
+    let mut keys: Vec<&SigningKey> = opts.signers.iter().collect();
     if opts.mode == SignMode::Cleartext {
         keys.sort_by_key(|k| k.public().version());
     }

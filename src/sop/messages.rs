@@ -7,7 +7,7 @@ use anyhow::Result;
 use sequoia_openpgp as openpgp;
 
 use openpgp::Cert;
-use openpgp::crypto::{KeyPair, Password, SessionKey};
+use openpgp::crypto::{Password, SessionKey};
 use openpgp::policy::StandardPolicy;
 use openpgp::types::SymmetricAlgorithm;
 
@@ -18,11 +18,15 @@ use crate::ops::{self, SignMode, SignatureReport, text::Utf8Checked};
 use crate::passphrase::Fds;
 
 /// Unlocks the signing key of every key given.
-fn signers(keys: &[Cert], passwords: &[Password], policy: &StandardPolicy) -> Result<Vec<KeyPair>> {
+fn signers(
+    keys: &[Cert],
+    passwords: &[Password],
+    policy: &StandardPolicy,
+) -> Result<Vec<ops::SigningKey>> {
     keys.iter()
         .map(|k| {
             let key = ops::signing_key(k, policy, None)?;
-            ops::certs::unlock_any(&key, passwords)
+            ops::certs::unlock_any(&key, passwords).map(ops::SigningKey::from)
         })
         .collect()
 }
