@@ -78,7 +78,12 @@ pub struct GlobalArgs {
     /// Neither use nor start the key agent: unlock secret keys in this
     /// process only, and forget them when it ends (also: agent = false in
     /// the config file)
-    #[arg(long, global = true, env = "ZPGP_NO_AGENT")]
+    #[arg(
+        long,
+        global = true,
+        env = "ZPGP_NO_AGENT",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
     pub no_agent: bool,
 }
 

@@ -1,13 +1,13 @@
 //! The agent itself: listens on the socket, serves each client on its own
 //! thread, and forgets keys when their time is up.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, anyhow};
@@ -15,6 +15,8 @@ use sequoia_openpgp as openpgp;
 
 use openpgp::Fingerprint;
 use openpgp::crypto::{Decryptor as _, KeyPair, Password, Signer as _, mpi};
+use openpgp::packet::Key;
+use openpgp::packet::key::{SecretParts, UnspecifiedRole};
 use openpgp::parse::Parse;
 use openpgp::types::HashAlgorithm;
 
@@ -46,6 +48,11 @@ impl Entry {
 
 struct State {
     keys: HashMap<Fingerprint, Entry>,
+    /// Keys being unlocked after an answer (a key's siblings): a request
+    /// for one waits until it is done.
+    pending: HashSet<Fingerprint>,
+    /// Counts the forgets: an unlock that began before one is dropped.
+    generation: u64,
     started: u64,
     last_request: Instant,
 }
@@ -58,10 +65,26 @@ impl State {
     }
 }
 
-type Shared = Arc<Mutex<State>>;
+struct Agent {
+    state: Mutex<State>,
+    /// Signalled when a pending key is done.
+    settled: Condvar,
+}
+
+type Shared = Arc<Agent>;
 
 fn lock(state: &Shared) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(PoisonError::into_inner)
+    state.state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The state once `fpr` is not pending any more (or a few seconds passed).
+fn settled<'s>(state: &'s Shared, fpr: &Fingerprint) -> MutexGuard<'s, State> {
+    let guard = lock(state);
+    state
+        .settled
+        .wait_timeout_while(guard, Duration::from_secs(10), |s| s.pending.contains(fpr))
+        .map(|(g, _)| g)
+        .unwrap_or_else(|e| e.into_inner().0)
 }
 
 fn unix_now() -> u64 {
@@ -107,11 +130,16 @@ pub fn serve(home: &Path) -> Result<()> {
     std::fs::set_permissions(&paths.socket, std::fs::Permissions::from_mode(0o600))?;
     let inode = std::fs::metadata(&paths.socket)?.ino();
 
-    let state: Shared = Arc::new(Mutex::new(State {
-        keys: HashMap::new(),
-        started: unix_now(),
-        last_request: Instant::now(),
-    }));
+    let state: Shared = Arc::new(Agent {
+        state: Mutex::new(State {
+            keys: HashMap::new(),
+            pending: HashSet::new(),
+            generation: 0,
+            started: unix_now(),
+            last_request: Instant::now(),
+        }),
+        settled: Condvar::new(),
+    });
     {
         let state = state.clone();
         let home = home.to_path_buf();
@@ -230,17 +258,17 @@ fn answer(state: &Shared, request: Request) -> Response {
             ttl,
             max_ttl,
         } => {
-            let r = unlock(state, &packet, &passphrase, ttl, max_ttl);
-            if matches!(r, Ok(Response::Unlocked { .. })) && !siblings.is_empty() {
-                // After the answer: the command waits for its own key only.
-                let state = state.clone();
-                let passphrase = passphrase.clone();
-                std::thread::spawn(move || {
-                    for p in &siblings {
-                        let _ = unlock(&state, p, &passphrase, ttl, max_ttl);
-                    }
-                    crate::sys::wipe(&mut passphrase.into_bytes());
-                });
+            let generation = lock(state).generation;
+            let r = unlock(state, &packet, &passphrase, ttl, max_ttl, generation);
+            if matches!(r, Ok(Response::Unlocked { .. })) {
+                unlock_siblings(
+                    state,
+                    siblings,
+                    passphrase.clone(),
+                    ttl,
+                    max_ttl,
+                    generation,
+                );
             }
             crate::sys::wipe(&mut passphrase.into_bytes());
             r
@@ -303,8 +331,8 @@ fn fingerprint(hex: &str) -> Result<Fingerprint> {
 
 fn has(state: &Shared, key: &str) -> Result<Response> {
     let fpr = fingerprint(key)?;
+    let mut s = settled(state, &fpr);
     let now = Instant::now();
-    let mut s = lock(state);
     s.expire(now);
     Ok(match s.keys.get(&fpr) {
         Some(e) => Response::Unlocked {
@@ -314,20 +342,81 @@ fn has(state: &Shared, key: &str) -> Result<Response> {
     })
 }
 
+/// A secret key packet from its hex.
+fn parse_key(packet: &str) -> Result<Key<SecretParts, UnspecifiedRole>> {
+    let bytes = openpgp::fmt::hex::decode(packet)?;
+    match openpgp::Packet::from_bytes(&bytes)? {
+        // Kept as primary or subkey: a v6 key's protection depends on it.
+        openpgp::Packet::SecretKey(k) => Ok(k.role_as_unspecified().clone()),
+        openpgp::Packet::SecretSubkey(k) => Ok(k.role_as_unspecified().clone()),
+        _ => Err(anyhow!("not a secret key packet")),
+    }
+}
+
+/// Unlocks the other keys of a certificate with the passphrase that
+/// opened one, after the answer: the command waits for its own key only,
+/// and a request for a sibling meanwhile waits for it (see [`settled`]).
+fn unlock_siblings(
+    state: &Shared,
+    siblings: Vec<String>,
+    mut passphrase: String,
+    ttl: u64,
+    max_ttl: u64,
+    generation: u64,
+) {
+    let keys: Vec<Key<SecretParts, UnspecifiedRole>> =
+        siblings.iter().filter_map(|p| parse_key(p).ok()).collect();
+    {
+        let mut s = lock(state);
+        let fresh: Vec<Fingerprint> = keys
+            .iter()
+            .map(|k| k.fingerprint())
+            .filter(|f| !s.keys.contains_key(f))
+            .collect();
+        s.pending.extend(fresh);
+    }
+    let state = state.clone();
+    std::thread::spawn(move || {
+        for key in keys {
+            let fpr = key.fingerprint();
+            if lock(&state).pending.contains(&fpr) {
+                let _ = unlock_key(&state, key, &passphrase, ttl, max_ttl, generation);
+                lock(&state).pending.remove(&fpr);
+                state.settled.notify_all();
+            }
+        }
+        crate::sys::wipe(&mut std::mem::take(&mut passphrase).into_bytes());
+    });
+}
+
 fn unlock(
     state: &Shared,
     packet: &str,
     passphrase: &str,
     ttl: u64,
     max_ttl: u64,
+    generation: u64,
 ) -> Result<Response> {
-    let bytes = openpgp::fmt::hex::decode(packet)?;
-    let key = match openpgp::Packet::from_bytes(&bytes)? {
-        // Kept as primary or subkey: a v6 key's protection depends on it.
-        openpgp::Packet::SecretKey(k) => k.role_as_unspecified().clone(),
-        openpgp::Packet::SecretSubkey(k) => k.role_as_unspecified().clone(),
-        _ => return Err(anyhow!("not a secret key packet")),
-    };
+    unlock_key(
+        state,
+        parse_key(packet)?,
+        passphrase,
+        ttl,
+        max_ttl,
+        generation,
+    )
+}
+
+/// Unlocks `key` with the passphrase (hex) and keeps it, unless a forget
+/// came since `generation`.
+fn unlock_key(
+    state: &Shared,
+    key: Key<SecretParts, UnspecifiedRole>,
+    passphrase: &str,
+    ttl: u64,
+    max_ttl: u64,
+    generation: u64,
+) -> Result<Response> {
     let mut pw = openpgp::fmt::hex::decode(passphrase)?;
     let password = Password::from(&pw[..]);
     crate::sys::wipe(&mut pw);
@@ -352,7 +441,13 @@ fn unlock(
     };
     let expires = unix_at(entry.expires(), now);
     let fpr = entry.pair.public().fingerprint();
-    lock(state).keys.insert(fpr, entry);
+    let mut s = lock(state);
+    if s.generation != generation {
+        return Ok(Response::Failed {
+            message: "the key was forgotten while it was being unlocked".into(),
+        });
+    }
+    s.keys.insert(fpr, entry);
     Ok(Response::Unlocked { expires })
 }
 
@@ -364,9 +459,9 @@ fn with_key(
     f: impl FnOnce(&mut KeyPair) -> Result<Response>,
 ) -> Result<Response> {
     let fpr = fingerprint(key)?;
-    let now = Instant::now();
     let mut pair = {
-        let mut s = lock(state);
+        let mut s = settled(state, &fpr);
+        let now = Instant::now();
         s.expire(now);
         match s.keys.get_mut(&fpr) {
             Some(e) => {
@@ -382,12 +477,16 @@ fn with_key(
 fn forget(state: &Shared, keys: &[String]) -> Response {
     let mut s = lock(state);
     let before = s.keys.len();
+    // Keys being unlocked are dropped when they are done.
+    s.generation += 1;
+    s.pending.clear();
     if keys.is_empty() {
         s.keys.clear();
     } else {
         let fprs: Vec<Fingerprint> = keys.iter().filter_map(|k| fingerprint(k).ok()).collect();
         s.keys.retain(|f, _| !fprs.contains(f));
     }
+    state.settled.notify_all();
     Response::Forgotten {
         count: before - s.keys.len(),
     }

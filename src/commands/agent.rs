@@ -53,7 +53,7 @@ pub fn run(ctx: &Context, args: AgentArgs) -> Result<()> {
         Err(Unavailable::Unsafe(u)) => {
             return Err(crate::error::unsafe_error(
                 format!("refusing to talk to the key agent: {u}"),
-                "zpgp --no-agent ... works without the agent",
+                "fix it as said; meanwhile commands ask for the passphrase themselves",
             ));
         }
         Err(Unavailable::Broken(why)) => return Err(anyhow!("{why}")),

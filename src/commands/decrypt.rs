@@ -108,7 +108,7 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
     opts.key_passwords = shared.remembered.borrow().clone();
     // Keys from --key-file are never handed to the agent.
     if shared.args.key_file.is_empty() {
-        opts.key_store = super::keystore::AgentStore::new(ctx);
+        opts.key_store = super::keystore::AgentStore::for_command(ctx);
     }
     opts.passwords = shared.remembered_passwords.borrow().clone();
     // A file output is a temporary file, renamed into place only once the

@@ -201,7 +201,7 @@ pub struct AgentStore<'c> {
 
 impl<'c> AgentStore<'c> {
     /// The key store for a command, unless the agent is off.
-    pub fn new(ctx: &'c Context) -> Option<Box<dyn KeyStore + 'c>> {
+    pub fn for_command(ctx: &'c Context) -> Option<Box<dyn KeyStore + 'c>> {
         match settings(ctx) {
             Ok(Some(_)) => Some(Box::new(AgentStore { ctx })),
             _ => None,

@@ -390,10 +390,7 @@ impl Helper<'_, '_> {
         if found.is_none() && self.opts.key_passphrase.is_some() {
             let public = key.parts_as_public().clone();
             let mut attempt = 0;
-            loop {
-                let Some(ask) = self.opts.key_passphrase.as_mut() else {
-                    break;
-                };
+            while let Some(ask) = self.opts.key_passphrase.as_mut() {
                 let Some(pw) = ask(&self.opts.secret_keys[cert], &public, attempt)? else {
                     break;
                 };

@@ -8,7 +8,7 @@ use sequoia_openpgp as openpgp;
 
 use openpgp::Profile;
 use openpgp::cert::prelude::*;
-use openpgp::crypto::{KeyPair, Password};
+use openpgp::crypto::Password;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::Serialize as _;
 use openpgp::types::Features;
@@ -58,9 +58,9 @@ fn public(cert: &Cert) -> Cert {
     cert.clone().strip_secret_key_material()
 }
 
-fn signer(cert: &Cert) -> KeyPair {
+fn signer(cert: &Cert) -> super::SigningKey {
     let key = signing_key(cert, &P, None).unwrap();
-    unlock(&key, None).unwrap()
+    unlock(&key, None).unwrap().into()
 }
 
 fn encrypt_to(data: &[u8], opts: &EncryptOptions) -> (Vec<u8>, EncryptReport) {

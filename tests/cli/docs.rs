@@ -347,6 +347,20 @@ fn layers_call_only_downwards() {
             &["crate::keyring", "crate::commands", "crate::context"],
         ),
         (
+            "src/agent",
+            &[
+                "crate::config",
+                "crate::keyring",
+                "crate::commands",
+                "crate::context",
+                "crate::cli",
+                "crate::sop",
+                "crate::output",
+                "crate::passphrase",
+                "crate::ops",
+            ],
+        ),
+        (
             "src/config",
             &[
                 "crate::commands",

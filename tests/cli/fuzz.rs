@@ -205,10 +205,14 @@ fn fuzz_target(name: &str, target: fn(&[u8]), fresh: Vec<Vec<u8>>, execs: u64) -
 
 static P: StandardPolicy = StandardPolicy::new();
 
-fn fuzz_signers() -> Vec<openpgp::crypto::KeyPair> {
+fn fuzz_signers() -> Vec<ops::SigningKey> {
     fuzz::keys()[..2]
         .iter()
-        .map(|c| ops::unlock(&ops::signing_key(c, &P, None).unwrap(), None).unwrap())
+        .map(|c| {
+            ops::unlock(&ops::signing_key(c, &P, None).unwrap(), None)
+                .unwrap()
+                .into()
+        })
         .collect()
 }
 

@@ -47,10 +47,23 @@ impl Env {
         p
     }
 
-    /// `zpgp --home HOME --batch ARGS…`, with no ZPGP_HOME from outside.
+    /// `zpgp --home HOME --batch ARGS…`, with no ZPGP_HOME from outside,
+    /// and without the key agent: each command unlocks keys itself, as
+    /// the tests of passphrases expect (the agent's tests use
+    /// [`Env::zpgp_agent`]).
     pub fn zpgp(&self) -> Command {
+        let mut cmd = self.zpgp_agent();
+        cmd.env("ZPGP_NO_AGENT", "1");
+        cmd
+    }
+
+    /// `zpgp --home HOME --batch ARGS…` with the key agent as a user has
+    /// it, its socket under the home.
+    pub fn zpgp_agent(&self) -> Command {
         let mut cmd = Command::cargo_bin("zpgp").expect("zpgp binary");
         cmd.env_remove("ZPGP_HOME")
+            .env_remove("ZPGP_NO_AGENT")
+            .env_remove("XDG_RUNTIME_DIR")
             .arg("--home")
             .arg(self.home())
             .arg("--batch")

@@ -41,6 +41,8 @@ pub fn on_a_terminal(dir: &Path, args: &[&str], input: &str) -> Option<(i32, Str
         .args(["-qfec", &line, "/dev/null"])
         .current_dir(dir)
         .env_remove("ZPGP_HOME")
+        // Each run asks for what it needs, as the tests expect.
+        .env("ZPGP_NO_AGENT", "1")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

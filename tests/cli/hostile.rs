@@ -79,7 +79,7 @@ fn hostile_user_ids_and_file_names_are_shown_safely() {
     let key = zpgp::ops::signing_key(&evil, &P, None).unwrap();
     let mut opts = zpgp::ops::EncryptOptions::new(&P);
     opts.recipients = vec![evil.clone()];
-    opts.signers = vec![zpgp::ops::unlock(&key, None).unwrap()];
+    opts.signers = vec![zpgp::ops::unlock(&key, None).unwrap().into()];
     opts.file_name = Some(FILE_NAME.into());
     let mut msg = Vec::new();
     zpgp::ops::encrypt(&b"hello\n"[..], &mut msg, &opts).unwrap();

@@ -1,5 +1,6 @@
 //! Integration tests: the real binary, driven in temporary homes.
 
+mod agent;
 mod binding;
 mod concurrency;
 mod concurrency_load;

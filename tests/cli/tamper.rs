@@ -67,7 +67,7 @@ fn make(kind: Kind) -> Vec<u8> {
             Kind::Password => o.passwords = vec![fuzz::PASSWORD.into()],
             _ => {
                 o.recipients = vec![keys[0].clone()];
-                o.signers = vec![signer(0)];
+                o.signers = vec![signer(0).into()];
             }
         }
         let r = ops::encrypt(PLAINTEXT, &mut out, &o).unwrap();
@@ -80,7 +80,7 @@ fn make(kind: Kind) -> Vec<u8> {
             Kind::Inline => ops::SignMode::Inline,
             _ => ops::SignMode::Cleartext,
         };
-        let signers = vec![signer(0)];
+        let signers = vec![signer(0).into()];
         ops::sign(PLAINTEXT, &mut out, &ops::SignOptions::new(mode, signers)).unwrap();
     }
     out
