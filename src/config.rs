@@ -513,7 +513,30 @@ mod tests {
                 .contains("not a fingerprint")
         );
         assert!(setting("colour").is_none());
-        assert_eq!(known_names(), "default-key");
+        assert_eq!(known_names(), "default-key, agent, agent-ttl, agent-max-ttl");
+    }
+
+    #[test]
+    fn agent_settings_take_booleans_and_durations() {
+        let agent = setting("agent").unwrap();
+        assert_eq!(agent.parse_typed("false"), Ok(Value::Bool(false)));
+        assert!(agent.parse_typed("no").unwrap_err().contains("true or false"));
+        let ttl = setting("agent-ttl").unwrap();
+        for (typed, secs) in [("600", 600), ("30s", 30), ("10m", 600), ("\"2h\"", 7200)] {
+            assert_eq!(ttl.parse_typed(typed), Ok(Value::Seconds(secs)), "{typed}");
+        }
+        for bad in ["-5", "10x", "m", "1.5h", "true"] {
+            assert!(ttl.parse_typed(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Value::Seconds(600).to_string(), "10m");
+        assert_eq!(Value::Seconds(7200).to_string(), "2h");
+        assert_eq!(Value::Seconds(45).to_string(), "45s");
+        let config = Config {
+            path: PathBuf::from("config.toml"),
+            entries: Vec::new(),
+        };
+        assert!(config.agent());
+        assert_eq!(config.seconds("agent-ttl"), None);
     }
 
     #[test]
