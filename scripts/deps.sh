@@ -4,7 +4,7 @@
 # otherwise prints the command to run.
 set -euo pipefail
 
-pkgs=(pkg-config libssl-dev libclang-dev)
+pkgs=(pkg-config libssl-dev libclang-dev libsqlite3-dev)
 tools=(pkg-config)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(gnupg sqop gosop pgpainless-cli zsh fish debian-keyring debian-archive-keyring)
