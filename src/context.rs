@@ -172,6 +172,35 @@ impl Context {
         }
     }
 
+    /// A new secret (a key's new passphrase, a message's password: `what`
+    /// names it in the warning) from `get`, checked for how guessable it is ([`passphrase::strength`]):
+    /// a weak one is named with why.  `typed` (asked on the terminal): the
+    /// user is asked whether to keep it, and asked for another if not; from
+    /// a file, @ENV or @FD, or in --batch, nothing is asked, the warning is
+    /// all.  An empty secret is returned unchecked: the callers refuse it.
+    pub fn checked_new_secret(
+        &self,
+        what: &str,
+        typed: bool,
+        user_inputs: &[&str],
+        mut get: impl FnMut() -> Result<Password>,
+    ) -> Result<Password> {
+        loop {
+            let pw = get()?;
+            if pw.map(|p| p.is_empty()) {
+                return Ok(pw);
+            }
+            let strength = passphrase::strength(&pw, user_inputs);
+            if !strength.is_weak() {
+                return Ok(pw);
+            }
+            self.warn(format_args!("{what} is weak ({})", strength.reason()));
+            if !typed || self.batch || passphrase::confirm("Use it anyway?")? {
+                return Ok(pw);
+            }
+        }
+    }
+
     /// What the keyring noticed since last asked (none if it was never
     /// opened).
     pub fn keyring_warnings(&self) -> Vec<String> {
