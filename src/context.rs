@@ -177,11 +177,15 @@ impl Context {
     /// a weak one is named with why.  `typed` (asked on the terminal): the
     /// user is asked whether to keep it, and asked for another if not; from
     /// a file, @ENV or @FD, or in --batch, nothing is asked, the warning is
-    /// all.  An empty secret is returned unchecked: the callers refuse it.
+    /// all.  `stderr_is_report` (encrypt --json, whose report is standard
+    /// error): the warning stays off standard error, which must hold the
+    /// JSON alone, and is shown with the question on the terminal only.
+    /// An empty secret is returned unchecked: the callers refuse it.
     pub fn checked_new_secret(
         &self,
         what: &str,
         typed: bool,
+        stderr_is_report: bool,
         user_inputs: &[&str],
         mut get: impl FnMut() -> Result<Password>,
     ) -> Result<Password> {
@@ -194,8 +198,20 @@ impl Context {
             if !strength.is_weak() {
                 return Ok(pw);
             }
-            self.warn(format_args!("{what} is weak ({})", strength.reason()));
-            if !typed || self.batch || passphrase::confirm("Use it anyway?")? {
+            let warning = format!("{what} is weak ({})", strength.reason());
+            if !typed || self.batch {
+                if !stderr_is_report {
+                    self.warn(warning);
+                }
+                return Ok(pw);
+            }
+            let keep = if stderr_is_report {
+                passphrase::confirm(&format!("zpgp: warning: {warning}\nUse it anyway?"))?
+            } else {
+                self.warn(warning);
+                passphrase::confirm("Use it anyway?")?
+            };
+            if keep {
                 return Ok(pw);
             }
         }

@@ -114,9 +114,10 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
         let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         // As message_password decides: typed unless a file gives it.
         let typed = ctx.password_file.is_none() && (ctx.passphrase_file.is_none() || sign);
-        let pw = ctx.checked_new_secret("the message password", typed, &inputs, || {
-            message_password(ctx, sign)
-        })?;
+        let pw =
+            ctx.checked_new_secret("the message password", typed, ctx.json, &inputs, || {
+                message_password(ctx, sign)
+            })?;
         if pw.map(|p| p.is_empty()) {
             return Err(Error::new(Failure::MissingArg, "the password is empty").into());
         }

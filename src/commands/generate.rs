@@ -25,7 +25,7 @@ pub fn run(ctx: &Context, args: GenerateArgs) -> Result<()> {
         );
         let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         let typed = ctx.passphrase_file.is_none();
-        let pw = ctx.checked_new_secret("the new passphrase", typed, &inputs, || {
+        let pw = ctx.checked_new_secret("the new passphrase", typed, false, &inputs, || {
             ctx.passphrase("Passphrase for the new key", true)
         })?;
         if pw.map(|p| p.is_empty()) {

@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
         );
         let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         let typed = ctx.new_passphrase_file.is_none();
-        let pw = ctx.checked_new_secret("the new passphrase", typed, &inputs, || {
+        let pw = ctx.checked_new_secret("the new passphrase", typed, false, &inputs, || {
             ctx.new_passphrase(&format!("New passphrase for {fpr:X}"))
         })?;
         if pw.map(|p| p.is_empty()) {

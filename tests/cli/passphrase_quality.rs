@@ -7,7 +7,7 @@
 use predicates::prelude::*;
 use predicates::str::{contains, is_empty};
 
-use crate::harness::{Env, PASSPHRASE, User, error_has, has, no_panic, zpgp_bin};
+use crate::harness::{Env, PASSPHRASE, User, error_has, has, json, no_panic, zpgp_bin};
 use crate::hints::on_a_terminal;
 
 /// Weak, and found in no text zpgp prints (unlike "password").
@@ -194,6 +194,17 @@ fn encrypt_warns_about_a_weak_message_password() {
         .assert()
         .code(0)
         .stdout("hi");
+    // With --json, stderr is the report, and holds nothing else.
+    let out = alice
+        .zpgp()
+        .arg("--password-file")
+        .arg(&weak)
+        .args(["--json", "encrypt", "--password", "--no-self", "--armor"])
+        .write_stdin("hi")
+        .assert()
+        .code(0)
+        .stdout(contains("-----BEGIN PGP MESSAGE-----"));
+    assert_eq!(json(&out.get_output().stderr)["passwords"], 1);
     alice
         .zpgp()
         .arg("--password-file")
