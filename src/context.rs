@@ -179,6 +179,51 @@ impl Context {
         }
     }
 
+    /// A new secret (a key's new passphrase, a message's password: `what`
+    /// names it in the warning) from `get`, checked for how guessable it is ([`passphrase::strength`]):
+    /// a weak one is named with why.  `typed` (asked on the terminal): the
+    /// user is asked whether to keep it, and asked for another if not; from
+    /// a file, @ENV or @FD, or in --batch, nothing is asked, the warning is
+    /// all.  `stderr_is_report` (encrypt --json, whose report is standard
+    /// error): the warning stays off standard error, which must hold the
+    /// JSON alone, and is shown with the question on the terminal only.
+    /// An empty secret is returned unchecked: the callers refuse it.
+    pub fn checked_new_secret(
+        &self,
+        what: &str,
+        typed: bool,
+        stderr_is_report: bool,
+        user_inputs: &[&str],
+        mut get: impl FnMut() -> Result<Password>,
+    ) -> Result<Password> {
+        loop {
+            let pw = get()?;
+            if pw.map(|p| p.is_empty()) {
+                return Ok(pw);
+            }
+            let strength = passphrase::strength(&pw, user_inputs);
+            if !strength.is_weak() {
+                return Ok(pw);
+            }
+            let warning = format!("{what} is weak ({})", strength.reason());
+            if !typed || self.batch {
+                if !stderr_is_report {
+                    self.warn(warning);
+                }
+                return Ok(pw);
+            }
+            let keep = if stderr_is_report {
+                passphrase::confirm(&format!("zpgp: warning: {warning}\nUse it anyway?"))?
+            } else {
+                self.warn(warning);
+                passphrase::confirm("Use it anyway?")?
+            };
+            if keep {
+                return Ok(pw);
+            }
+        }
+    }
+
     /// What the keyring noticed since last asked (none if it was never
     /// opened).
     pub fn keyring_warnings(&self) -> Vec<String> {

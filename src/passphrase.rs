@@ -351,6 +351,117 @@ fn password_from_string(answer: String) -> Password {
     password
 }
 
+/// How guessable a new passphrase is, as zxcvbn estimates it: only its
+/// score, the number of guesses and zxcvbn's fixed feedback sentences,
+/// never a part of the passphrase.
+#[derive(Clone, Debug)]
+pub struct Strength {
+    /// zxcvbn's score, 0 (guessed at once) to 4 (more than 10^10 guesses).
+    pub score: u8,
+    /// About how many guesses find it.
+    pub guesses: u64,
+    /// zxcvbn's warning (what is wrong), when it has one.
+    pub warning: Option<zxcvbn::feedback::Warning>,
+    /// zxcvbn's suggestions (how to do better).
+    pub suggestions: Vec<zxcvbn::feedback::Suggestion>,
+}
+
+impl Strength {
+    /// Below zxcvbn's score 3: found in fewer than about 10^8 guesses.
+    pub fn is_weak(&self) -> bool {
+        self.score < 3
+    }
+
+    /// Why it is weak and how fast it falls, on one line: zxcvbn's warning
+    /// and suggestions (fixed sentences, never the matched text) and the
+    /// time at 10,000 guesses a second, about what an attacker manages
+    /// against a key's iterated and salted S2K on one machine.
+    pub fn reason(&self) -> String {
+        // "Add another word or two. Uncommon words are better." as a
+        // clause: "add another word or two, uncommon words are better".
+        let sentence = |s: String| {
+            s.trim_end_matches('.')
+                .split(". ")
+                .map(|part| {
+                    let mut c = part.chars();
+                    c.next()
+                        .map(|f| f.to_lowercase().chain(c).collect())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<String>>()
+                .join(", ")
+        };
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(self.warning.map(|w| sentence(w.to_string())));
+        parts.extend(self.suggestions.iter().map(|s| sentence(s.to_string())));
+        let time = zxcvbn::time_estimates::CrackTimes::new(self.guesses)
+            .offline_slow_hashing_1e4_per_second();
+        parts.push(format!(
+            "found in about {} guesses, {time} at 10,000 guesses a second",
+            self.guesses
+        ));
+        parts.join("; ")
+    }
+}
+
+/// Estimates how guessable `pw` is; `user_inputs` are words an attacker
+/// would try first (the user's name and email address).
+///
+/// The passphrase is looked at in its protected memory, without a copy
+/// of ours.  zxcvbn makes short-lived copies of its own (a lowercased
+/// form, the matched parts) that are freed without being zeroed; only the
+/// score, the guess count and its fixed feedback are kept.
+pub fn strength(pw: &Password, user_inputs: &[&str]) -> Strength {
+    let entropy = pw.map(|bytes| match std::str::from_utf8(bytes) {
+        Ok(s) => zxcvbn::zxcvbn(s, user_inputs),
+        Err(_) => {
+            // Not reached (passphrases are checked to be UTF-8 when read),
+            // but a lossy copy is wiped as a typed one is.
+            let mut copy = String::from_utf8_lossy(bytes).into_owned().into_bytes();
+            let e = zxcvbn::zxcvbn(std::str::from_utf8(&copy).unwrap_or(""), user_inputs);
+            crate::sys::wipe(&mut copy);
+            e
+        }
+    });
+    let (warning, suggestions) = match entropy.feedback() {
+        Some(f) => (f.warning(), f.suggestions().to_vec()),
+        None => (None, Vec::new()),
+    };
+    Strength {
+        score: u8::from(entropy.score()),
+        guesses: entropy.guesses(),
+        warning,
+        suggestions,
+    }
+}
+
+/// The words an attacker who knows the user IDs would try first: each
+/// user ID whole, its name, the name's words, the email address and its
+/// local part.
+pub fn user_inputs<'a>(userids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut out = Vec::new();
+    for u in userids {
+        out.push(u.to_string());
+        let (name, email) = match (u.find('<'), u.rfind('>')) {
+            (Some(l), Some(r)) if l < r => (u[..l].trim(), Some(u[l + 1..r].trim())),
+            _ if u.contains('@') && !u.contains(char::is_whitespace) => ("", Some(u.trim())),
+            _ => (u.trim(), None),
+        };
+        if !name.is_empty() {
+            out.push(name.to_string());
+            out.extend(name.split_whitespace().map(str::to_string));
+        }
+        if let Some(email) = email {
+            out.push(email.to_string());
+            out.extend(email.split('@').next().map(str::to_string));
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Asks a yes/no question on the terminal; `false` unless the answer is yes.
 pub fn confirm(question: &str) -> Result<bool> {
     use std::io::{BufRead, Write};
@@ -379,6 +490,64 @@ mod tests {
     fn typed_password_survives_the_move() {
         let pw = password_from_string(String::from("correct horse"));
         assert_eq!(pw, Password::from("correct horse"));
+    }
+
+    fn weak(pw: &str, inputs: &[&str]) -> bool {
+        strength(&Password::from(pw), inputs).is_weak()
+    }
+
+    #[test]
+    fn common_and_personal_passphrases_are_weak() {
+        assert!(weak("password", &[]));
+        assert!(weak("12345", &[]));
+        assert!(weak("", &[]));
+        let uid = ["Alice Lovelace <alice.lovelace@example.org>"];
+        let inputs = user_inputs(uid);
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        assert!(weak("alice.lovelace@example.org", &inputs));
+        assert!(weak("Alice Lovelace", &inputs));
+        // Without the user inputs, the address looks harder than it is.
+        assert!(!weak("alice.lovelace@example.org", &[]));
+    }
+
+    #[test]
+    fn a_long_unusual_phrase_is_strong() {
+        let s = strength(
+            &Password::from("quilted marmot sings under brass viaduct"),
+            &[],
+        );
+        assert!(!s.is_weak(), "{s:?}");
+        assert_eq!(s.score, 4);
+    }
+
+    #[test]
+    fn the_reason_never_quotes_the_passphrase() {
+        let s = strength(&Password::from("password"), &[]);
+        assert!(s.is_weak());
+        let r = s.reason();
+        assert!(r.contains("this is a top-10 common password"), "{r}");
+        assert!(r.contains("guesses"), "{r}");
+        assert!(!r.contains("password\""), "{r}");
+        // (zxcvbn's fixed examples, "aaa" and "abcabcabc", are not quotes.)
+        for pw in ["qwertyuiop", "zzzzzzzz", "qrsqrsqrs", "1987", "zpgpzpgp"] {
+            let r = strength(&Password::from(pw), &[]).reason();
+            assert!(!r.contains(pw), "{pw}: {r}");
+        }
+    }
+
+    #[test]
+    fn user_inputs_split_names_and_addresses() {
+        let got = user_inputs(["Alice Lovelace <alice@example.org>", "bob@example.org"]);
+        for want in [
+            "Alice",
+            "Lovelace",
+            "Alice Lovelace",
+            "alice@example.org",
+            "alice",
+            "bob",
+        ] {
+            assert!(got.iter().any(|g| g == want), "{want} in {got:?}");
+        }
     }
 
     #[test]

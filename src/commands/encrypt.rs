@@ -102,7 +102,22 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
 
     let mut passwords = Vec::new();
     if args.password {
-        let pw = message_password(ctx, sign)?;
+        // The recipients' and signers' names and addresses are the first
+        // guesses of anyone who sees who the message is for.
+        let inputs = crate::passphrase::user_inputs(
+            recipients
+                .iter()
+                .chain(&signer_certs)
+                .flat_map(|c| c.userids())
+                .filter_map(|u| std::str::from_utf8(u.userid().value()).ok()),
+        );
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        // As message_password decides: typed unless a file gives it.
+        let typed = ctx.password_file.is_none() && (ctx.passphrase_file.is_none() || sign);
+        let pw =
+            ctx.checked_new_secret("the message password", typed, ctx.json, &inputs, || {
+                message_password(ctx, sign)
+            })?;
         if pw.map(|p| p.is_empty()) {
             return Err(Error::new(Failure::MissingArg, "the password is empty").into());
         }

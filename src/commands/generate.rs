@@ -18,7 +18,16 @@ pub fn run(ctx: &Context, args: GenerateArgs) -> Result<()> {
     let password = if args.no_passphrase {
         None
     } else {
-        let pw = ctx.passphrase("Passphrase for the new key", true)?;
+        let inputs = crate::passphrase::user_inputs(
+            userids
+                .iter()
+                .filter_map(|u| std::str::from_utf8(u.value()).ok()),
+        );
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let typed = ctx.passphrase_file.is_none();
+        let pw = ctx.checked_new_secret("the new passphrase", typed, false, &inputs, || {
+            ctx.passphrase("Passphrase for the new key", true)
+        })?;
         if pw.map(|p| p.is_empty()) {
             return Err(Error::new(Failure::MissingArg, "the passphrase is empty")
                 .hint("choose a passphrase, or pass --no-passphrase to store the key unprotected")

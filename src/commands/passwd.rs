@@ -24,7 +24,15 @@ pub fn run(ctx: &Context, args: PasswdArgs) -> Result<()> {
     } else {
         // --new-passphrase-file was resolved with the global options (an
         // @FD:N must be taken before the keyring is opened).
-        let pw = ctx.new_passphrase(&format!("New passphrase for {fpr:X}"))?;
+        let inputs = crate::passphrase::user_inputs(
+            cert.userids()
+                .filter_map(|u| std::str::from_utf8(u.userid().value()).ok()),
+        );
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let typed = ctx.new_passphrase_file.is_none();
+        let pw = ctx.checked_new_secret("the new passphrase", typed, false, &inputs, || {
+            ctx.new_passphrase(&format!("New passphrase for {fpr:X}"))
+        })?;
         if pw.map(|p| p.is_empty()) {
             return Err(
                 Error::new(Failure::MissingArg, "the new passphrase is empty")

@@ -25,6 +25,7 @@ mod messages_sign;
 mod multi;
 mod output_safety;
 mod packets;
+mod passphrase_quality;
 mod policy;
 mod rfc9580;
 mod secrets;
