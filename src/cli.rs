@@ -683,6 +683,12 @@ pub struct EncryptArgs {
     #[arg(long, value_name = "FILE")]
     pub recipient_file: Vec<PathBuf>,
 
+    /// Refuse (exit 17) a recipient whose key is not authenticated:
+    /// certified by you or through your trusted introducers (also:
+    /// require-authentication = true in the config file)
+    #[arg(long)]
+    pub require_auth: bool,
+
     /// Also (or only) encrypt with a password, asked twice or read from
     /// --password-file (without --sign, --passphrase-file still serves)
     #[arg(long)]
@@ -724,6 +730,12 @@ pub struct DecryptArgs {
     /// Require a valid signature by this key (repeat: each must sign)
     #[arg(long, value_name = "QUERY")]
     pub signer: Vec<String>,
+
+    /// Fail (exit 3) unless a good signature's signer is authenticated:
+    /// certified by you or through your trusted introducers (also:
+    /// require-authentication = true in the config file)
+    #[arg(long)]
+    pub require_auth: bool,
 
     /// Decrypt with the secret key in FILE (or @ENV:NAME, @FD:N) instead of
     /// the keyring's, which is then not read; the key is never stored
@@ -795,6 +807,12 @@ pub struct VerifyArgs {
     /// Require a valid signature by this key (repeat: each must sign)
     #[arg(long, value_name = "QUERY")]
     pub signer: Vec<String>,
+
+    /// Fail (exit 3) unless a good signature's signer is authenticated:
+    /// certified by you or through your trusted introducers (also:
+    /// require-authentication = true in the config file)
+    #[arg(long)]
+    pub require_auth: bool,
 
     /// Check against the certificates in FILE only (repeat for several); the
     /// keyring is not read, as gpgv --keyring does

@@ -45,6 +45,12 @@ pub static SETTINGS: &[Setting] = &[
         parse: parse_fingerprint,
     },
     Setting {
+        name: "require-authentication",
+        doc: "true makes encrypt refuse (exit 17), and verify and decrypt fail (exit 3), \
+              when a key is not authenticated, as --require-auth does",
+        parse: parse_bool,
+    },
+    Setting {
         name: "agent",
         doc: "whether the key agent keeps your keys unlocked for a while (true, the \
               default) or every command asks for the passphrase (false)",
@@ -229,6 +235,11 @@ impl Config {
             Value::Fingerprint(f) => Some((f, e)),
             _ => None,
         })
+    }
+
+    /// A true/false setting: whether it is set to true.
+    pub fn flag(&self, name: &str) -> bool {
+        matches!(self.get(name).map(|e| &e.value), Some(Value::Bool(true)))
     }
 
     /// Whether the key agent may be used (`agent`, true unless set false).
@@ -513,14 +524,22 @@ mod tests {
                 .contains("not a fingerprint")
         );
         assert!(setting("colour").is_none());
-        assert_eq!(known_names(), "default-key, agent, agent-ttl, agent-max-ttl");
+        assert_eq!(
+            known_names(),
+            "default-key, require-authentication, agent, agent-ttl, agent-max-ttl"
+        );
     }
 
     #[test]
     fn agent_settings_take_booleans_and_durations() {
         let agent = setting("agent").unwrap();
         assert_eq!(agent.parse_typed("false"), Ok(Value::Bool(false)));
-        assert!(agent.parse_typed("no").unwrap_err().contains("true or false"));
+        assert!(
+            agent
+                .parse_typed("no")
+                .unwrap_err()
+                .contains("true or false")
+        );
         let ttl = setting("agent-ttl").unwrap();
         for (typed, secs) in [("600", 600), ("30s", 30), ("10m", 600), ("\"2h\"", 7200)] {
             assert_eq!(ttl.parse_typed(typed), Ok(Value::Seconds(secs)), "{typed}");

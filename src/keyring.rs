@@ -161,6 +161,15 @@ impl Keyring {
         Ok(certs)
     }
 
+    /// The fingerprints of every certificate on file (damaged names are
+    /// passed over).
+    pub fn fingerprints(&self) -> Vec<Fingerprint> {
+        self.certd
+            .fingerprints()
+            .filter_map(|f| f.ok()?.parse().ok())
+            .collect()
+    }
+
     /// Fingerprints of the certificates matching `query`.
     pub fn lookup(&self, query: &Query) -> Result<Vec<Fingerprint>> {
         if let Query::Fingerprint(fp) = query {

@@ -29,3 +29,4 @@ pub mod sop;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod time;
+pub mod trust;

@@ -335,7 +335,17 @@ pub fn print_signatures(ctx: &Context, sigs: &[SignatureReport]) {
             }
         };
         if s.status == SignatureStatus::Good {
-            ctx.info(format!("zpgp: {line}"));
+            let whose = match super::auth::level_of(s) {
+                Some(crate::trust::Level::Own) => " (your own key)",
+                Some(crate::trust::Level::Full) => " (authenticated)",
+                Some(crate::trust::Level::Partial) => " (partially authenticated)",
+                Some(crate::trust::Level::None) => " (not authenticated)",
+                None => "",
+            };
+            ctx.info(format!("zpgp: {line}{whose}"));
+            if let Some(note) = super::auth::signature_note(s) {
+                ctx.say(format!("note: {note}"));
+            }
         } else {
             ctx.say(line);
         }

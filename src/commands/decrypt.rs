@@ -151,7 +151,8 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
     let mut out = Output::open(output_path.as_deref(), args.force, Content::Plaintext)?;
     let result = ops::decrypt(input, &mut out, &mut opts);
     drop(opts);
-    let report = result.map_err(|e| common::with_passphrase_hint(ctx, e))?;
+    let mut report = result.map_err(|e| common::with_passphrase_hint(ctx, e))?;
+    super::auth::judge_signatures(ctx, &mut report.signatures, &shared.file_certs);
     shared
         .remembered
         .borrow_mut()
@@ -172,7 +173,14 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
     if !ctx.json || several {
         common::print_signatures(ctx, &report.signatures);
     }
-    if let Err(mut e) = ops::check_required(&report.signatures, &shared.required) {
+    let checked = ops::check_required(&report.signatures, &shared.required).and_then(|()| {
+        if super::auth::required(ctx, args.require_auth) {
+            super::auth::require_signatures(&report.signatures)
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(mut e) = checked {
         if to_file.is_some() {
             if let Some(err) = e.downcast_mut::<Error>() {
                 err.hint = Some("the output file was not written".into());

@@ -37,9 +37,11 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
     // Everything is checked before the output is opened, so a bad
     // recipient leaves no file behind.
     let mut recipients: Vec<sequoia_openpgp::Cert> = Vec::new();
-    if let Some(keyring) = keyring {
+    if keyring.is_some() && !args.recipients.is_empty() {
+        let trust = super::auth::trust(ctx)?;
+        let require = super::auth::required(ctx, args.require_auth);
         for q in &args.recipients {
-            let cert = keyring.find(q)?;
+            let cert = super::auth::recipient(ctx, &trust, q, require)?;
             ops::recipient_keys(&cert, &ctx.policy, time)?;
             recipients.push(cert);
         }

@@ -164,7 +164,19 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     let mut rows = rejected;
     rows.extend(imported);
 
-    report(ctx, &rows)?;
+    let changes = key_changes(ctx, &rows)?;
+    report(ctx, &rows, &changes)?;
+    for c in &changes {
+        ctx.warn(format_args!(
+            "a different key now claims {}: {} (just imported) and {} (on file). Until you \
+             authenticate one of them (compare its fingerprint with the person, then zpgp \
+             certify FPR) or delete the other, encrypting to {} is refused as ambiguous",
+            Safe(&c.email),
+            c.new,
+            c.on_file.join(", "),
+            Safe(&c.email)
+        ));
+    }
     if let Some(g) = &gnupg {
         report_ownertrust(ctx, g, false)?;
     }
@@ -178,7 +190,70 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     Ok(())
 }
 
-fn report(ctx: &Context, rows: &[Row]) -> Result<()> {
+/// A new certificate claiming an address that another certificate on
+/// file already has: perhaps a key substitution.
+#[derive(Serialize)]
+struct KeyChange {
+    email: String,
+    new: String,
+    on_file: Vec<String>,
+}
+
+/// Imports of more new certificates than this (keyserver dumps, a
+/// distribution's keyring) are not checked for key changes: each check is
+/// a search of the index.
+const KEY_CHANGE_CHECK_MAX: usize = 100;
+
+fn key_changes(ctx: &Context, rows: &[Row]) -> Result<Vec<KeyChange>> {
+    let new: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.status == "new" && r.valid)
+        .collect();
+    if new.is_empty() || new.len() > KEY_CHANGE_CHECK_MAX {
+        return Ok(Vec::new());
+    }
+    let keyring = ctx.keyring()?;
+    let mut changes = Vec::new();
+    for row in new {
+        let Some(fpr) = row
+            .fingerprint
+            .as_deref()
+            .and_then(|f| f.parse::<openpgp::Fingerprint>().ok())
+        else {
+            continue;
+        };
+        let Some(cert) = keyring.get(&fpr)? else {
+            continue;
+        };
+        let Ok(vc) = cert.with_policy(&ctx.policy, ctx.time) else {
+            continue;
+        };
+        let mut emails: Vec<String> = vc
+            .userids()
+            .filter_map(|u| u.userid().email_normalized().ok().flatten())
+            .collect();
+        emails.sort();
+        emails.dedup();
+        for email in emails {
+            let others: Vec<String> = keyring
+                .lookup(&crate::query::Query::Email(email.clone()))?
+                .into_iter()
+                .filter(|f| *f != fpr)
+                .map(|f| format!("{f:X}"))
+                .collect();
+            if !others.is_empty() {
+                changes.push(KeyChange {
+                    email,
+                    new: format!("{fpr:X}"),
+                    on_file: others,
+                });
+            }
+        }
+    }
+    Ok(changes)
+}
+
+fn report(ctx: &Context, rows: &[Row], changes: &[KeyChange]) -> Result<()> {
     let count = |s: &str| rows.iter().filter(|r| r.status == s).count();
     let secrets = rows.iter().filter(|r| r.secret.is_some()).count();
     let invalid = rows
@@ -194,6 +269,7 @@ fn report(ctx: &Context, rows: &[Row]) -> Result<()> {
             "rejected": count("rejected"),
             "stored_invalid": invalid,
             "secret_keys": secrets,
+            "key_changes": changes,
         });
         ctx.report(crate::printer::ReportTo::Stdout, &doc)?;
     }

@@ -8,6 +8,7 @@ use crate::context::Context;
 
 mod agent;
 mod armor;
+mod auth;
 mod batch;
 mod common;
 mod completions;

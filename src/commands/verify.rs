@@ -278,7 +278,7 @@ fn one(
     form: Form,
     several: bool,
 ) -> Result<Done> {
-    let (report, out, line) = match form {
+    let (mut report, out, line) = match form {
         Form::Detached { sig, data } => {
             let line = format!("verified {}", Safe(&super::batch::name(data.as_deref())));
             let sig = common::open_input(sig.as_deref())?;
@@ -297,6 +297,7 @@ fn one(
         }
     };
 
+    super::auth::judge_signatures(ctx, &mut report.signatures, &opts.certs);
     let mut json = None;
     if ctx.json && several {
         json = Some(serde_json::to_value(&report)?);
@@ -307,6 +308,9 @@ fn one(
         common::print_signatures(ctx, &report.signatures);
     }
     report.check(required)?;
+    if super::auth::required(ctx, args.require_auth) {
+        super::auth::require_signatures(&report.signatures)?;
+    }
     if let Some(out) = out {
         out.finish()?;
     }

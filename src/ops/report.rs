@@ -63,6 +63,10 @@ pub struct SignatureReport {
     /// `binary` or `text`.
     pub signature_type: String,
     pub hash_algo: String,
+    /// Whether the signer's user ID is authenticated, as the caller
+    /// judged it (the ops know nothing of the web of trust).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<serde_json::Value>,
 }
 
 impl SignatureReport {
@@ -78,6 +82,7 @@ impl SignatureReport {
             cert_fingerprint: None,
             key_fingerprint: None,
             user_id: None,
+            authentication: None,
             creation_time: sig.signature_creation_time(),
             signature_type: match sig.typ() {
                 openpgp::types::SignatureType::Binary => "binary".into(),
@@ -263,6 +268,7 @@ fn unreadable(reason: String) -> SignatureReport {
         cert_fingerprint: None,
         key_fingerprint: None,
         user_id: None,
+        authentication: None,
         creation_time: None,
         signature_type: "unknown".into(),
         hash_algo: "unknown".into(),

@@ -37,3 +37,4 @@ mod sop_update;
 mod source_rules;
 mod tamper;
 mod tools;
+mod trust;
