@@ -9,6 +9,7 @@ use crate::context::Context;
 mod agent;
 mod armor;
 mod batch;
+mod certify;
 mod common;
 mod completions;
 mod config;
@@ -50,6 +51,7 @@ fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Generate(args) => generate::run(ctx, args),
         Command::Import(args) => import::run(ctx, args),
         Command::Export(args) => export::run(ctx, args),
+        Command::Certify(args) => certify::run(ctx, args),
         Command::List(args) => list::run(ctx, args),
         Command::Delete(args) => delete::run(ctx, args),
         Command::Passwd(args) => passwd::run(ctx, args),
