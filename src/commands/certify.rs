@@ -92,7 +92,7 @@ pub fn run(ctx: &Context, args: CertifyArgs) -> Result<()> {
             "zpgp: give the certification to its owner: zpgp export {fpr:X} > {fpr:X}.asc"
         ));
     } else {
-        ctx.info("zpgp: it stays in your keyring: 'zpgp export' leaves it out");
+        ctx.info("zpgp: it stays in your keyring: exports leave it out unless --with-local");
     }
     Ok(())
 }
