@@ -485,3 +485,54 @@ fn gpgs_certifications_are_kept_by_zpgp() {
     assert_eq!(local.len(), 1, "gpg --lsign-key, kept");
     assert!(local[0].exportable().is_err());
 }
+
+#[test]
+fn hostile_user_ids_are_shown_escaped() {
+    use openpgp::cert::prelude::*;
+    use openpgp::serialize::Serialize;
+    let alice = User::new("Alice");
+    let (mallory, _) = CertBuilder::new()
+        .add_userid("Evil \x1b[2J\x1b[1;31mBob\x1b]0;pwned\x07 <evil@example.org>")
+        .add_userid("\u{202E}gro.elpmaxe@bob\u{202C} <rlo@example.org>")
+        .generate()
+        .unwrap();
+    let fpr = format!("{:X}", mallory.fingerprint());
+    let mut bytes = Vec::new();
+    mallory
+        .strip_secret_key_material()
+        .serialize(&mut bytes)
+        .unwrap();
+    alice.import(&alice.write("mallory.pgp", bytes));
+    let clean = |out: &std::process::Output| {
+        let text = text(&out.stderr);
+        for bad in ["\x1b", "\x07", "\u{202E}"] {
+            assert!(!text.contains(bad), "raw {bad:?} in:\n{text}");
+        }
+        text
+    };
+    let out = alice
+        .zpgp_pw()
+        .args([
+            "certify",
+            "--email",
+            "nobody@example.org",
+            "--fingerprint",
+            &fpr,
+            &fpr,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(103));
+    assert!(clean(&out).contains("evil@example.org"));
+    let out = alice
+        .zpgp_pw()
+        .args(["certify", "--fingerprint", &fpr, &fpr])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(clean(&out).contains("rlo@example.org"));
+    assert_eq!(
+        certifications(&exported(&alice, &fpr, &[]), &alice.fpr).len(),
+        2
+    );
+}
