@@ -31,6 +31,8 @@ pub fn run(ctx: &Context, args: CertifyArgs) -> Result<()> {
         .into());
     }
     let signer = signer(ctx, args.signer.as_deref())?;
+    // Before any question: a key that cannot certify need not be unlocked.
+    op::check_certifier(&signer, &ctx.policy, ctx.time)?;
 
     if args.revoke {
         return revoke(ctx, &args, target, &label, &signer);

@@ -108,16 +108,12 @@ pub fn certifiable_userids(cert: &Cert, policy: &dyn Policy, now: SystemTime) ->
         .collect()
 }
 
-/// The primary key of your key `tsk`, unlocked, once it is known to be
-/// allowed to certify: certifications are made by the primary key, as
-/// every OpenPGP implementation expects.
-pub fn certifier(
-    tsk: &Cert,
-    passwords: &[Password],
-    policy: &dyn Policy,
-    now: SystemTime,
-) -> Result<KeyPair> {
-    let label = cert_label(tsk, policy, Some(now));
+/// Refuses your key `cert` as a certifier when it is revoked, expired,
+/// rejected by the policy, or its primary key is not marked for
+/// certification: certifications are made by the primary key, as every
+/// OpenPGP implementation expects.
+pub fn check_certifier(cert: &Cert, policy: &dyn Policy, now: SystemTime) -> Result<()> {
+    let label = cert_label(cert, policy, Some(now));
     let fail = |why: String| -> anyhow::Error {
         Error::new(
             Failure::KeyCannotCertify,
@@ -125,9 +121,9 @@ pub fn certifier(
         )
         .into()
     };
-    let vc = tsk
+    let vc = cert
         .with_policy(policy, now)
-        .map_err(|e| fail(super::keyinfo::rejection_reason(tsk, policy, now, &e)))?;
+        .map_err(|e| fail(super::keyinfo::rejection_reason(cert, policy, now, &e)))?;
     if let RevocationStatus::Revoked(_) = vc.revocation_status() {
         return Err(fail("it is revoked".into()));
     }
@@ -137,12 +133,32 @@ pub fn certifier(
             "its primary key is not marked for certification".into(),
         ));
     }
+    Ok(())
+}
+
+/// The primary key of your key `tsk`, unlocked, once [`check_certifier`]
+/// accepts it.
+pub fn certifier(
+    tsk: &Cert,
+    passwords: &[Password],
+    policy: &dyn Policy,
+    now: SystemTime,
+) -> Result<KeyPair> {
+    check_certifier(tsk, policy, now)?;
     let key = tsk
         .primary_key()
         .key()
         .clone()
         .parts_into_secret()
-        .map_err(|_| fail("the secret of its primary key is not here".into()))?;
+        .map_err(|_| {
+            Error::new(
+                Failure::KeyCannotCertify,
+                format!(
+                    "your key {} cannot certify: the secret of its primary key is not here",
+                    cert_label(tsk, policy, Some(now))
+                ),
+            )
+        })?;
     unlock_any(&key, passwords)
 }
 

@@ -417,6 +417,12 @@ fn gpg_checks_zpgps_certification_as_good() {
     let Some(g) = Gpg::new() else { return };
     let (alice, bob) = alice_and_bob();
     certify(&alice, &bob, &[]);
+    // A second one, a scoped trust signature (gpg --tsign-key's kind).
+    certify(
+        &alice,
+        &bob,
+        &["--introducer", "--exportable", "--domain", "example.org"],
+    );
     let both = alice.path("both.asc");
     let out = alice
         .zpgp()
@@ -430,11 +436,28 @@ fn gpg_checks_zpgps_certification_as_good() {
     c.args(["--keyid-format", "long", "--check-sigs", &bob.fpr]);
     let listing = text(&g.ok(c).stdout);
     let key_id = &alice.fpr[24..];
+    let good = listing
+        .lines()
+        .filter(|l| l.starts_with("sig!") && l.contains(key_id))
+        .count();
+    assert_eq!(good, 2, "two good certifications by {key_id}:\n{listing}");
+    assert!(!listing.contains("sig-"), "a bad signature:\n{listing}");
+
+    // gpg reads the trust signature's level, amount and scope.
+    let mut c = g.cmd();
+    c.args(["--with-colons", "--check-sigs", &bob.fpr]);
+    let colons = text(&g.ok(c).stdout);
     assert!(
-        listing
-            .lines()
-            .any(|l| l.starts_with("sig!") && l.contains(key_id)),
-        "no good certification by {key_id}:\n{listing}"
+        colons.lines().any(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            f.len() > 8
+                && f[0] == "sig"
+                && f[1] == "!"
+                && f[4] == key_id
+                && f[7] == "1 120"
+                && f[8] == r"<[^>]+[@.]example\x5c.org>$"
+        }),
+        "{colons}"
     );
 }
 
@@ -535,4 +558,21 @@ fn hostile_user_ids_are_shown_escaped() {
         certifications(&exported(&alice, &fpr, &[]), &alice.fpr).len(),
         2
     );
+}
+
+#[test]
+fn an_expired_key_of_yours_cannot_certify() {
+    let (alice, bob) = alice_and_bob();
+    alice
+        .zpgp_pw()
+        .args(["expire", "--force", &alice.fpr, "2020-01-01"])
+        .assert()
+        .success();
+    // Refused before any passphrase is needed.
+    alice
+        .zpgp()
+        .args(["certify", "--fingerprint", &bob.fpr, "bob"])
+        .assert()
+        .code(107)
+        .stderr(error_has(&["cannot certify", "expired"]));
 }
