@@ -513,14 +513,22 @@ mod tests {
                 .contains("not a fingerprint")
         );
         assert!(setting("colour").is_none());
-        assert_eq!(known_names(), "default-key, agent, agent-ttl, agent-max-ttl");
+        assert_eq!(
+            known_names(),
+            "default-key, agent, agent-ttl, agent-max-ttl"
+        );
     }
 
     #[test]
     fn agent_settings_take_booleans_and_durations() {
         let agent = setting("agent").unwrap();
         assert_eq!(agent.parse_typed("false"), Ok(Value::Bool(false)));
-        assert!(agent.parse_typed("no").unwrap_err().contains("true or false"));
+        assert!(
+            agent
+                .parse_typed("no")
+                .unwrap_err()
+                .contains("true or false")
+        );
         let ttl = setting("agent-ttl").unwrap();
         for (typed, secs) in [("600", 600), ("30s", 30), ("10m", 600), ("\"2h\"", 7200)] {
             assert_eq!(ttl.parse_typed(typed), Ok(Value::Seconds(secs)), "{typed}");
