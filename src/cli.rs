@@ -111,6 +111,7 @@ impl Command {
             Command::Sop(_) => true,
             Command::Generate(_)
             | Command::Export(_)
+            | Command::Certify(_)
             | Command::List(_)
             | Command::Delete(_)
             | Command::Passwd(_)
@@ -154,6 +155,20 @@ pub enum Command {
     /// Export certificates or secret keys from the keyring
     #[command(after_help = examples(EXPORT_EXAMPLES))]
     Export(ExportArgs),
+    /// Certify a contact's key: vouch that it is theirs
+    ///
+    /// Signs the user IDs of a contact's certificate with your key, once you
+    /// have compared its fingerprint with the one they gave you in person
+    /// or over a channel you trust.  zpgp shows the fingerprint and asks;
+    /// --fingerprint FPR (or the full fingerprint as QUERY with --yes)
+    /// answers on the command line.  The certification is stored on the
+    /// contact's certificate in your keyring; unless it is --local, give
+    /// it back to them with 'zpgp export FPR' so they can publish it.
+    /// --introducer makes a trust signature instead: you trust that key to
+    /// certify others (local unless --exportable).  --revoke withdraws your
+    /// certification.
+    #[command(after_help = examples(CERTIFY_EXAMPLES))]
+    Certify(CertifyArgs),
     /// List the keys in the keyring
     #[command(after_help = examples(LIST_EXAMPLES))]
     List(ListArgs),
@@ -347,6 +362,11 @@ pub struct ExportArgs {
     #[arg(long)]
     pub secret: bool,
 
+    /// Keep your local certifications (zpgp certify --local, gpg
+    /// --lsign-key), which are otherwise left out: for your own backups
+    #[arg(long)]
+    pub with_local: bool,
+
     /// Write binary OpenPGP instead of ASCII armor
     #[arg(long)]
     pub binary: bool,
@@ -358,6 +378,86 @@ pub struct ExportArgs {
     /// Overwrite the output file if it exists
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CertifyArgs {
+    /// The contact's key: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// Certify only this user ID, exactly as 'zpgp list' shows it (repeat
+    /// for several; default: every valid user ID)
+    #[arg(long, value_name = "USERID")]
+    pub userid: Vec<String>,
+
+    /// Certify only the user ID with this email address (repeat for
+    /// several)
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Vec<String>,
+
+    /// Make a local certification: kept in your keyring, never exported
+    #[arg(long, conflicts_with = "exportable")]
+    pub local: bool,
+
+    /// When the certification expires: a duration (3y, 18m, 2w, 10d), a
+    /// date (YYYY-MM-DD), or 'never' (the default)
+    #[arg(long, value_name = "WHEN", conflicts_with = "revoke")]
+    pub expires: Option<String>,
+
+    /// Certify with this key of yours (default: the config's default-key,
+    /// else your only secret key)
+    #[arg(long, value_name = "QUERY")]
+    pub signer: Option<String>,
+
+    /// The fingerprint the contact gave you; it must match the key's, and
+    /// replaces the question
+    #[arg(long, value_name = "FPR", conflicts_with = "revoke")]
+    pub fingerprint: Option<String>,
+
+    /// Do not ask: with a QUERY that is the key's full fingerprint, that
+    /// fingerprint is the confirmation
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Make the key a trusted introducer: its certifications of others
+    /// count as yours (a trust signature)
+    #[arg(long, conflicts_with = "revoke")]
+    pub introducer: bool,
+
+    /// With --introducer: how far the trust reaches (1: the keys it
+    /// certifies; 2: also the introducers it names, and so on)
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "introducer",
+          value_parser = clap::value_parser!(u8).range(1..=255))]
+    pub depth: u8,
+
+    /// With --introducer: trust it only for addresses in DOMAIN or its
+    /// subdomains (repeat for several)
+    #[arg(long, value_name = "DOMAIN", requires = "introducer")]
+    pub domain: Vec<String>,
+
+    /// With --introducer: full (its word alone is enough) or partial (two
+    /// partial introducers are needed)
+    #[arg(long, value_enum, default_value_t = TrustAmount::Full, requires = "introducer")]
+    pub amount: TrustAmount,
+
+    /// With --introducer: make the trust signature exportable (it is local
+    /// by default)
+    #[arg(long, requires = "introducer")]
+    pub exportable: bool,
+
+    /// Withdraw your certifications of the key's user IDs (those named, or
+    /// all you certified)
+    #[arg(long, conflicts_with = "local")]
+    pub revoke: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustAmount {
+    /// Trust amount 120: enough alone
+    Full,
+    /// Trust amount 60: two partial introducers make one full
+    Partial,
 }
 
 #[derive(Args, Debug)]

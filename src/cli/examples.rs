@@ -33,6 +33,7 @@ pub const ALL_EXAMPLES: &[(&str, &[Example])] = &[
     ("generate", GENERATE_EXAMPLES),
     ("import", IMPORT_EXAMPLES),
     ("export", EXPORT_EXAMPLES),
+    ("certify", CERTIFY_EXAMPLES),
     ("list", LIST_EXAMPLES),
     ("delete", DELETE_EXAMPLES),
     ("passwd", PASSWD_EXAMPLES),
@@ -236,6 +237,45 @@ pub const EXPORT_EXAMPLES: &[Example] = &[
     Example {
         command: "zpgp export --secret -o alice-secret.asc alice@example.org",
         note: "",
+    },
+    Example {
+        command: "zpgp export --secret --with-local -o backup.asc alice@example.org",
+        note: "with your local certifications",
+    },
+];
+
+pub const CERTIFY_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp certify bob@example.org",
+        note: "shows the fingerprint and asks",
+    },
+    Example {
+        command: "zpgp certify bob@example.org --fingerprint 963FD9FAFF284BDF795108FBD78934721464A7C8",
+        note: "",
+    },
+    Example {
+        command: "zpgp certify --yes 963FD9FAFF284BDF795108FBD78934721464A7C8",
+        note: "the full fingerprint is the answer",
+    },
+    Example {
+        command: "zpgp certify --local --email bob@example.org bob",
+        note: "one address, never exported",
+    },
+    Example {
+        command: "zpgp certify --introducer --domain example.org ca@example.org",
+        note: "trust its certifications in example.org",
+    },
+    Example {
+        command: "zpgp certify --introducer --amount partial --depth 2 carol",
+        note: "",
+    },
+    Example {
+        command: "zpgp certify --revoke bob@example.org",
+        note: "withdraw your certification",
+    },
+    Example {
+        command: "zpgp export bob@example.org > bob.asc",
+        note: "give Bob your certification",
     },
 ];
 

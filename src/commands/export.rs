@@ -25,7 +25,10 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
                 )
                 .hint("'zpgp list --secret' shows the secret keys on file")
             })?;
-            certs.push(tsk);
+            // The certificate on file may know signatures the secret key
+            // file lacks (certifications by others, imported since): a
+            // backup has them all.
+            certs.push(cert.merge_public_and_secret(tsk)?);
         } else {
             certs.push(cert);
         }
@@ -44,7 +47,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
         armor::Kind::PublicKey
     };
     if args.binary {
-        write_certs(&mut out, &certs, args.secret)?;
+        write_certs(&mut out, &certs, args.secret, args.with_local)?;
     } else {
         let headers: Vec<(String, String)> = if certs.len() == 1 {
             comment_userids(ctx, &certs[0])
@@ -56,7 +59,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
             vec![("Comment".into(), format!("{} certificates", certs.len()))]
         };
         let mut w = armor::Writer::with_headers(&mut out, kind, headers)?;
-        write_certs(&mut w, &certs, args.secret)?;
+        write_certs(&mut w, &certs, args.secret, args.with_local)?;
         w.finalize()?;
     }
     out.finish()?;
@@ -103,12 +106,22 @@ fn comment_userids(ctx: &Context, cert: &openpgp::Cert) -> Vec<String> {
         .collect()
 }
 
-fn write_certs(w: &mut dyn Write, certs: &[openpgp::Cert], secret: bool) -> Result<()> {
+/// Writes the certificates (with `secret`, the secret keys).  Sequoia's
+/// `export` leaves out non-exportable signatures (local certifications)
+/// and what only they bind, as the standard asks; `with_local` writes
+/// everything, for the owner's own backups.
+fn write_certs(
+    w: &mut dyn Write,
+    certs: &[openpgp::Cert],
+    secret: bool,
+    with_local: bool,
+) -> Result<()> {
     for c in certs {
-        if secret {
-            c.as_tsk().serialize(w)
-        } else {
-            c.serialize(w)
+        match (secret, with_local) {
+            (true, true) => c.as_tsk().serialize(w),
+            (true, false) => c.as_tsk().export(w),
+            (false, true) => c.serialize(w),
+            (false, false) => c.export(w),
         }
         .context("cannot write the key")?;
     }

@@ -10,6 +10,7 @@ mod agent;
 mod armor;
 mod auth;
 mod batch;
+mod certify;
 mod common;
 mod completions;
 mod config;
@@ -51,6 +52,7 @@ fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Generate(args) => generate::run(ctx, args),
         Command::Import(args) => import::run(ctx, args),
         Command::Export(args) => export::run(ctx, args),
+        Command::Certify(args) => certify::run(ctx, args),
         Command::List(args) => list::run(ctx, args),
         Command::Delete(args) => delete::run(ctx, args),
         Command::Passwd(args) => passwd::run(ctx, args),

@@ -10,6 +10,7 @@
 
 pub mod armor;
 pub mod buffers;
+pub mod certify;
 pub mod certs;
 pub mod decrypt;
 pub mod detach;

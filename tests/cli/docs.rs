@@ -53,6 +53,7 @@ fn man_pages_cover_every_command_with_examples_and_exit_codes() {
         "generate",
         "import",
         "export",
+        "certify",
         "list",
         "delete",
         "passwd",

@@ -2,6 +2,7 @@
 
 mod agent;
 mod binding;
+mod certify;
 mod concurrency;
 mod concurrency_load;
 mod crash;
