@@ -69,9 +69,10 @@ pub fn json(a: &Authentication) -> serde_json::Value {
 
 /// Judges the signers of good signatures: each report gets its
 /// authentication (and, when one of its user IDs is authenticated, that
-/// user ID).  `extra` are certificates from files, not in the keyring.
-pub fn judge_signatures(ctx: &Context, sigs: &mut [SignatureReport], extra: &[Cert]) {
-    if sigs.iter().all(|s| !s.is_good()) {
+/// user ID).  Nothing when the command was not to read the keyring
+/// (certificates or keys from files only).
+pub fn judge_signatures(ctx: &Context, sigs: &mut [SignatureReport], keyring_used: bool) {
+    if !keyring_used || sigs.iter().all(|s| !s.is_good()) {
         return;
     }
     let Ok(trust) = trust(ctx) else { return };
@@ -83,11 +84,7 @@ pub fn judge_signatures(ctx: &Context, sigs: &mut [SignatureReport], extra: &[Ce
         else {
             continue;
         };
-        let cert = extra
-            .iter()
-            .find(|c| c.fingerprint() == fpr)
-            .cloned()
-            .or_else(|| ctx.keyring().ok()?.get(&fpr).ok().flatten());
+        let cert = ctx.keyring().ok().and_then(|k| k.get(&fpr).ok().flatten());
         let Some(cert) = cert else { continue };
         let Some((uid, a)) = trust.best(&cert, &ctx.policy, ctx.time) else {
             s.authentication = Some(json(&Authentication {
@@ -185,7 +182,10 @@ pub fn recipient(ctx: &Context, trust: &Trust, query: &str, require: bool) -> Re
             .map(|u| trust.authenticate(cert, u.userid()))
             .max_by_key(|a| (a.level == Level::Own, a.amount))
     };
-    let cert = if found.len() > 1 && parsed.key_handle().is_none() {
+    // Several keys for one address: the one authenticated for it.  A name
+    // or other text is looser, and stays the plain ambiguous query.
+    let by_address = matches!(parsed, crate::query::Query::Email(_));
+    let cert = if found.len() > 1 && by_address {
         let certs: Vec<Cert> = found
             .iter()
             .filter_map(|f| keyring.get(f).ok().flatten())
@@ -223,8 +223,8 @@ pub fn recipient(ctx: &Context, trust: &Trust, query: &str, require: bool) -> Re
             return Err(Error::new(Failure::AmbiguousInput, msg)
                 .hint(
                     "a different key claiming the same address may be a substitution: ask the \
-                     person which fingerprint is theirs, then: zpgp certify FINGERPRINT \
-                     (or delete the other key)",
+                     person which fingerprint is theirs (and delete the other key), then: zpgp \
+                     certify FINGERPRINT",
                 )
                 .into());
         }
@@ -246,7 +246,10 @@ pub fn recipient(ctx: &Context, trust: &Trust, query: &str, require: bool) -> Re
             .hint(fix(&cert.fingerprint()))
             .into());
         }
-        ctx.say(format!("note: {what}; {}", fix(&cert.fingerprint())));
+        // A --json report on stderr stays pure JSON.
+        if !ctx.json {
+            ctx.info(format!("zpgp: note: {what}; {}", fix(&cert.fingerprint())));
+        }
     }
     Ok(cert)
 }

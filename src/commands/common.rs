@@ -344,7 +344,7 @@ pub fn print_signatures(ctx: &Context, sigs: &[SignatureReport]) {
             };
             ctx.info(format!("zpgp: {line}{whose}"));
             if let Some(note) = super::auth::signature_note(s) {
-                ctx.say(format!("note: {note}"));
+                ctx.info(format!("zpgp: note: {note}"));
             }
         } else {
             ctx.say(line);

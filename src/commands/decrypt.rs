@@ -152,7 +152,7 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
     let result = ops::decrypt(input, &mut out, &mut opts);
     drop(opts);
     let mut report = result.map_err(|e| common::with_passphrase_hint(ctx, e))?;
-    super::auth::judge_signatures(ctx, &mut report.signatures, &shared.file_certs);
+    super::auth::judge_signatures(ctx, &mut report.signatures, shared.lookup.is_some());
     shared
         .remembered
         .borrow_mut()

@@ -58,7 +58,7 @@ fn print_report(out: &mut dyn Write, name: &str, r: &InspectReport) -> Result<()
 
     for c in &r.certs {
         writeln!(out)?;
-        super::list::print_cert(out, &c.info, None)?;
+        super::list::print_cert(out, &c.info, None, &[])?;
         if !c.secret_keys.is_empty() {
             let total = 1 + c.info.subkeys.len();
             let protected = c.secret_keys.iter().filter(|k| k.protected).count();

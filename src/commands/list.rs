@@ -7,7 +7,11 @@ use crate::context::Context;
 use crate::display::Safe;
 use crate::ops::keyinfo::{self, CertInfo, capability_letters};
 use crate::trust::{Authentication, Trust};
-use sequoia_openpgp::Cert;
+use sequoia_openpgp as openpgp;
+
+use openpgp::Cert;
+use openpgp::packet::{Signature, UserID};
+use openpgp::types::SignatureType;
 
 use super::auth;
 
@@ -68,11 +72,21 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for (i, (info, auths)) in infos.iter().zip(&auths).enumerate() {
+    let shown: Vec<&Cert> = certs
+        .iter()
+        .filter(|c| !args.secret || keyring.has_secret(&c.fingerprint()))
+        .collect();
+    for (i, ((info, auths), cert)) in infos.iter().zip(&auths).zip(shown).enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
-        print_cert(&mut out, info, Some(auths))?;
+        // With -v, who certified each user ID.
+        let sigs = if ctx.verbose {
+            certifications(ctx, cert, info)
+        } else {
+            Vec::new()
+        };
+        print_cert(&mut out, info, Some(auths), &sigs)?;
     }
     out.flush()?;
     Ok(())
@@ -96,6 +110,107 @@ fn authentications(trust: &Trust, cert: &Cert, info: &CertInfo) -> Vec<Option<Au
         .collect()
 }
 
+/// The third-party certifications of each listed user ID, one line each:
+/// who made it (or "an unknown key"), when, and what it says.
+fn certifications(ctx: &Context, cert: &Cert, info: &CertInfo) -> Vec<Vec<String>> {
+    let Ok(keyring) = ctx.keyring() else {
+        return Vec::new();
+    };
+    info.userids
+        .iter()
+        .map(|u| {
+            let Some(ua) = cert
+                .userids()
+                .find(|ua| String::from_utf8_lossy(ua.userid().value()) == u.userid)
+            else {
+                return Vec::new();
+            };
+            ua.certifications()
+                .chain(ua.other_revocations())
+                .map(|sig| certification_line(ctx, keyring, cert, ua.userid(), sig))
+                .collect()
+        })
+        .collect()
+}
+
+fn certification_line(
+    ctx: &Context,
+    keyring: &crate::keyring::Keyring,
+    cert: &Cert,
+    uid: &UserID,
+    sig: &Signature,
+) -> String {
+    let when = sig
+        .signature_creation_time()
+        .map(|t| crate::time::rfc3339(t)[..10].to_string())
+        .unwrap_or_else(|| "????-??-??".into());
+    let issuers = sig.get_issuers();
+    let by = keyring
+        .certs_by_handles(&issuers)
+        .into_iter()
+        .find_map(|c| {
+            let good = c.keys().any(|k| {
+                sig.clone()
+                    .verify_userid_binding(k.key(), cert.primary_key().key(), uid)
+                    .is_ok()
+            });
+            Some((c, good))
+        });
+    let who = match &by {
+        Some((c, good)) => format!(
+            "by {:X} {}{}",
+            c.fingerprint(),
+            Safe(
+                &crate::ops::keys::primary_user_id(c, &ctx.policy, Some(ctx.time))
+                    .unwrap_or_default()
+            ),
+            if *good { "" } else { " [bad signature]" }
+        ),
+        None => format!(
+            "by an unknown key {}",
+            issuers
+                .first()
+                .map(|h| format!("{h:X}"))
+                .unwrap_or_else(|| "(no issuer)".into())
+        ),
+    };
+    let mut notes = Vec::new();
+    if sig.typ() == SignatureType::CertificationRevocation {
+        notes.push("revokes an earlier certification".to_string());
+    }
+    if let Some((depth, amount)) = sig.trust_signature() {
+        notes.push(format!("introducer: depth {depth}, amount {amount}"));
+    }
+    for re in sig.regular_expressions() {
+        let text = String::from_utf8_lossy(re).into_owned();
+        match openpgp::regex::Regex::new(&text) {
+            Ok(_) => notes.push(format!("for {}", Safe(&text))),
+            Err(e) => notes.push(format!(
+                "regular expression {} does not compile ({e}): the introducer counts for no one",
+                Safe(&text)
+            )),
+        }
+    }
+    if sig.exportable().is_err() {
+        notes.push("local".into());
+    }
+    if sig
+        .signature_alive(ctx.time, std::time::Duration::ZERO)
+        .is_err()
+    {
+        notes.push("expired".into());
+    }
+    if by.is_none() {
+        notes.push("not counted".into());
+    }
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", notes.join("; "))
+    };
+    format!("{when} {who}{notes}")
+}
+
 /// gpg's column before a user ID: its authentication, or why it has none.
 fn column(state: &str, cert_state: &str, a: Option<&Authentication>) -> &'static str {
     match (a, state, cert_state) {
@@ -111,6 +226,7 @@ pub(super) fn print_cert(
     out: &mut dyn Write,
     c: &CertInfo,
     auths: Option<&[Option<Authentication>]>,
+    sigs: &[Vec<String>],
 ) -> Result<()> {
     writeln!(
         out,
@@ -145,6 +261,9 @@ pub(super) fn print_cert(
             mark
         };
         writeln!(out, "uid   {col}{}{mark}", Safe(&u.userid))?;
+        for line in sigs.get(i).into_iter().flatten() {
+            writeln!(out, "      sig {line}")?;
+        }
     }
     for k in &c.subkeys {
         writeln!(

@@ -297,7 +297,7 @@ fn one(
         }
     };
 
-    super::auth::judge_signatures(ctx, &mut report.signatures, &opts.certs);
+    super::auth::judge_signatures(ctx, &mut report.signatures, opts.cert_lookup.is_some());
     let mut json = None;
     if ctx.json && several {
         json = Some(serde_json::to_value(&report)?);

@@ -291,7 +291,7 @@ fn an_unsigned_user_id_is_not_searchable() {
         .args(["-v", "list"])
         .assert()
         .code(0)
-        .stdout(contains("uid   Bob <bob@example.org> [unbound]"));
+        .stdout(contains("uid   [unbound ] Bob <bob@example.org>"));
     let json = env.zpgp().args(["--json", "list"]).output().unwrap().stdout;
     assert!(!String::from_utf8_lossy(&json).contains("bob@example.org"));
 

@@ -234,7 +234,10 @@ fn gpg_rsa3072_cert_imports_into_zpgp() {
     assert!(listing.starts_with("pub   rsa3072 "), "{listing}");
     assert!(listing.contains("[CS]"), "{listing}");
     assert!(listing.contains(&fpr), "{listing}");
-    assert!(listing.contains(&format!("uid   {uid}")), "{listing}");
+    assert!(
+        listing.contains(&format!("uid   [unknown ] {uid}")),
+        "{listing}"
+    );
     assert!(listing.contains("sub   rsa3072 "), "{listing}");
 
     // Importing it again changes nothing.

@@ -386,8 +386,22 @@ impl User {
             .stderr(no_panic());
     }
 
-    /// Imports the others' certificates.
+    /// Imports the others' certificates and, as people who met and
+    /// compared fingerprints do, certifies them (locally, so that what is
+    /// exported stays as it was made).
     pub fn knows(&self, others: &[&User]) {
+        for o in others {
+            self.import(&o.cert());
+            self.zpgp_pw()
+                .args(["certify", "--local", "--fingerprint", &o.fpr, &o.fpr])
+                .assert()
+                .success()
+                .stderr(no_panic());
+        }
+    }
+
+    /// Imports the others' certificates without authenticating them.
+    pub fn has_certs_of(&self, others: &[&User]) {
         for o in others {
             self.import(&o.cert());
         }

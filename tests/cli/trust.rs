@@ -642,3 +642,137 @@ fn gnupg_certifications_count_as_zpgps_own() {
         .success();
     assert_eq!(level(&alice, &bob.fpr(), BOB), "full");
 }
+
+#[test]
+fn unknown_certifiers_bad_regexes_loops_and_long_chains() {
+    let alice = User::new("Alice");
+    let mut me = alice_signer(&alice);
+    // A certification by a key that is not on file counts for nothing and
+    // says so with -v.
+    let stranger = Person::new("Stranger <s@example.net>");
+    let bob = Person::new(BOB);
+    let bob_c = certify(&mut stranger.signer(), &bob.cert, BOB, How::default());
+    import(&alice, &[&bob_c]).success();
+    assert_eq!(level(&alice, &bob.fpr(), BOB), "none");
+    alice
+        .zpgp()
+        .args(["-v", "list", &bob.fpr()])
+        .assert()
+        .success()
+        .stdout(has(&[
+            "      sig ",
+            &format!("by an unknown key {}", stranger.fpr()),
+            "not counted",
+        ]));
+
+    // An introducer whose regular expression does not compile introduces
+    // no one, and -v says why.
+    let carol = Person::new("Carol <carol@example.org>");
+    let dave = Person::new("Dave <dave@example.org>");
+    let carol_c = certify(
+        &mut me,
+        &carol.cert,
+        "Carol <carol@example.org>",
+        How {
+            trust: Some((1, 120)),
+            regex: Some("([unclosed".into()),
+            ..How::default()
+        },
+    );
+    let dave_c = certify(
+        &mut carol.signer(),
+        &dave.cert,
+        "Dave <dave@example.org>",
+        How::default(),
+    );
+    import(&alice, &[&carol_c, &dave_c]).success();
+    assert_eq!(
+        level(&alice, &dave.fpr(), "Dave <dave@example.org>"),
+        "none"
+    );
+    alice
+        .zpgp()
+        .args(["-v", "list", &carol.fpr()])
+        .assert()
+        .success()
+        .stdout(has(&[
+            "introducer: depth 1, amount 120",
+            "does not compile",
+        ]));
+
+    // A loop of introducers and a chain of 24 of them: bounded, no hang.
+    let people: Vec<Person> = (0..24)
+        .map(|i| Person::new(&format!("Link {i} <link{i}@example.org>")))
+        .collect();
+    let deep = How {
+        trust: Some((255, 120)),
+        ..How::default()
+    };
+    let mut certs = Vec::new();
+    for i in 0..people.len() {
+        let next = (i + 1) % people.len();
+        let uid = format!("Link {next} <link{next}@example.org>");
+        // Link i certifies link i+1, and the last certifies the first.
+        certs.push(certify(
+            &mut people[i].signer(),
+            &people[next].cert,
+            &uid,
+            deep.clone(),
+        ));
+    }
+    certs.push(certify(
+        &mut me,
+        &people[0].cert,
+        "Link 0 <link0@example.org>",
+        deep,
+    ));
+    let refs: Vec<&Cert> = certs.iter().collect();
+    import(&alice, &refs).success();
+    let last = &people[people.len() - 1];
+    let started = std::time::Instant::now();
+    assert_eq!(
+        level(&alice, &last.fpr(), "Link 23 <link23@example.org>"),
+        "full"
+    );
+    alice
+        .zpgp()
+        .args(["list"])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success();
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn zpgp_certify_authenticates_directly_and_through_an_introducer() {
+    let alice = User::new("Alice");
+    let carol = Person::new("Carol <carol@example.org>");
+    let bob = Person::new(BOB);
+    let bob_c = certify(&mut carol.signer(), &bob.cert, BOB, How::default());
+    import(&alice, &[&carol.cert, &bob_c]).success();
+    assert_eq!(level(&alice, &bob.fpr(), BOB), "none");
+    alice
+        .zpgp_pw()
+        .args([
+            "certify",
+            "--introducer",
+            "--fingerprint",
+            &carol.fpr(),
+            "carol",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        level(&alice, &carol.fpr(), "Carol <carol@example.org>"),
+        "full"
+    );
+    assert_eq!(level(&alice, &bob.fpr(), BOB), "full");
+    // Withdrawn, the introduction goes with it.
+    std::thread::sleep(Duration::from_millis(1100));
+    alice
+        .zpgp_pw()
+        .args(["certify", "--revoke", "carol"])
+        .assert()
+        .success();
+    assert_eq!(level(&alice, &bob.fpr(), BOB), "none");
+}

@@ -25,7 +25,9 @@ fn generate_name_only() {
         .arg("list")
         .assert()
         .code(0)
-        .stdout(contains(format!("      {fpr}\nuid   Alice Lovelace\n")))
+        .stdout(contains(format!(
+            "      {fpr}\nuid   [  own   ] Alice Lovelace\n"
+        )))
         .stderr(is_empty());
 }
 
@@ -84,7 +86,7 @@ fn generate_name_with_repeated_email_and_userid() {
             .args(["list", q])
             .assert()
             .code(0)
-            .stdout(contains("uid   Carol (laptop)"))
+            .stdout(contains("uid   [  own   ] Carol (laptop)"))
             .stderr(is_empty());
     }
 }

@@ -226,8 +226,9 @@ fn import_merges_an_updated_cert() {
         .assert()
         .code(0)
         .stdout(
-            contains("uid   Merge <merge@example.org>\n")
-                .and(contains("uid   Merge Two <merge2@example.org>\n")),
+            contains("uid   [unknown ] Merge <merge@example.org>\n").and(contains(
+                "uid   [unknown ] Merge Two <merge2@example.org>\n",
+            )),
         )
         .stderr(is_empty());
     // Importing the old cert again loses nothing.

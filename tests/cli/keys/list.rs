@@ -45,11 +45,13 @@ fn list_all_by_query_and_secret() {
         .assert()
         .code(0)
         .stdout(
-            contains(format!("      {mine}\nuid   Mine <mine@example.org>\n"))
-                .and(contains(format!(
-                    "      {theirs_fpr}\nuid   Theirs <theirs@example.org>\n"
-                )))
-                .and(contains("\n\n")),
+            contains(format!(
+                "      {mine}\nuid   [  own   ] Mine <mine@example.org>\n"
+            ))
+            .and(contains(format!(
+                "      {theirs_fpr}\nuid   [unknown ] Theirs <theirs@example.org>\n"
+            )))
+            .and(contains("\n\n")),
         )
         .stderr(is_empty());
     let all = stdout_of(&a);

@@ -467,7 +467,7 @@ fn revoke_a_user_id() {
         .unwrap();
     assert_eq!(new["state"], "valid");
     env.zpgp().args(["list", &fpr]).assert().stdout(contains(
-        "uid   Uma <uma@old.example> [revoked: retired: gone]",
+        "uid   [revoked ] Uma <uma@old.example> [revoked: retired: gone]",
     ));
     // The revoked address no longer finds the key.
     env.zpgp()
