@@ -145,17 +145,20 @@ fn certification_line(
         .map(|t| crate::time::rfc3339(t)[..10].to_string())
         .unwrap_or_else(|| "????-??-??".into());
     let issuers = sig.get_issuers();
-    let by = keyring
-        .certs_by_handles(&issuers)
-        .into_iter()
-        .find_map(|c| {
-            let good = c.keys().any(|k| {
-                sig.clone()
-                    .verify_userid_binding(k.key(), cert.primary_key().key(), uid)
-                    .is_ok()
-            });
-            Some((c, good))
-        });
+    // The issuer's certificate, preferring one whose key made this very
+    // signature (a key ID may be shared).
+    let holders = keyring.certs_by_handles(&issuers);
+    let made_by = |c: &Cert| {
+        c.keys().any(|k| {
+            sig.clone()
+                .verify_userid_binding(k.key(), cert.primary_key().key(), uid)
+                .is_ok()
+        })
+    };
+    let by = match holders.iter().find(|c| made_by(c)) {
+        Some(c) => Some((c.clone(), true)),
+        None => holders.first().map(|c| (c.clone(), false)),
+    };
     let who = match &by {
         Some((c, good)) => format!(
             "by {:X} {}{}",
