@@ -776,3 +776,70 @@ fn zpgp_certify_authenticates_directly_and_through_an_introducer() {
         .success();
     assert_eq!(level(&alice, &bob.fpr(), BOB), "none");
 }
+
+#[test]
+fn decrypt_require_auth_fails_for_an_unauthenticated_signer_and_writes_nothing() {
+    // Bob signs and encrypts to Alice; Alice has Bob's certificate but
+    // never checked it.
+    let alice = User::new("Alice");
+    let bob = User::new("Bob");
+    alice.has_certs_of(&[&bob]);
+    bob.knows(&[&alice]);
+    bob.write("m.txt", "from bob\n");
+    bob.zpgp_pw()
+        .args([
+            "encrypt",
+            "--sign",
+            "-r",
+            "alice@example.org",
+            "m.txt",
+            "-o",
+            "m.pgp",
+        ])
+        .assert()
+        .success();
+    let msg = alice.write("m.pgp", std::fs::read(bob.path("m.pgp")).unwrap());
+    alice
+        .zpgp_pw()
+        .args(["decrypt", msg.to_str().unwrap(), "-o", "out.txt"])
+        .assert()
+        .success()
+        .stderr(has(&[
+            "good signature from Bob",
+            "(not authenticated)",
+            "note:",
+        ]));
+    std::fs::remove_file(alice.path("out.txt")).unwrap();
+    alice
+        .zpgp_pw()
+        .args([
+            "decrypt",
+            "--require-auth",
+            msg.to_str().unwrap(),
+            "-o",
+            "out.txt",
+        ])
+        .assert()
+        .code(3)
+        .stderr(error_has(&["not authenticated", "zpgp certify"]));
+    assert!(!alice.path("out.txt").exists());
+    // Certified, it passes.
+    alice
+        .zpgp_pw()
+        .args(["certify", "--fingerprint", &bob.fpr, &bob.fpr])
+        .assert()
+        .success();
+    alice
+        .zpgp_pw()
+        .args([
+            "decrypt",
+            "--require-auth",
+            msg.to_str().unwrap(),
+            "-o",
+            "out.txt",
+        ])
+        .assert()
+        .success()
+        .stderr(has(&["(authenticated)"]));
+    assert_eq!(std::fs::read(alice.path("out.txt")).unwrap(), b"from bob\n");
+}
