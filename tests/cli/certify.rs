@@ -9,7 +9,7 @@ use openpgp::{Cert, KeyHandle};
 use predicates::str::is_empty;
 use sequoia_openpgp as openpgp;
 
-use crate::harness::{Gpg, PASSPHRASE, User, alice_and_bob, error_has, has};
+use crate::harness::{Gpg, PASSPHRASE, User, error_has, has};
 
 /// Bob's certificate as `user`'s keyring exports it, with `extra` options.
 fn exported(user: &User, fpr: &str, extra: &[&str]) -> Cert {
@@ -53,6 +53,16 @@ fn revocations(cert: &Cert, fpr: &str) -> Vec<Signature> {
 
 /// `alice` certifies `bob` with `extra` options, answering with the
 /// fingerprint on the command line.
+/// Alice and Bob, each holding the other's certificate, neither certified
+/// yet: these tests make every certification themselves.
+fn alice_and_bob() -> (User, User) {
+    let alice = User::new("Alice");
+    let bob = User::new("Bob");
+    alice.has_certs_of(&[&bob]);
+    bob.has_certs_of(&[&alice]);
+    (alice, bob)
+}
+
 fn certify(alice: &User, bob: &User, extra: &[&str]) {
     alice
         .zpgp_pw()
