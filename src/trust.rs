@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use openpgp::packet::UserID;
 use openpgp::policy::Policy;
-use openpgp::{Cert, Fingerprint, KeyHandle};
+use openpgp::{Cert, Fingerprint, KeyHandle, KeyID};
 use wot::sequoia_cert_store::store::{StoreError, UserIDQueryParams};
 use wot::sequoia_cert_store::{LazyCert, Store};
 
@@ -94,6 +94,13 @@ impl Authentication {
 struct KeyringStore<'k> {
     keyring: &'k Keyring,
     cache: Mutex<HashMap<Fingerprint, Arc<LazyCert<'static>>>>,
+    /// The issuer fingerprints named by the certifications on the
+    /// certificates read so far, by their key IDs.  sequoia-wot looks a
+    /// certification's issuer up by key ID only (it drops the fingerprint
+    /// when both are given), and the index answers a key ID only by
+    /// scanning every line, which costs milliseconds per step of a path at
+    /// 100,000 certificates; a fingerprint is a file lookup.
+    issuers: Mutex<HashMap<KeyID, Vec<Fingerprint>>>,
 }
 
 impl KeyringStore<'_> {
@@ -102,6 +109,17 @@ impl KeyringStore<'_> {
             return Some(c.clone());
         }
         let cert = self.keyring.get(fpr).ok().flatten()?;
+        {
+            let mut issuers = self.issuers.lock().unwrap_or_else(PoisonError::into_inner);
+            for ua in cert.userids() {
+                for f in ua.certifications().flat_map(|s| s.issuer_fingerprints()) {
+                    let known = issuers.entry(KeyID::from(f)).or_default();
+                    if !known.contains(f) {
+                        known.push(f.clone());
+                    }
+                }
+            }
+        }
         let lazy = Arc::new(LazyCert::from(cert));
         self.lock().insert(fpr.clone(), lazy.clone());
         Some(lazy)
@@ -112,11 +130,30 @@ impl KeyringStore<'_> {
     }
 
     /// The certificates holding `kh` as their primary key or a bound
-    /// subkey (the index knows only bound ones).
+    /// subkey (the index knows only bound ones).  A key ID that a
+    /// certification read so far names with its fingerprint is looked up
+    /// by that fingerprint: only that key can have made the certification
+    /// (sequoia-wot still checks the signature), and another certificate
+    /// that merely shares the 64-bit key ID is then not a candidate.
     fn holders(&self, kh: &KeyHandle) -> Vec<Fingerprint> {
         let q = match kh {
             KeyHandle::Fingerprint(f) => Query::Fingerprint(f.clone()),
-            KeyHandle::KeyID(k) => Query::KeyId(k.clone()),
+            KeyHandle::KeyID(k) => {
+                let named = self
+                    .issuers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(k)
+                    .cloned()
+                    .unwrap_or_default();
+                // When every one is on file under that fingerprint (a
+                // primary key); a subkey or an unknown issuer is searched
+                // for by key ID, as before.
+                if !named.is_empty() && named.iter().all(|f| self.fetch(f).is_some()) {
+                    return named;
+                }
+                Query::KeyId(k.clone())
+            }
         };
         self.keyring.lookup(&q).unwrap_or_default()
     }
@@ -200,6 +237,7 @@ impl<'k> Trust<'k> {
         let store = KeyringStore {
             keyring,
             cache: Mutex::new(HashMap::new()),
+            issuers: Mutex::new(HashMap::new()),
         };
         let store = wot::store::CertStore::from_store(store, policy, time);
         let network = wot::Network::new(store, &roots[..])?;
