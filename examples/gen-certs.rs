@@ -214,13 +214,12 @@ fn main() -> openpgp::Result<()> {
         }
     }
     let threads = threads.clamp(1, n.max(1));
-    let plan = match &certify_into {
-        Some((m, _)) => Some(Plan::new(n, *m).unwrap_or_else(|e| {
+    let plan = certify_into.as_ref().map(|(m, _)| {
+        Plan::new(n, *m).unwrap_or_else(|e| {
             eprintln!("gen-certs: {e}");
             std::process::exit(2)
-        })),
-        None => None,
-    };
+        })
+    });
 
     // The owner and the signers among the users (1..=FIXED) are made
     // first, so that every thread can certify with them.  signers[0] is the
