@@ -46,20 +46,8 @@ pub fn fix(fpr: &Fingerprint) -> String {
     format!(
         "compare the fingerprint {} with the one its owner gives you (in person, or over a \
          channel you trust), then: zpgp certify {fpr:X}",
-        grouped(fpr)
+        super::certify::grouped(fpr)
     )
-}
-
-/// A fingerprint in blocks of four, as people read them out.
-pub fn grouped(fpr: &Fingerprint) -> String {
-    let hex = format!("{fpr:X}");
-    let blocks: Vec<&str> = hex
-        .as_bytes()
-        .chunks(4)
-        .map(|c| std::str::from_utf8(c).unwrap_or(""))
-        .collect();
-    let half = blocks.len() / 2;
-    format!("{}  {}", blocks[..half].join(" "), blocks[half..].join(" "))
 }
 
 /// The report's JSON for an authentication.

@@ -10,6 +10,7 @@ use crate::trust::{Authentication, Trust};
 use sequoia_openpgp as openpgp;
 
 use openpgp::Cert;
+use openpgp::cert::amalgamation::UserIDAmalgamation;
 use openpgp::packet::{Signature, UserID};
 use openpgp::types::SignatureType;
 
@@ -37,6 +38,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     let trust = super::auth::trust(ctx)?;
     let mut infos: Vec<CertInfo> = Vec::new();
     let mut auths: Vec<Vec<Option<Authentication>>> = Vec::new();
+    let mut listed: Vec<&Cert> = Vec::new();
     for cert in &certs {
         let mut info = keyinfo::describe(cert, &ctx.policy, ctx.time);
         info.secret = keyring.has_secret(&cert.fingerprint());
@@ -51,6 +53,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
         }
         auths.push(authentications(&trust, cert, &info));
         infos.push(info);
+        listed.push(cert);
     }
 
     if ctx.json {
@@ -72,11 +75,7 @@ pub fn run(ctx: &Context, args: ListArgs) -> Result<()> {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let shown: Vec<&Cert> = certs
-        .iter()
-        .filter(|c| !args.secret || keyring.has_secret(&c.fingerprint()))
-        .collect();
-    for (i, ((info, auths), cert)) in infos.iter().zip(&auths).zip(shown).enumerate() {
+    for (i, ((info, auths), cert)) in infos.iter().zip(&auths).zip(listed).enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
@@ -101,13 +100,16 @@ fn authentications(trust: &Trust, cert: &Cert, info: &CertInfo) -> Vec<Option<Au
             if u.state != "valid" || info.state != "valid" {
                 return None;
             }
-            let uid = cert
-                .userids()
-                .map(|ua| ua.userid())
-                .find(|id| String::from_utf8_lossy(id.value()) == u.userid)?;
-            Some(trust.authenticate(cert, uid))
+            let uid = listed_userid(cert, &u.userid)?;
+            Some(trust.authenticate(cert, uid.userid()))
         })
         .collect()
+}
+
+/// The user ID of `cert` that the listing shows as `text`.
+fn listed_userid<'c>(cert: &'c Cert, text: &str) -> Option<UserIDAmalgamation<'c>> {
+    cert.userids()
+        .find(|ua| String::from_utf8_lossy(ua.userid().value()) == text)
 }
 
 /// The third-party certifications of each listed user ID, one line each:
@@ -119,10 +121,7 @@ fn certifications(ctx: &Context, cert: &Cert, info: &CertInfo) -> Vec<Vec<String
     info.userids
         .iter()
         .map(|u| {
-            let Some(ua) = cert
-                .userids()
-                .find(|ua| String::from_utf8_lossy(ua.userid().value()) == u.userid)
-            else {
+            let Some(ua) = listed_userid(cert, &u.userid) else {
                 return Vec::new();
             };
             ua.certifications()

@@ -78,6 +78,16 @@ struct How {
     expired: bool,
 }
 
+impl How {
+    /// A trusted introducer (a trust signature of this depth and amount).
+    fn introducer(depth: u8, amount: u8) -> How {
+        How {
+            trust: Some((depth, amount)),
+            ..How::default()
+        }
+    }
+}
+
 /// `target` with a certification of `uid` by `signer`.
 fn certify(signer: &mut KeyPair, target: &Cert, uid: &str, how: How) -> Cert {
     let uid = UserID::from(uid);
@@ -212,10 +222,7 @@ fn introducers_authenticate_as_deep_as_their_depth_allows() {
         &mut carol.signer(),
         &erin.cert,
         "Erin <erin@example.org>",
-        How {
-            trust: Some((1, 120)),
-            ..How::default()
-        },
+        How::introducer(1, 120),
     );
     let frank_c = certify(
         &mut erin.signer(),
@@ -236,10 +243,7 @@ fn introducers_authenticate_as_deep_as_their_depth_allows() {
         &mut me,
         &carol.cert,
         "Carol <carol@example.org>",
-        How {
-            trust: Some((1, 120)),
-            ..How::default()
-        },
+        How::introducer(1, 120),
     );
     import(&alice, &[&carol_1]).success();
     assert_eq!(
@@ -261,10 +265,7 @@ fn introducers_authenticate_as_deep_as_their_depth_allows() {
         &mut alice_signer(&alice2),
         &carol.cert,
         "Carol <carol@example.org>",
-        How {
-            trust: Some((2, 120)),
-            ..How::default()
-        },
+        How::introducer(2, 120),
     );
     import(&alice2, &[&dave_c, &erin_c, &frank_c, &carol_2]).success();
     assert_eq!(
@@ -308,10 +309,7 @@ fn two_partial_introducers_make_one_full() {
     let carol = Person::new("Carol <carol@example.org>");
     let dan = Person::new("Dan <dan@example.org>");
     let bob = Person::new(BOB);
-    let partial = How {
-        trust: Some((1, 60)),
-        ..How::default()
-    };
+    let partial = How::introducer(1, 60);
     let carol_c = certify(
         &mut me,
         &carol.cert,
@@ -377,10 +375,7 @@ fn expired_and_revoked_certifications_and_a_revoked_introducer_count_for_nothing
         &mut me,
         &carol.cert,
         "Carol <carol@example.org>",
-        How {
-            trust: Some((1, 120)),
-            ..How::default()
-        },
+        How::introducer(1, 120),
     );
     let dave_c = certify(
         &mut carol.signer(),
@@ -704,10 +699,7 @@ fn unknown_certifiers_bad_regexes_loops_and_long_chains() {
     let people: Vec<Person> = (0..24)
         .map(|i| Person::new(&format!("Link {i} <link{i}@example.org>")))
         .collect();
-    let deep = How {
-        trust: Some((255, 120)),
-        ..How::default()
-    };
+    let deep = How::introducer(255, 120);
     let mut certs = Vec::new();
     for i in 0..people.len() {
         let next = (i + 1) % people.len();
