@@ -112,6 +112,10 @@ impl Command {
             Command::Generate(_)
             | Command::Export(_)
             | Command::Certify(_)
+            | Command::Fetch(_)
+            | Command::Publish(_)
+            | Command::Refresh(_)
+            | Command::Wkd(_)
             | Command::List(_)
             | Command::Delete(_)
             | Command::Passwd(_)
@@ -169,6 +173,35 @@ pub enum Command {
     /// certification.
     #[command(after_help = examples(CERTIFY_EXAMPLES))]
     Certify(CertifyArgs),
+    /// Find contacts' keys by email address (WKD, then keyservers), or by
+    /// fingerprint or key ID (keyservers), and import them
+    ///
+    /// An email address is looked up in its domain's Web Key Directory
+    /// (the advanced method, then the direct one) and, when that finds
+    /// nothing, on the keyservers; a fingerprint or key ID on the
+    /// keyservers.  A WKD answer keeps only the user IDs of that domain.
+    /// What is found is imported with import's report, saying where each
+    /// certificate came from.  A key is not authenticated for having been
+    /// fetched: compare its fingerprint with its owner, then certify it.
+    #[command(after_help = examples(FETCH_EXAMPLES))]
+    Fetch(FetchArgs),
+    /// Upload your certificate to keyservers (never a secret key)
+    ///
+    /// On keys.openpgp.org (and any https:// VKS server), zpgp then asks
+    /// the server to mail each of the key's addresses a verification link:
+    /// the addresses are published only once their owner clicks it.
+    #[command(after_help = examples(PUBLISH_EXAMPLES))]
+    Publish(PublishArgs),
+    /// Update the certificates on file from keyservers and WKD
+    ///
+    /// Asks the keyservers for each certificate by fingerprint and each
+    /// address's Web Key Directory, a few requests at a time, merges what
+    /// they know (new revocations, subkeys, expiry dates, certifications)
+    /// and reports what changed, revocations first.  Each certificate is
+    /// merged as its answers arrive, so an interrupted refresh keeps what
+    /// it merged.
+    #[command(after_help = examples(REFRESH_EXAMPLES))]
+    Refresh(RefreshArgs),
     /// List the keys in the keyring
     #[command(after_help = examples(LIST_EXAMPLES))]
     List(ListArgs),
@@ -257,6 +290,9 @@ pub enum Command {
     /// Remove ASCII armor from OpenPGP data
     #[command(after_help = examples(DEARMOR_EXAMPLES))]
     Dearmor(ArmorArgs),
+    /// Web Key Directory tools: write the directory your domain serves
+    #[command(subcommand, after_help = examples(WKD_EXAMPLES))]
+    Wkd(WkdCommand),
     /// Print a shell completion script
     #[command(after_help = examples(COMPLETIONS_EXAMPLES))]
     Completions(CompletionsArgs),
@@ -450,6 +486,119 @@ pub struct CertifyArgs {
     /// all you certified)
     #[arg(long, conflicts_with = "local")]
     pub revoke: bool,
+}
+
+/// The options every network command shares.
+#[derive(Args, Debug, Clone)]
+pub struct NetArgs {
+    /// A keyserver to ask (repeat for several): hkps://HOST, hkp://HOST[:PORT],
+    /// or https://HOST for the VKS API of keys.openpgp.org (default: the
+    /// config's keyserver, else hkps://keys.openpgp.org)
+    #[arg(long, value_name = "URL")]
+    pub keyserver: Vec<String>,
+
+    /// Give up on a request that takes longer than SECONDS
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Trust the CA certificates in FILE (PEM) besides the system's roots,
+    /// as curl's --cacert: for servers behind a private CA (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
+
+    /// Connect to ADDRESS when a URL names HOST and PORT, instead of asking
+    /// DNS, as curl's --resolve: for split DNS (repeatable)
+    #[arg(long, value_name = "HOST:PORT:ADDRESS")]
+    pub resolve: Vec<crate::net::Resolve>,
+}
+
+/// Where `fetch` and `refresh` look.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetSource {
+    /// The address's own domain (Web Key Directory)
+    Wkd,
+    /// The keyservers
+    Keyserver,
+}
+
+#[derive(Args, Debug)]
+pub struct FetchArgs {
+    /// What to look for: an email address, a fingerprint or a key ID
+    #[arg(value_name = "QUERY", required = true)]
+    pub queries: Vec<String>,
+
+    /// Look only here (repeat for both; default: WKD, then the keyservers)
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub from: Vec<NetSource>,
+
+    /// Show what would be imported, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PublishArgs {
+    /// Your key: fingerprint, key ID, email or part of a name
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// Refused: a secret key is never uploaded
+    #[arg(long, hide = true)]
+    pub secret: bool,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct RefreshArgs {
+    /// The certificates to refresh (default: every certificate on file)
+    #[arg(value_name = "QUERY")]
+    pub queries: Vec<String>,
+
+    /// Ask only here (repeat for both; default: the keyservers and WKD)
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub from: Vec<NetSource>,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WkdCommand {
+    /// Write a Web Key Directory tree for your domain from the keys on file
+    ///
+    /// For each address in DOMAIN among the certificates on file (or the
+    /// ones named), writes the file a WKD client asks for, holding only
+    /// that domain's user IDs, and an empty policy file.  Serve DIR as the
+    /// document root of https://openpgpkey.DOMAIN (advanced method), or
+    /// with --direct of https://DOMAIN.
+    #[command(after_help = examples(WKD_EXAMPLES))]
+    Export(WkdExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WkdExportArgs {
+    /// The directory to write the tree into (created if needed)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Your domain: addresses in it are published
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+
+    /// Publish only these certificates (default: all on file with an
+    /// address in DOMAIN)
+    #[arg(value_name = "QUERY")]
+    pub queries: Vec<String>,
+
+    /// Write the direct method's layout instead of the advanced one
+    #[arg(long)]
+    pub direct: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

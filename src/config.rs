@@ -51,6 +51,12 @@ pub static SETTINGS: &[Setting] = &[
         parse: parse_bool,
     },
     Setting {
+        name: "keyserver",
+        doc: "the keyserver fetch, publish and refresh use (--keyserver wins): a URL, \
+              or a list of them, e.g. \"hkps://keys.openpgp.org\" (the default)",
+        parse: parse_keyservers,
+    },
+    Setting {
         name: "agent",
         doc: "whether the key agent keeps your keys unlocked for a while (true, the \
               default) or every command asks for the passphrase (false)",
@@ -102,6 +108,8 @@ pub enum Value {
     Bool(bool),
     /// A duration, in seconds.
     Seconds(u64),
+    /// Keyserver URLs.
+    Urls(Vec<String>),
 }
 
 impl fmt::Display for Value {
@@ -115,6 +123,7 @@ impl fmt::Display for Value {
                 n if n % 60 == 0 => write!(f, "{}m", n / 60),
                 n => write!(f, "{n}s"),
             },
+            Value::Urls(urls) => f.write_str(&urls.join(", ")),
         }
     }
 }
@@ -126,6 +135,8 @@ impl Value {
             Value::Fingerprint(_) => serde_json::Value::String(self.to_string()),
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Seconds(n) => serde_json::Value::from(*n),
+            Value::Urls(urls) if urls.len() == 1 => serde_json::Value::from(urls[0].clone()),
+            Value::Urls(urls) => serde_json::Value::from(urls.clone()),
         }
     }
 
@@ -133,6 +144,8 @@ impl Value {
         match self {
             Value::Fingerprint(_) | Value::Seconds(_) => toml_edit::Value::from(self.to_string()),
             Value::Bool(b) => toml_edit::Value::from(*b),
+            Value::Urls(urls) if urls.len() == 1 => toml_edit::Value::from(urls[0].as_str()),
+            Value::Urls(urls) => toml_edit::Value::Array(urls.iter().map(|u| u.as_str()).collect()),
         }
     }
 }
@@ -142,6 +155,36 @@ fn parse_bool(v: &toml_edit::Value) -> Result<Value, String> {
         Some(b) => Ok(Value::Bool(b)),
         None => Err(format!("expected true or false, found {}", v.type_name())),
     }
+}
+
+/// A keyserver URL, or an array of them; each with a scheme zpgp speaks.
+fn parse_keyservers(v: &toml_edit::Value) -> Result<Value, String> {
+    const WANT: &str = "a keyserver URL in quotes (hkps://HOST, hkp://HOST[:PORT] or \
+                        https://HOST), or a list of them";
+    let strings: Vec<&str> = if let Some(s) = v.as_str() {
+        vec![s]
+    } else if let Some(a) = v.as_array() {
+        a.iter()
+            .map(|x| {
+                x.as_str()
+                    .ok_or_else(|| format!("expected {WANT}, found {}", x.type_name()))
+            })
+            .collect::<Result<_, _>>()?
+    } else {
+        return Err(format!("expected {WANT}, found {}", v.type_name()));
+    };
+    if strings.is_empty() {
+        return Err(format!("expected {WANT}, found an empty list"));
+    }
+    for s in &strings {
+        let ok = url::Url::parse(s).is_ok_and(|u| {
+            matches!(u.scheme(), "hkp" | "hkps" | "https") && u.host_str().is_some()
+        });
+        if !ok {
+            return Err(format!("{s:?} is not a keyserver URL: expected {WANT}"));
+        }
+    }
+    Ok(Value::Urls(strings.into_iter().map(String::from).collect()))
 }
 
 /// Seconds as a whole number (`600`), or a string with a unit (`"30s"`,
@@ -248,6 +291,14 @@ impl Config {
             self.get("agent").map(|e| &e.value),
             Some(Value::Bool(false))
         )
+    }
+
+    /// The keyservers set in the file, if any.
+    pub fn keyservers(&self) -> Option<&[String]> {
+        match self.get("keyserver").map(|e| &e.value) {
+            Some(Value::Urls(u)) => Some(u),
+            _ => None,
+        }
     }
 
     /// A duration setting, in seconds, if set.
@@ -526,7 +577,7 @@ mod tests {
         assert!(setting("colour").is_none());
         assert_eq!(
             known_names(),
-            "default-key, require-authentication, agent, agent-ttl, agent-max-ttl"
+            "default-key, require-authentication, keyserver, agent, agent-ttl, agent-max-ttl"
         );
     }
 

@@ -66,6 +66,9 @@ pub enum Failure {
     KeyCannotCertify,
     /// No key in the keyring matches the query.
     KeyNotFound,
+    /// A network request failed: the server is unreachable, TLS failed,
+    /// it did not answer in time, or it answered with an HTTP error.
+    Network,
 }
 
 impl Failure {
@@ -78,6 +81,7 @@ impl Failure {
             KeyNotFound => 4,
             KeysExpiring => 5,
             ProblemsFound => 6,
+            Network => 7,
             UnsupportedAsymmetricAlgo => 13,
             CertCannotEncrypt => 17,
             MissingArg => 19,
@@ -104,7 +108,7 @@ impl Failure {
 
     /// Every failure, in exit-code order; the README table and the man page
     /// are checked against this list.
-    pub const ALL: [Failure; 26] = {
+    pub const ALL: [Failure; 27] = {
         use Failure::*;
         [
             Usage,
@@ -112,6 +116,7 @@ impl Failure {
             KeyNotFound,
             KeysExpiring,
             ProblemsFound,
+            Network,
             UnsupportedAsymmetricAlgo,
             CertCannotEncrypt,
             MissingArg,
@@ -142,9 +147,12 @@ impl Failure {
         match self {
             Usage => "usage error (unknown option, missing argument)",
             NoSignature => "no acceptable signature found",
-            KeyNotFound => "no key in the keyring matches the query",
+            KeyNotFound => "no key matches the query (in the keyring, or on the servers asked)",
             KeysExpiring => "watch: a key expires within the days given, or has expired",
             ProblemsFound => "doctor: something needs fixing",
+            Network => {
+                "fetch, publish, refresh: a server unreachable, a TLS failure, a timeout or an HTTP error"
+            }
             UnsupportedAsymmetricAlgo => "unsupported public-key algorithm",
             CertCannotEncrypt => "certificate has no usable encryption key",
             MissingArg => "a required argument is missing",

@@ -18,6 +18,7 @@ pub mod error;
 pub mod fuzz;
 pub mod keyring;
 pub mod man;
+pub mod net;
 pub mod ops;
 pub mod output;
 pub mod passphrase;

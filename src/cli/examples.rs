@@ -34,6 +34,10 @@ pub const ALL_EXAMPLES: &[(&str, &[Example])] = &[
     ("import", IMPORT_EXAMPLES),
     ("export", EXPORT_EXAMPLES),
     ("certify", CERTIFY_EXAMPLES),
+    ("fetch", FETCH_EXAMPLES),
+    ("publish", PUBLISH_EXAMPLES),
+    ("refresh", REFRESH_EXAMPLES),
+    ("wkd", WKD_EXAMPLES),
     ("list", LIST_EXAMPLES),
     ("delete", DELETE_EXAMPLES),
     ("passwd", PASSWD_EXAMPLES),
@@ -241,6 +245,62 @@ pub const EXPORT_EXAMPLES: &[Example] = &[
     Example {
         command: "zpgp export --secret --with-local -o backup.asc alice@example.org",
         note: "with your local certifications",
+    },
+];
+
+pub const FETCH_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp fetch bob@example.org",
+        note: "WKD of example.org, then the keyservers",
+    },
+    Example {
+        command: "zpgp fetch 0x963FD9FAFF284BDF795108FBD78934721464A7C8",
+        note: "by fingerprint, from the keyservers",
+    },
+    Example {
+        command: "zpgp fetch --from wkd --dry-run bob@example.org",
+        note: "what WKD has, imported nowhere",
+    },
+    Example {
+        command: "zpgp fetch --keyserver hkps://keyserver.ubuntu.com carol@example.net",
+        note: "",
+    },
+];
+
+pub const PUBLISH_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp publish alice@example.org",
+        note: "to keys.openpgp.org; it mails you a link",
+    },
+    Example {
+        command: "zpgp publish alice@example.org --keyserver hkps://keyserver.ubuntu.com",
+        note: "",
+    },
+];
+
+pub const REFRESH_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp refresh",
+        note: "every certificate on file",
+    },
+    Example {
+        command: "zpgp refresh bob@example.org",
+        note: "one contact's",
+    },
+    Example {
+        command: "zpgp refresh --from keyserver --json",
+        note: "a report for scripts",
+    },
+];
+
+pub const WKD_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp wkd export /srv/openpgpkey --domain example.org",
+        note: "serve it as https://openpgpkey.example.org",
+    },
+    Example {
+        command: "zpgp wkd export /var/www/example.org --domain example.org --direct",
+        note: "",
     },
 ];
 

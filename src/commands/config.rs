@@ -142,6 +142,6 @@ fn describe(ctx: &Context, value: &Value) -> String {
                 ))
             })
             .unwrap_or_default(),
-        Value::Bool(_) | Value::Seconds(_) => String::new(),
+        Value::Bool(_) | Value::Seconds(_) | Value::Urls(_) => String::new(),
     }
 }

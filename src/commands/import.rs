@@ -18,18 +18,37 @@ use crate::keyring::ImportStatus;
 /// One line of the import report (`--json`: an array of these under
 /// "certificates").
 #[derive(Serialize)]
-struct Row {
-    fingerprint: Option<String>,
-    userid: Option<String>,
+pub(crate) struct Row {
+    pub fingerprint: Option<String>,
+    pub userid: Option<String>,
     /// "new", "updated", "unchanged" or "rejected".
-    status: String,
-    secret: Option<ImportStatus>,
+    pub status: String,
+    pub secret: Option<ImportStatus>,
     /// Whether the certificate is usable under the policy; one that is not
     /// is stored all the same (a later update may make it usable).
-    valid: bool,
+    pub valid: bool,
     /// Why it was rejected, or why it is stored but not valid.
-    reason: Option<String>,
-    source: String,
+    pub reason: Option<String>,
+    pub source: String,
+}
+
+impl Row {
+    /// A certificate (or a piece of data) that was not imported, and why.
+    pub(crate) fn rejected(
+        fingerprint: Option<String>,
+        reason: String,
+        source: impl Into<String>,
+    ) -> Row {
+        Row {
+            fingerprint,
+            userid: None,
+            status: "rejected".into(),
+            secret: None,
+            valid: false,
+            reason: Some(reason),
+            source: source.into(),
+        }
+    }
 }
 
 pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
@@ -94,19 +113,14 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     for (sig, name) in revocations {
         match apply_revocation(ctx, keyring, sig) {
             Ok(cert) => revoked.push((cert, name)),
-            Err(e) => rejected.push(Row {
-                fingerprint: None,
-                userid: None,
-                status: "rejected".into(),
-                secret: None,
-                valid: false,
-                reason: Some(format!("revocation certificate: {e}")),
-                source: name,
-            }),
+            Err(e) => rejected.push(Row::rejected(
+                None,
+                format!("revocation certificate: {e}"),
+                name,
+            )),
         }
     }
 
-    let mut names = Vec::new();
     let mut unprotected = Vec::new();
     let certs = inputs
         .iter()
@@ -131,9 +145,35 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
             {
                 unprotected.push(cert.fingerprint());
             }
-            names.push(name);
-            cert
+            (cert, name)
         });
+    let imported = import_named(ctx, certs)?;
+    for fpr in unprotected {
+        ctx.warn(format_args!(
+            "the secret key {fpr:X} has no passphrase; protect it with: zpgp passwd {fpr:X}"
+        ));
+    }
+    let mut rows = rejected;
+    rows.extend(imported);
+    conclude(ctx, &rows, false, None)?;
+    if let Some(g) = &gnupg {
+        report_ownertrust(ctx, g, false)?;
+    }
+    all_rejected(&rows)
+}
+
+/// Imports certificates, each named by where it came from, and returns
+/// the report's rows.
+pub(crate) fn import_named(
+    ctx: &Context,
+    certs: impl IntoIterator<Item = (Cert, String)>,
+) -> Result<Vec<Row>> {
+    let keyring = ctx.keyring()?;
+    let mut names = Vec::new();
+    let certs = certs.into_iter().map(|(cert, name)| {
+        names.push(name);
+        cert
+    });
     let mut imported = Vec::new();
     keyring.import_each(certs, |o| {
         // Judged as merged: an update may bring the valid self-signature
@@ -156,16 +196,22 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     for (row, name) in imported.iter_mut().zip(names) {
         row.source = name;
     }
-    for fpr in unprotected {
-        ctx.warn(format_args!(
-            "the secret key {fpr:X} has no passphrase; protect it with: zpgp passwd {fpr:X}"
-        ));
-    }
-    let mut rows = rejected;
-    rows.extend(imported);
+    Ok(imported)
+}
 
-    let changes = key_changes(ctx, &rows)?;
-    report(ctx, &rows, &changes)?;
+/// The report of an import, and the key-change alerts.  `note` is said
+/// after the summary (fetch: that nothing fetched is authenticated).
+pub(crate) fn conclude(
+    ctx: &Context,
+    rows: &[Row],
+    with_source: bool,
+    note: Option<&str>,
+) -> Result<()> {
+    let changes = key_changes(ctx, rows)?;
+    report(ctx, rows, &changes, with_source)?;
+    if let Some(note) = note {
+        ctx.info(note);
+    }
     for c in &changes {
         ctx.warn(format_args!(
             "a different key now claims {}: {} (just imported) and {} (on file). Until you \
@@ -177,9 +223,11 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
             Safe(&c.email)
         ));
     }
-    if let Some(g) = &gnupg {
-        report_ownertrust(ctx, g, false)?;
-    }
+    Ok(())
+}
+
+/// An import where every certificate was rejected fails.
+pub(crate) fn all_rejected(rows: &[Row]) -> Result<()> {
     if !rows.is_empty() && rows.iter().all(|r| r.status == "rejected") {
         return Err(Error::new(
             Failure::BadData,
@@ -253,7 +301,7 @@ fn key_changes(ctx: &Context, rows: &[Row]) -> Result<Vec<KeyChange>> {
     Ok(changes)
 }
 
-fn report(ctx: &Context, rows: &[Row], changes: &[KeyChange]) -> Result<()> {
+fn report(ctx: &Context, rows: &[Row], changes: &[KeyChange], with_source: bool) -> Result<()> {
     let count = |s: &str| rows.iter().filter(|r| r.status == s).count();
     let secrets = rows.iter().filter(|r| r.secret.is_some()).count();
     let invalid = rows
@@ -279,10 +327,13 @@ fn report(ctx: &Context, rows: &[Row], changes: &[KeyChange]) -> Result<()> {
             (Some(f), None) => f.clone(),
             (None, _) => format!("in {}", r.source),
         };
-        let secret = match r.secret {
+        let mut secret = match r.secret {
             Some(s) => format!(" (secret key: {s})"),
             None => String::new(),
         };
+        if with_source && r.fingerprint.is_some() {
+            secret.push_str(&format!(" from {}", Safe(&r.source)));
+        }
         match (&r.reason, r.status.as_str()) {
             (Some(why), "rejected") => ctx.say(format_args!("rejected  {who}: {}", Safe(why))),
             (Some(why), status) => ctx.say(format_args!(
@@ -330,9 +381,30 @@ fn dry_run(
     } else {
         None
     };
-    let (mut new, mut updated, mut unchanged, mut secrets) = (0, 0, 0, 0);
-    for (data, _) in inputs {
+    let mut certs = Vec::new();
+    for (data, name) in inputs {
         for cert in CertParser::from_bytes(data)?.flatten() {
+            certs.push((cert, name.clone()));
+        }
+    }
+    dry_run_certs(ctx, keyring, certs, false)?;
+    if let Some(g) = gnupg {
+        report_ownertrust(ctx, g, true)?;
+    }
+    Ok(())
+}
+
+/// Says what importing `certs` would do; `with_source` names where each
+/// came from.
+pub(crate) fn dry_run_certs(
+    ctx: &Context,
+    keyring: Option<&crate::keyring::Keyring>,
+    certs: Vec<(Cert, String)>,
+    with_source: bool,
+) -> Result<()> {
+    let (mut new, mut updated, mut unchanged, mut secrets) = (0, 0, 0, 0);
+    {
+        for (cert, source) in certs {
             let on_file = match keyring {
                 Some(k) => k.get(&cert.fingerprint())?,
                 None => None,
@@ -364,8 +436,13 @@ fn dry_run(
             };
             let uid = crate::ops::keys::primary_user_id(&cert, &ctx.policy, Some(ctx.time))
                 .unwrap_or_default();
+            let from = if with_source {
+                format!(" (from {})", Safe(&source))
+            } else {
+                String::new()
+            };
             ctx.say(format_args!(
-                "would import {status:<9} {:X} {}{secret}",
+                "would import {status:<9} {:X} {}{secret}{from}",
                 cert.fingerprint(),
                 Safe(&uid)
             ));
@@ -374,9 +451,6 @@ fn dry_run(
     ctx.info(format_args!(
         "zpgp: dry run: {new} new, {updated} updated, {unchanged} unchanged, {secrets} secret keys; nothing was changed"
     ));
-    if let Some(g) = gnupg {
-        report_ownertrust(ctx, g, true)?;
-    }
     Ok(())
 }
 

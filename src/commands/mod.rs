@@ -20,6 +20,7 @@ mod doctor;
 mod encrypt;
 mod expire;
 mod export;
+mod fetch;
 mod generate;
 mod gnupg;
 mod import;
@@ -27,8 +28,11 @@ mod inspect;
 mod keyfiles;
 mod keystore;
 mod list;
+mod network;
 mod passwd;
 mod progress;
+mod publish;
+mod refresh;
 mod revoke;
 mod sign;
 mod subkey;
@@ -36,6 +40,7 @@ mod upkeep;
 mod userid;
 mod verify;
 mod watch;
+mod wkd;
 
 pub fn dispatch(ctx: &Context, command: Command) -> Result<()> {
     let result = run(ctx, command);
@@ -53,6 +58,10 @@ fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Import(args) => import::run(ctx, args),
         Command::Export(args) => export::run(ctx, args),
         Command::Certify(args) => certify::run(ctx, args),
+        Command::Fetch(args) => fetch::run(ctx, args),
+        Command::Publish(args) => publish::run(ctx, args),
+        Command::Refresh(args) => refresh::run(ctx, args),
+        Command::Wkd(command) => wkd::run(ctx, command),
         Command::List(args) => list::run(ctx, args),
         Command::Delete(args) => delete::run(ctx, args),
         Command::Passwd(args) => passwd::run(ctx, args),
