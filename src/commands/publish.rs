@@ -60,6 +60,12 @@ pub fn run(ctx: &Context, args: PublishArgs) -> Result<()> {
             Safe(&label)
         ));
     }
+    if matches!(vc.revocation_status(), RevocationStatus::Revoked(_)) {
+        ctx.info(format_args!(
+            "zpgp: {fpr:X} is revoked: publishing the revocation of {}",
+            Safe(&label)
+        ));
+    }
     let public = net::exportable(&cert)?;
     let (net, servers) = network::open(ctx, &args.net)?;
 

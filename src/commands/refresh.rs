@@ -170,7 +170,30 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<()> {
     let mut merge_error = None;
     net.block_on(async {
         let mut requests = std::pin::pin!(requests);
-        while let Some((i, source, wkd_email, result)) = requests.next().await {
+        loop {
+            // A finished certificate waits at most BATCH_TIME for others
+            // to join its batch, even while the rest are slow to answer.
+            let next = if batch.is_empty() {
+                requests.next().await
+            } else {
+                let wait = BATCH_TIME.saturating_sub(last_flush.elapsed());
+                match tokio::time::timeout(wait, requests.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        if let Err(e) =
+                            flush(ctx, &certs, &mut updates, &mut outcomes, &found, &mut batch)
+                        {
+                            merge_error = Some(e);
+                            return;
+                        }
+                        last_flush = Instant::now();
+                        continue;
+                    }
+                }
+            };
+            let Some((i, source, wkd_email, result)) = next else {
+                break;
+            };
             let fpr = certs[i].fingerprint();
             match result {
                 Ok(answer) => {

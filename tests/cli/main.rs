@@ -24,6 +24,8 @@ mod messages;
 mod messages_errors;
 mod messages_sign;
 mod multi;
+#[cfg(feature = "crypto-openssl")]
+mod network;
 mod output_safety;
 mod packets;
 mod passphrase_quality;
@@ -31,6 +33,8 @@ mod policy;
 mod rfc9580;
 mod secrets;
 mod secrets_hardening;
+#[cfg(feature = "crypto-openssl")]
+mod servers;
 mod sop;
 mod sop_errors;
 mod sop_peers;
