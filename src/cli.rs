@@ -69,9 +69,9 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Print reports as JSON (list, import, inspect, config list, watch,
-    /// doctor and agent --status on stdout; encrypt, decrypt, sign and
-    /// verify on stderr)
+    /// Print reports as JSON (list, import, fetch, publish, refresh, wkd
+    /// export, inspect, config list, watch, doctor and agent --status on
+    /// stdout; encrypt, decrypt, sign and verify on stderr)
     #[arg(long, global = true)]
     pub json: bool,
 

@@ -348,6 +348,21 @@ fn layers_call_only_downwards() {
             &["crate::keyring", "crate::commands", "crate::context"],
         ),
         (
+            "src/net",
+            &[
+                "crate::config",
+                "crate::keyring",
+                "crate::commands",
+                "crate::context",
+                "crate::cli",
+                "crate::sop",
+                "crate::output",
+                "crate::passphrase",
+                "crate::ops",
+                "crate::trust",
+            ],
+        ),
+        (
             "src/agent",
             &[
                 "crate::config",
