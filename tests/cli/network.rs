@@ -863,3 +863,85 @@ fn an_interrupted_refresh_keeps_what_it_merged() {
         .assert()
         .success();
 }
+
+// WKD and what is already on file ----------------------------------------------------
+
+#[test]
+fn refresh_asks_wkd_and_a_fetched_stranger_raises_the_key_change_alert() {
+    let alice = User::new("Alice");
+    let bob = User::new("Bob");
+    bob.knows(&[&alice]);
+    // Alice adds a subkey; her domain's directory serves the new version.
+    alice
+        .zpgp_pw()
+        .args(["subkey", "add", &alice.fpr, "--for", "sign"])
+        .assert()
+        .success();
+    let fresh = exported(&alice.env, &alice.fpr);
+    // Someone else's key claims Alice's address on another path.
+    let mallory = Env::new();
+    let mallory_fpr = mallory.generate(&["--name", "Not Alice", "--email", "alice@example.org"]);
+    let forged = exported(&mallory, &mallory_fpr);
+    let serve_forged = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let web = {
+        let flag = serve_forged.clone();
+        Web::https(WKD_HOSTS, move |r| {
+            if !r.target.ends_with("?l=alice") {
+                Reply::Status(404, Vec::new())
+            } else if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                Reply::Ok(forged.clone())
+            } else {
+                Reply::Ok(fresh.clone())
+            }
+        })
+    };
+    let out = bob
+        .zpgp()
+        .args(["--json", "refresh", &alice.fpr, "--from", "wkd"])
+        .args(web.client_args(WKD_HOSTS))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let report = json(&out.stdout);
+    assert_eq!(
+        report["certificates"][0]["changes"][0]["kind"], "new_subkey",
+        "{report}"
+    );
+    assert!(
+        report["certificates"][0]["sources"][0]
+            .as_str()
+            .unwrap()
+            .contains("WKD alice@example.org"),
+        "{report}"
+    );
+
+    // Now WKD gives another key for the address: refresh only mentions
+    // it; fetch imports it, unauthenticated, with the alert.
+    serve_forged.store(true, std::sync::atomic::Ordering::SeqCst);
+    bob.zpgp()
+        .args(["refresh", &alice.fpr, "--from", "wkd"])
+        .args(web.client_args(WKD_HOSTS))
+        .assert()
+        .success()
+        .stderr(has(&[
+            "WKD offers another key for alice@example.org",
+            &mallory_fpr,
+        ]));
+    assert!(on_file(&bob.env, &mallory_fpr).is_none());
+    bob.zpgp()
+        .args(["fetch", "--from", "wkd", "alice@example.org"])
+        .args(web.client_args(WKD_HOSTS))
+        .assert()
+        .success()
+        .stderr(has(&[
+            "new",
+            &mallory_fpr,
+            "a different key now claims alice@example.org",
+        ]));
+    // Alice's certified key is still the one -r finds.
+    bob.zpgp()
+        .args(["encrypt", "-r", "alice@example.org"])
+        .write_stdin("for Alice")
+        .assert()
+        .success();
+}

@@ -210,9 +210,10 @@ impl Web {
             );
             match TcpListener::bind(SocketAddr::new(IpAddr::V4(addr), 443)) {
                 Ok(l) => break l,
-                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                    panic!("binding port 443 needs root or CAP_NET_BIND_SERVICE: {e}")
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => panic!(
+                    "binding port 443 needs root, or: sudo sysctl \
+                     net.ipv4.ip_unprivileged_port_start=443 ({e})"
+                ),
                 Err(e) => {
                     tries += 1;
                     assert!(tries < 50, "no loopback address for port 443: {e}");
