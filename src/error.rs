@@ -19,6 +19,9 @@ pub enum Failure {
     KeysExpiring,
     /// `doctor` found something to fix.
     ProblemsFound,
+    /// A message marked for your eyes only was to be written to a file or
+    /// a pipe (allowed with `--force`).
+    EyesOnly,
     /// No acceptable signature was found.
     NoSignature,
     /// An asymmetric algorithm is not supported.
@@ -78,6 +81,7 @@ impl Failure {
             KeyNotFound => 4,
             KeysExpiring => 5,
             ProblemsFound => 6,
+            EyesOnly => 9,
             UnsupportedAsymmetricAlgo => 13,
             CertCannotEncrypt => 17,
             MissingArg => 19,
@@ -104,7 +108,7 @@ impl Failure {
 
     /// Every failure, in exit-code order; the README table and the man page
     /// are checked against this list.
-    pub const ALL: [Failure; 26] = {
+    pub const ALL: [Failure; 27] = {
         use Failure::*;
         [
             Usage,
@@ -112,6 +116,7 @@ impl Failure {
             KeyNotFound,
             KeysExpiring,
             ProblemsFound,
+            EyesOnly,
             UnsupportedAsymmetricAlgo,
             CertCannotEncrypt,
             MissingArg,
@@ -145,6 +150,9 @@ impl Failure {
             KeyNotFound => "no key in the keyring matches the query",
             KeysExpiring => "watch: a key expires within the days given, or has expired",
             ProblemsFound => "doctor: something needs fixing",
+            EyesOnly => {
+                "message is for your eyes only: shown on a terminal, not written (use --force)"
+            }
             UnsupportedAsymmetricAlgo => "unsupported public-key algorithm",
             CertCannotEncrypt => "certificate has no usable encryption key",
             MissingArg => "a required argument is missing",

@@ -36,6 +36,7 @@ mod upkeep;
 mod userid;
 mod verify;
 mod watch;
+mod wipe;
 
 pub fn dispatch(ctx: &Context, command: Command) -> Result<()> {
     let result = run(ctx, command);

@@ -14,6 +14,7 @@ mod gpg_import;
 mod gpg_keys;
 mod gpg_messages;
 mod gpg_upkeep;
+mod habits;
 mod harness;
 mod hints;
 mod hostile;
