@@ -8,10 +8,10 @@ use crate::context::Context;
 
 mod agent;
 mod armor;
-mod auth;
+pub(crate) mod auth;
 mod batch;
 mod certify;
-mod common;
+pub(crate) mod common;
 mod completions;
 mod config;
 mod decrypt;

@@ -10,6 +10,7 @@ mod debian_keyring;
 mod docs;
 mod fastpath;
 mod fuzz;
+mod git;
 mod gpg_import;
 mod gpg_keys;
 mod gpg_messages;
