@@ -367,8 +367,8 @@ pub fn eyes_only_hint(mut e: anyhow::Error) -> anyhow::Error {
     if let Some(err) = e.downcast_mut::<Error>() {
         if err.failure == Failure::EyesOnly {
             err.hint = Some(
-                "nothing was written; read it on a terminal (without -o), or write it anyway \
-                 with --force"
+                "nothing was written; read it on a terminal with -o - (standard output), or \
+                 write it anyway with --force"
                     .into(),
             );
         }

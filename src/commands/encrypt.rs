@@ -28,9 +28,8 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
         // Every file is checked before the first is encrypted: a refusal
         // leaves all of them as they were.
         for input in &inputs {
-            super::wipe::open(input.as_deref())?;
-            let output = output_path(&args, input.as_deref());
-            super::wipe::check_output(output.as_deref())?;
+            let victim = super::wipe::open(input.as_deref())?;
+            victim.check_output(output_path(&args, input.as_deref()).as_deref())?;
         }
     }
     let sign = args.sign || args.signer.is_some();
@@ -180,8 +179,9 @@ fn one(
         crate::output::check_writable(p, args.force)?;
     }
     let victim = if args.wipe {
-        super::wipe::check_output(output_path.as_deref())?;
-        Some(super::wipe::open(input_path)?)
+        let victim = super::wipe::open(input_path)?;
+        victim.check_output(output_path.as_deref())?;
+        Some(victim)
     } else {
         None
     };

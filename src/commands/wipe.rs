@@ -119,43 +119,48 @@ pub fn open(path: Option<&Path>) -> Result<Victim> {
     })
 }
 
-/// Checks that the encrypted output can be made durable: a file that is
-/// synced and renamed into place, or standard output when it is a
-/// regular file.  A pipe, terminal, FIFO or device (`/dev/null`) cannot
-/// keep the only copy of the data.
-pub fn check_output(output: Option<&Path>) -> Result<()> {
-    let stdout = output.is_none_or(|p| p.as_os_str() == "-" || p.as_os_str() == "/dev/stdout");
-    if stdout {
-        if !stdout_is_regular_file() {
-            return Err(refuse(
-                "--wipe needs the encrypted output on disk: standard output is a pipe or a \
-                 terminal, which cannot be synced (write it with -o FILE, or redirect standard \
-                 output to a file)"
-                    .into(),
-            ));
+impl Victim {
+    /// Checks that the encrypted output can be made durable, and is not
+    /// this very file: a file that is synced and renamed into place, or
+    /// standard output when it is a regular file.  A pipe, terminal, FIFO
+    /// or device (`/dev/null`) cannot keep the only copy of the data.
+    pub fn check_output(&self, output: Option<&Path>) -> Result<()> {
+        let stdout = output.is_none_or(|p| p.as_os_str() == "-" || p.as_os_str() == "/dev/stdout");
+        let existing = if stdout {
+            let Some(meta) = stdout_metadata().filter(|m| m.is_file()) else {
+                return Err(refuse(
+                    "--wipe needs the encrypted output on disk: standard output is a pipe or \
+                     a terminal, which cannot be synced (write it with -o FILE, or redirect \
+                     standard output to a file)"
+                        .into(),
+                ));
+            };
+            Some(meta)
+        } else {
+            let path = output.expect("not standard output");
+            if !crate::output::is_file_output(path) {
+                return Err(refuse(format!(
+                    "--wipe needs the encrypted output in a regular file, and {} is not one",
+                    Safe(&path.display().to_string())
+                )));
+            }
+            fs::symlink_metadata(path).ok()
+        };
+        if existing.is_some_and(|m| m.dev() == self.before.dev && m.ino() == self.before.ino) {
+            return Err(refuse(format!(
+                "--wipe refuses to write the encrypted output over {}, the file it wipes",
+                Safe(&self.path.display().to_string())
+            )));
         }
-        return Ok(());
+        Ok(())
     }
-    let path = output.expect("not standard output");
-    if !crate::output::is_file_output(path) {
-        return Err(refuse(format!(
-            "--wipe needs the encrypted output in a regular file, and {} is not one",
-            Safe(&path.display().to_string())
-        )));
-    }
-    Ok(())
 }
 
-/// Whether standard output is a regular file (`> file`), through its
-/// descriptor.
-fn stdout_is_regular_file() -> bool {
+/// Standard output's metadata, through its descriptor.
+fn stdout_metadata() -> Option<fs::Metadata> {
     use std::os::fd::AsFd;
-    std::io::stdout()
-        .as_fd()
-        .try_clone_to_owned()
-        .ok()
-        .and_then(|fd| File::from(fd).metadata().ok())
-        .is_some_and(|m| m.is_file())
+    let fd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    File::from(fd).metadata().ok()
 }
 
 impl Victim {

@@ -25,7 +25,7 @@ pub fn run(ctx: &Context, inv: &Invocation, key: &Option<String>, armor: bool) -
         "KEY_CONSIDERED",
         &format!("{} 0", cert.fingerprint().to_hex()),
     );
-    let signer = common::unlock_signer(ctx, cert)?;
+    let signer = common::unlock_signer(ctx, cert).map_err(passphrase_hint)?;
 
     let mut opts = SignOptions::new(SignMode::Detached, vec![signer]);
     opts.armor = armor;
@@ -57,6 +57,21 @@ pub fn run(ctx: &Context, inv: &Invocation, key: &Option<String>, armor: bool) -
         ),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// git cannot pass --passphrase-file: say what works instead.
+fn passphrase_hint(mut e: anyhow::Error) -> anyhow::Error {
+    if let Some(err) = e.downcast_mut::<crate::error::Error>() {
+        if err.failure == crate::error::Failure::KeyIsProtected {
+            let hint = "zpgp-gpg asks on the terminal git runs in, or uses the key agent: \
+                        unlock the key there first by signing anything with it, e.g. \
+                        zpgp sign --detached FILE";
+            #[cfg(debug_assertions)]
+            crate::cli::check::assert_hint_parses(hint);
+            err.hint = Some(hint.into());
+        }
+    }
+    e
 }
 
 /// A zpgp query for what git names the key by: user.signingkey as the

@@ -174,6 +174,8 @@ fn wipe_refuses_output_that_cannot_be_written_or_synced() {
     refused(&alice, &[p, "-o", "/dev/null"], &["not one"]);
     refused(&alice, &[p, "--force", "-o", "/dev/full"], &["not one"]);
     refused(&alice, &[p, "-o", "-"], &["standard output is a pipe"]);
+    // The output would replace the file it is the only copy of.
+    refused(&alice, &[p, "--force", "-o", p], &["the file it wipes"]);
     assert_eq!(std::fs::read(&plain).unwrap(), SECRET);
 }
 
@@ -285,6 +287,48 @@ fn gpg_eyes_only_is_refused_on_a_file_or_pipe_without_force() {
     let report = json(&stderr[start..end]);
     assert_eq!(report["literal"]["eyes_only"], true);
     assert_eq!(report["literal"]["file_name"], "_CONSOLE");
+}
+
+/// On a terminal an eyes-only message is shown: the one place it goes
+/// without --force.
+#[test]
+fn eyes_only_is_shown_on_a_terminal() {
+    if !crate::harness::have("script") {
+        eprintln!("SKIPPED: script (util-linux) is not installed; no terminal to test with");
+        return;
+    }
+    let alice = User::new("Alice");
+    let msg = alice.path("m.pgp");
+    alice
+        .zpgp()
+        .args([
+            "encrypt",
+            "--for-your-eyes-only",
+            "-r",
+            &alice.email(),
+            "-o",
+        ])
+        .arg(&msg)
+        .write_stdin(SECRET)
+        .assert()
+        .success();
+    let line = format!(
+        "'{}' --home '{}' --batch --passphrase-file '{}' decrypt -o - '{}'",
+        crate::harness::zpgp_bin().display(),
+        alice.env.home().display(),
+        alice.env.passphrase_file().display(),
+        msg.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("ZPGP_NO_AGENT", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("the launch code is 0000"), "{shown}");
+    assert!(shown.contains("for your eyes only"), "{shown}");
 }
 
 /// A signed message marked eyes-only: inspect says so, and verify keeps
