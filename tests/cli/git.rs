@@ -380,3 +380,47 @@ fn commits_cross_between_gpg_and_zpgp_gpg() {
         stderr(&v)
     );
 }
+
+/// Stops the agent a test started, whatever happens to the test.
+struct AgentStop<'a>(&'a Env);
+
+impl Drop for AgentStop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.zpgp_agent().args(["agent", "--stop"]).output();
+    }
+}
+
+/// A passphrase-protected key signs once the agent holds it unlocked;
+/// before, git's signing fails with a hint that says so (git cannot
+/// pass --passphrase-file, and here there is no terminal).
+#[test]
+fn protected_key_signs_through_the_agent() {
+    let Some(repo) = Repo::new() else { return };
+    repo.env
+        .generate(&["--name", "Pat", "--email", "pat@example.org"]);
+    repo.ok(&["config", "user.signingkey", "pat@example.org"]);
+    std::fs::write(repo.dir().join("a"), "a").unwrap();
+    repo.ok(&["add", "a"]);
+    let err = repo.fails(&["commit", "-q", "-S", "-m", "a"]);
+    assert!(err.contains("no terminal to ask on"), "{err}");
+    assert!(err.contains("uses the key agent"), "{err}");
+
+    let _stop = AgentStop(&repo.env);
+    let unlock = repo.env.write("unlock.txt", "unlock");
+    repo.env
+        .zpgp_agent()
+        .arg("--passphrase-file")
+        .arg(repo.env.passphrase_file())
+        .args(["sign", "--detached", "--signer", "pat@example.org"])
+        .arg(&unlock)
+        .assert()
+        .success();
+    let out = repo
+        .git(&["commit", "-q", "-S", "-m", "a"])
+        .env_remove("ZPGP_NO_AGENT")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = repo.ok(&["verify-commit", "HEAD"]);
+    assert!(stderr(&v).contains("Good signature from \"Pat <pat@example.org>\" [ultimate]"));
+}
