@@ -7,8 +7,8 @@ set -euo pipefail
 pkgs=(pkg-config libssl-dev libclang-dev libsqlite3-dev)
 tools=(pkg-config)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(gnupg sqop gosop pgpainless-cli zsh fish debian-keyring debian-archive-keyring sks)
-  tools+=(gpg)
+  pkgs+=(gnupg git sqop gosop pgpainless-cli zsh fish debian-keyring debian-archive-keyring sks)
+  tools+=(gpg git)
 fi
 
 missing=()

@@ -968,6 +968,27 @@ pub struct EncryptArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Encrypt text: line endings travel as CRLF (literal data in text
+    /// mode, 't'; with --sign a text signature), and decrypting on any
+    /// system gives that system's line endings
+    #[arg(short, long)]
+    pub text: bool,
+
+    /// Mark the message for display only (the file name _CONSOLE, as PGP
+    /// 2's -m and gpg --for-your-eyes-only): zpgp decrypt then shows it on
+    /// the terminal and will not write it to a file or a pipe without
+    /// --force
+    #[arg(long)]
+    pub for_your_eyes_only: bool,
+
+    /// Once the encrypted file is written and synced to disk, overwrite
+    /// each input file with random bytes, sync, and remove it (refused for
+    /// standard input, links, anything but a regular file, and output
+    /// that cannot be synced; see "Wipe and eyes-only" in the README for
+    /// what overwriting cannot do on SSDs and copy-on-write file systems)
+    #[arg(long)]
+    pub wipe: bool,
+
     /// The files to encrypt, each to its own output (standard input when
     /// none, or -)
     #[arg(value_name = "FILE")]
@@ -1002,7 +1023,9 @@ pub struct DecryptArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Overwrite the output file if it exists
+    /// Overwrite the output file if it exists; write a message marked for
+    /// your eyes only to a file or a pipe (it is otherwise shown on a
+    /// terminal only, exit 9)
     #[arg(long)]
     pub force: bool,
 
@@ -1045,6 +1068,13 @@ pub struct SignArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Sign text: a text signature (type 0x01) over the text with CRLF
+    /// line endings, so that it verifies whether the file has Unix or
+    /// Windows line endings; inline, the literal data is in text mode
+    /// ('t') with CRLF line endings
+    #[arg(short, long)]
+    pub text: bool,
+
     /// The files to sign, each to its own output (standard input when
     /// none, or -)
     #[arg(value_name = "FILE")]
@@ -1077,7 +1107,8 @@ pub struct VerifyArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Overwrite the output file if it exists
+    /// Overwrite the output file if it exists; write a message marked for
+    /// your eyes only to a file or a pipe (exit 9 otherwise)
     #[arg(long)]
     pub force: bool,
 

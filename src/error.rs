@@ -19,6 +19,9 @@ pub enum Failure {
     KeysExpiring,
     /// `doctor` found something to fix.
     ProblemsFound,
+    /// A message marked for your eyes only was to be written to a file or
+    /// a pipe (allowed with `--force`).
+    EyesOnly,
     /// No acceptable signature was found.
     NoSignature,
     /// An asymmetric algorithm is not supported.
@@ -82,6 +85,7 @@ impl Failure {
             KeysExpiring => 5,
             ProblemsFound => 6,
             Network => 7,
+            EyesOnly => 9,
             UnsupportedAsymmetricAlgo => 13,
             CertCannotEncrypt => 17,
             MissingArg => 19,
@@ -108,7 +112,7 @@ impl Failure {
 
     /// Every failure, in exit-code order; the README table and the man page
     /// are checked against this list.
-    pub const ALL: [Failure; 27] = {
+    pub const ALL: [Failure; 28] = {
         use Failure::*;
         [
             Usage,
@@ -117,6 +121,7 @@ impl Failure {
             KeysExpiring,
             ProblemsFound,
             Network,
+            EyesOnly,
             UnsupportedAsymmetricAlgo,
             CertCannotEncrypt,
             MissingArg,
@@ -152,6 +157,9 @@ impl Failure {
             ProblemsFound => "doctor: something needs fixing",
             Network => {
                 "fetch, publish, refresh: a server unreachable, a TLS failure, a timeout or an HTTP error"
+            }
+            EyesOnly => {
+                "message is for your eyes only: shown on a terminal, not written (use --force)"
             }
             UnsupportedAsymmetricAlgo => "unsupported public-key algorithm",
             CertCannotEncrypt => "certificate has no usable encryption key",

@@ -16,6 +16,7 @@ pub mod context;
 pub mod display;
 pub mod error;
 pub mod fuzz;
+pub mod gpg;
 pub mod keyring;
 pub mod man;
 pub mod net;

@@ -131,6 +131,42 @@ impl Output {
     }
 }
 
+impl Output {
+    /// Makes the output final and durable, for when the data's only other
+    /// copy is about to go (`encrypt --wipe`): as [`Output::finish`], and
+    /// then the directory that holds the new name is synced too, so that
+    /// a crash cannot lose the file.  Standard output is synced when it
+    /// is a regular file; a pipe, terminal or device cannot be, and is an
+    /// error.
+    pub fn finish_durable(mut self) -> Result<()> {
+        match std::mem::replace(&mut self.inner, Sink::Done) {
+            Sink::File { tmp, mut pending } => {
+                pending.sync_dir = true;
+                self.inner = Sink::File { tmp, pending };
+                self.finish()
+            }
+            Sink::Stdout(mut w) => {
+                w.flush().context("cannot write to standard output")?;
+                let file = File::from(
+                    io::stdout()
+                        .as_fd()
+                        .try_clone_to_owned()
+                        .context("cannot sync standard output")?,
+                );
+                if !file.metadata().is_ok_and(|m| m.is_file()) {
+                    anyhow::bail!("standard output is not a regular file, so it cannot be synced");
+                }
+                file.sync_all().context("cannot sync standard output")
+            }
+            Sink::Special(mut w) => {
+                w.flush().context("cannot write the output")?;
+                anyhow::bail!("the output is not a regular file, so it cannot be synced")
+            }
+            Sink::Done => Ok(()),
+        }
+    }
+}
+
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.inner {
@@ -406,6 +442,9 @@ struct Pending {
     named: Option<Named>,
     force: bool,
     content: Content,
+    /// Sync the directory once the name is given (see
+    /// [`Output::finish_durable`]).
+    sync_dir: bool,
 }
 
 struct Named {
@@ -440,6 +479,7 @@ fn create_temp(path: &Path, force: bool, content: Content) -> Result<(File, Pend
         named: None,
         force,
         content,
+        sync_dir: false,
     };
     let force_named = std::env::var_os(NAMED_TEMP_ENV).is_some_and(|v| !v.is_empty());
     let unnamed = if !force_named && can_link_unnamed() {
@@ -551,7 +591,13 @@ impl Pending {
             } else {
                 anyhow::Error::from(e).context(format!("cannot write {}", self.dest.display()))
             }
-        })
+        })?;
+        if self.sync_dir {
+            self.dir
+                .sync_all()
+                .with_context(|| format!("cannot sync the directory of {}", self.dest.display()))?;
+        }
+        Ok(())
     }
 
     /// A file replaced with `--force` keeps its permissions: the user chose
@@ -613,6 +659,16 @@ impl Write for Writeback {
     fn flush(&mut self) -> io::Result<()> {
         self.file.flush()
     }
+}
+
+/// Whether `path` would be written as a regular file (new, or replacing
+/// a file or link), rather than in place into a FIFO or device.
+pub fn is_file_output(path: &Path) -> bool {
+    !is_stdout(path)
+        && matches!(
+            existing(path),
+            Existing::Nothing | Existing::File | Existing::Link
+        )
 }
 
 /// Fails early, before any work, when `path` may not be written: the same

@@ -77,6 +77,13 @@ impl Printer {
     }
 }
 
+/// A GnuPG status line for `zpgp-gpg --status-fd=2` (what git signs
+/// with), written whole and as given: its reader parses it, and its
+/// arguments are escaped by `gpg::status`.
+pub fn gpg_status_line(text: &str) {
+    line(format_args!("{text}"));
+}
+
 /// One line on standard error.  A closed or failing stderr is no reason to
 /// fail the command whose product already went to stdout.
 fn line(args: std::fmt::Arguments) {

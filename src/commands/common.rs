@@ -49,15 +49,25 @@ pub fn open_input_progress(
         .and_then(|p| std::fs::metadata(p).ok())
         .filter(|m| m.is_file())
         .map_or(0, |m| m.len());
+    Ok(with_progress(ctx, input, path.is_none(), len))
+}
+
+/// An input opened already (`stdin`: standard input), read ahead and with
+/// a progress bar as [`open_input_progress`] does.
+pub fn with_progress(
+    ctx: &Context,
+    input: Box<dyn Read + Send + Sync>,
+    stdin: bool,
+    len: u64,
+) -> Box<dyn Read + Send + Sync> {
     // Standard input and large files are read on a second thread (see
     // `readahead`); for a small file a thread would cost more than it saves.
-    let input: Box<dyn Read + Send + Sync> =
-        if path.is_none() || len > ops::buffers::READ_AHEAD_MIN_FILE {
-            Box::new(crate::readahead::ReadAhead::new(input))
-        } else {
-            input
-        };
-    Ok(super::progress::wrap(input, len, ctx.printer()))
+    let input: Box<dyn Read + Send + Sync> = if stdin || len > ops::buffers::READ_AHEAD_MIN_FILE {
+        Box::new(crate::readahead::ReadAhead::new(input))
+    } else {
+        input
+    };
+    super::progress::wrap(input, len, ctx.printer())
 }
 
 /// `path` with `ext` appended (`report.pdf` → `report.pdf.pgp`).
@@ -350,4 +360,26 @@ pub fn print_signatures(ctx: &Context, sigs: &[SignatureReport]) {
             ctx.say(line);
         }
     }
+}
+
+/// Says how to read an eyes-only message that was not written.
+pub fn eyes_only_hint(mut e: anyhow::Error) -> anyhow::Error {
+    if let Some(err) = e.downcast_mut::<Error>() {
+        if err.failure == Failure::EyesOnly {
+            err.hint = Some(
+                "nothing was written; read it on a terminal with -o - (standard output), or \
+                 write it anyway with --force"
+                    .into(),
+            );
+        }
+    }
+    e
+}
+
+/// Whether output to `path` (standard output when `None`) lands on a
+/// terminal, the one place an eyes-only message goes without --force.
+pub fn shown_on_terminal(path: Option<&Path>) -> bool {
+    use std::io::IsTerminal;
+    path.is_none_or(|p| p.as_os_str() == "-" || p.as_os_str() == "/dev/stdout")
+        && std::io::stdout().is_terminal()
 }

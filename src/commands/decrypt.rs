@@ -118,6 +118,10 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
     let renamed_into_place =
         to_file.is_some_and(|p| std::fs::metadata(p).map_or(true, |m| m.is_file()));
     opts.hold_back = !renamed_into_place;
+    // An eyes-only message may be shown, never stored: only a terminal
+    // on standard output gets it without --force.
+    opts.refuse_eyes_only = !args.force && !common::shown_on_terminal(output_path.as_deref());
+    opts.native_line_endings = true;
     // Key passphrases and the message password come from their own
     // sources: a passphrase is never tried on a message's password packets
     // (whoever made the message would learn whether it fits).
@@ -151,7 +155,11 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
     let mut out = Output::open(output_path.as_deref(), args.force, Content::Plaintext)?;
     let result = ops::decrypt(input, &mut out, &mut opts);
     drop(opts);
-    let mut report = result.map_err(|e| common::with_passphrase_hint(ctx, e))?;
+    let mut report =
+        result.map_err(|e| common::eyes_only_hint(common::with_passphrase_hint(ctx, e)))?;
+    if !ctx.json && report.literal.as_ref().is_some_and(|l| l.eyes_only) {
+        ctx.info("zpgp: note: the sender marked this message for your eyes only");
+    }
     super::auth::judge_signatures(ctx, &mut report.signatures, shared.lookup.is_some());
     shared
         .remembered

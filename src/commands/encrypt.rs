@@ -24,6 +24,14 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
     }
     // Before any passphrase or password is asked for.
     let inputs = super::batch::inputs(&args.inputs, args.output.as_deref(), "encrypt")?;
+    if args.wipe {
+        // Every file is checked before the first is encrypted: a refusal
+        // leaves all of them as they were.
+        for input in &inputs {
+            let victim = super::wipe::open(input.as_deref())?;
+            victim.check_output(output_path(&args, input.as_deref()).as_deref())?;
+        }
+    }
     let sign = args.sign || args.signer.is_some();
     // Recipients from files alone need no keyring: a deploy script
     // encrypting to a key kept in its repository leaves no home behind.
@@ -138,6 +146,18 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
     opts.signers = signers;
     opts.armor = args.armor;
     opts.format = MessageFormat::Auto;
+    if args.text {
+        opts.text = true;
+        // 't', as PGP 2 and gpg --textmode write it: text need not be
+        // UTF-8.
+        #[allow(deprecated)]
+        {
+            opts.text_format = sequoia_openpgp::types::DataFormat::Text;
+        }
+    }
+    if args.for_your_eyes_only {
+        opts.file_name = Some(ops::report::EYES_ONLY_NAME.to_string());
+    }
     if let [input] = inputs.as_slice() {
         return one(ctx, &args, &opts, input.as_deref(), false).map(drop);
     }
@@ -153,19 +173,28 @@ fn one(
     input_path: Option<&Path>,
     several: bool,
 ) -> Result<Done> {
-    let output_path = match (&args.output, input_path) {
-        (Some(o), _) => Some(o.clone()),
-        (None, Some(i)) => Some(common::with_extension(
-            i,
-            if args.armor { "asc" } else { "pgp" },
-        )),
-        (None, None) => None,
-    };
+    let output_path = output_path(args, input_path);
     let to_file = output_path.as_deref().filter(|p| p.as_os_str() != "-");
     if let Some(p) = to_file {
         crate::output::check_writable(p, args.force)?;
     }
-    let input = common::open_input_progress(ctx, input_path)?;
+    let victim = if args.wipe {
+        let victim = super::wipe::open(input_path)?;
+        victim.check_output(output_path.as_deref())?;
+        Some(victim)
+    } else {
+        None
+    };
+    let mut input = match &victim {
+        Some(v) => {
+            let (file, len) = v.reader()?;
+            common::with_progress(ctx, file, false, len)
+        }
+        None => common::open_input_progress(ctx, input_path)?,
+    };
+    if args.text {
+        input = Box::new(ops::text::ToCrlf::new(input));
+    }
     let content = if args.armor {
         Content::Text
     } else {
@@ -173,7 +202,19 @@ fn one(
     };
     let mut out = Output::open(output_path.as_deref(), args.force, content)?;
     let report = ops::encrypt(input, &mut out, opts)?;
-    out.finish()?;
+    match victim {
+        Some(victim) => {
+            out.finish_durable()?;
+            victim.wipe()?;
+            if let (Some(p), false) = (input_path, several) {
+                ctx.info(format!(
+                    "zpgp: wiped {} (overwritten once, then removed)",
+                    Safe(&p.display().to_string())
+                ));
+            }
+        }
+        None => out.finish()?,
+    }
 
     let what = format!(
         "encrypted to {} recipient{}{}",
@@ -210,6 +251,19 @@ fn one(
         output: to_file.map(Path::to_path_buf),
         report: json,
     })
+}
+
+/// Where one input's ciphertext goes: -o, else INPUT.pgp (INPUT.asc with
+/// --armor), else standard output for standard input.
+fn output_path(args: &EncryptArgs, input: Option<&Path>) -> Option<std::path::PathBuf> {
+    match (&args.output, input) {
+        (Some(o), _) => Some(o.clone()),
+        (None, Some(i)) => Some(common::with_extension(
+            i,
+            if args.armor { "asc" } else { "pgp" },
+        )),
+        (None, None) => None,
+    }
 }
 
 /// The password for the message: from --password-file, else the terminal.

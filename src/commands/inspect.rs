@@ -134,6 +134,12 @@ fn print_report(out: &mut dyn Write, name: &str, r: &InspectReport) -> Result<()
             .map(|d| format!(", dated {}", crate::time::rfc3339(d)))
             .unwrap_or_default();
         writeln!(out, "  content:     {}{file}{date}", l.format)?;
+        if l.eyes_only {
+            writeln!(
+                out,
+                "  eyes only:   yes (the sender asked that it be shown, not stored)"
+            )?;
+        }
     }
     if r.literal.is_some() && r.signatures.is_empty() {
         writeln!(out, "  signed:      no")?;

@@ -8,10 +8,10 @@ use crate::context::Context;
 
 mod agent;
 mod armor;
-mod auth;
+pub(crate) mod auth;
 mod batch;
 mod certify;
-mod common;
+pub(crate) mod common;
 mod completions;
 mod config;
 mod decrypt;
@@ -40,6 +40,7 @@ mod upkeep;
 mod userid;
 mod verify;
 mod watch;
+mod wipe;
 mod wkd;
 
 pub fn dispatch(ctx: &Context, command: Command) -> Result<()> {

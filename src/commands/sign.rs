@@ -71,7 +71,12 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
     let armored = args.armor || mode == SignMode::Cleartext;
     let mut opts = SignOptions::new(mode, signers);
     opts.armor = armored;
-    opts.text = mode == SignMode::Cleartext;
+    opts.text = args.text || mode == SignMode::Cleartext;
+    // 't', as gpg --textmode writes it: text need not be UTF-8.
+    #[allow(deprecated)]
+    {
+        opts.text_format = sequoia_openpgp::types::DataFormat::Text;
+    }
     opts.time = Some(ctx.time);
 
     let one = |input_path: Option<&Path>, several: bool| -> Result<Done> {
@@ -80,7 +85,12 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<()> {
         if let Some(p) = to_file {
             crate::output::check_writable(p, args.force)?;
         }
-        let input = common::open_input_progress(ctx, input_path)?;
+        let mut input = common::open_input_progress(ctx, input_path)?;
+        // A text signature is made over CRLF line endings whatever the
+        // file has; inline, the text itself travels with them too.
+        if args.text && mode == SignMode::Inline {
+            input = Box::new(ops::text::ToCrlf::new(input));
+        }
         let content = if armored {
             Content::Text
         } else {

@@ -29,6 +29,8 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<()> {
     let lookup =
         |ids: &[openpgp::KeyHandle]| keyring.map(|k| k.certs_by_handles(ids)).unwrap_or_default();
     let mut opts = VerifyOptions::new(&ctx.policy, file_certs);
+    opts.native_line_endings = true;
+    opts.refuse_eyes_only = !args.force && !common::shown_on_terminal(args.output.as_deref());
     if keyring.is_some() {
         opts.cert_lookup = Some(&lookup);
     }
@@ -292,7 +294,7 @@ fn one(
             let input = common::open_input_progress(ctx, input.as_deref())?;
             // A file output appears only if the signatures check out.
             let mut out = Output::open(args.output.as_deref(), args.force, Content::Plaintext)?;
-            let report = ops::verify(input, &mut out, opts)?;
+            let report = ops::verify(input, &mut out, opts).map_err(common::eyes_only_hint)?;
             (report, Some(out), "verified".to_string())
         }
     };

@@ -126,5 +126,5 @@ pub fn file_path(email: &str, direct: bool) -> Result<PathBuf> {
     } else {
         Variant::Advanced
     };
-    Ok(wkd_url(email)?.to_file_path(variant)?)
+    wkd_url(email)?.to_file_path(variant)
 }

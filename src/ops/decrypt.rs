@@ -20,6 +20,8 @@
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
@@ -93,6 +95,16 @@ pub struct DecryptOptions<'a> {
     pub hold_back: bool,
     /// The password hashing a message's password packets may ask for.
     pub password_limits: PasswordLimits,
+    /// Fail with [`Failure::EyesOnly`] before any plaintext is written
+    /// when the message is marked for display only (the caller writes to
+    /// a file or a pipe).
+    pub refuse_eyes_only: bool,
+    /// Write text-mode data (literal format `t` or `u`) with the LF line
+    /// endings of Unix text instead of the CRLF it travels with, as gpg
+    /// does; binary data is never touched.
+    pub native_line_endings: bool,
+    /// Set once the literal data turns out to be text to convert.
+    convert_text: Arc<AtomicBool>,
 }
 
 /// The most memory a password packet's Argon2 hashing may take: 2 GiB,
@@ -215,6 +227,9 @@ impl<'a> DecryptOptions<'a> {
             buffer_size: super::DEFAULT_BUFFER_SIZE,
             hold_back: true,
             password_limits: PasswordLimits::default(),
+            refuse_eyes_only: false,
+            native_line_endings: false,
+            convert_text: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -553,6 +568,26 @@ impl Helper<'_, '_> {
     }
 }
 
+impl Helper<'_, '_> {
+    /// The literal data's header, read before any of its data is written:
+    /// the last moment to refuse it, and to decide how it is written.
+    fn literal_seen(&mut self, info: LiteralInfo) -> Result<()> {
+        if info.eyes_only && self.opts.refuse_eyes_only {
+            return Err(Error::new(
+                Failure::EyesOnly,
+                "the message is marked for your eyes only: it is shown on a terminal, never \
+                 written to a file or a pipe",
+            )
+            .into());
+        }
+        if self.opts.native_line_endings && info.is_text() {
+            self.opts.convert_text.store(true, Ordering::Release);
+        }
+        self.report.literal = Some(info);
+        Ok(())
+    }
+}
+
 impl VerificationHelper for Helper<'_, '_> {
     fn inspect(&mut self, pp: &PacketParser) -> openpgp::Result<()> {
         match &pp.packet {
@@ -573,7 +608,7 @@ impl VerificationHelper for Helper<'_, '_> {
                     .hint("to check a signed message, use verify")
                     .into());
                 }
-                self.report.literal = Some(l.into());
+                self.literal_seen(l.into())?;
             }
             p if p.tag() == openpgp::packet::Tag::SED => return Err(sed_error()),
             _ => {}
@@ -746,6 +781,8 @@ fn decrypt_unguarded(
     output: impl Write + Send,
     opts: &mut DecryptOptions<'_>,
 ) -> Result<DecryptReport> {
+    opts.convert_text.store(false, Ordering::Release);
+    let output = super::text::FromCrlf::new(output, opts.convert_text.clone());
     let mut input = std::io::BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
     super::errors::check_looks_like_openpgp(&mut input)?;
     if !opts.hold_back {
@@ -1009,7 +1046,18 @@ fn write_plaintext(
     if !first.is_some_and(literal::is_literal) {
         return run_decryptor(reader, out, helper);
     }
-    let (data, n) = literal::copy(&mut reader, out).map_err(|e| {
+    let mut helper = helper;
+    let mut refused = None;
+    let copied = literal::copy(&mut reader, out, &mut |header| {
+        helper.literal_seen(header.into()).map_err(|e| {
+            refused = Some(e);
+            std::io::Error::other("the literal data was refused")
+        })
+    });
+    if let Some(e) = refused {
+        return Err(e);
+    }
+    let (_, n) = copied.map_err(|e| {
         if e.get_ref().is_some_and(|i| i.is::<literal::WriteError>()) {
             anyhow::Error::from(e).context("writing output")
         } else {
@@ -1017,7 +1065,6 @@ fn write_plaintext(
         }
     })?;
     let mut report = helper.report;
-    report.literal = Some((&data).into());
     report.bytes_out = n;
     Ok(report)
 }

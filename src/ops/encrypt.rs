@@ -52,6 +52,9 @@ pub struct EncryptOptions<'a> {
     pub file_name: Option<String>,
     /// Mark the data as UTF-8 text (literal format `u`, text signatures).
     pub text: bool,
+    /// The literal format of text: `u` by default, or `t` (see
+    /// [`super::SignOptions::text_format`]).
+    pub text_format: DataFormat,
     /// Put the session key into the report (`ALGO:HEX`, SOP
     /// `--session-key-out`).
     pub export_session_key: bool,
@@ -69,6 +72,7 @@ impl<'a> EncryptOptions<'a> {
             format: MessageFormat::Auto,
             file_name: None,
             text: false,
+            text_format: DataFormat::Unicode,
             export_session_key: false,
         }
     }
@@ -488,7 +492,7 @@ fn write_inner(
         message = signer.build().context("setting up signing")?;
     }
     let mut literal = LiteralWriter::new(message).format(if opts.text {
-        DataFormat::Unicode
+        opts.text_format
     } else {
         DataFormat::Binary
     });

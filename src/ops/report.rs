@@ -320,6 +320,20 @@ pub struct LiteralInfo {
     pub file_name: Option<String>,
     #[serde(serialize_with = "ser_opt_time")]
     pub date: Option<SystemTime>,
+    /// The sender asked that the content be shown, never stored: the
+    /// file name is `_CONSOLE` (PGP 2's `-m`, gpg's
+    /// `--for-your-eyes-only`).
+    pub eyes_only: bool,
+}
+
+/// The literal data file name that marks a message for display only.
+pub const EYES_ONLY_NAME: &str = "_CONSOLE";
+
+impl LiteralInfo {
+    /// Whether the data is text, whose line endings travel as CRLF.
+    pub fn is_text(&self) -> bool {
+        self.format == "text" || self.format == "utf8"
+    }
 }
 
 impl From<&Literal> for LiteralInfo {
@@ -337,6 +351,7 @@ impl From<&Literal> for LiteralInfo {
                 .filter(|f| !f.is_empty())
                 .map(|f| String::from_utf8_lossy(f).into_owned()),
             date: l.date(),
+            eyes_only: l.filename() == Some(EYES_ONLY_NAME.as_bytes()),
         }
     }
 }

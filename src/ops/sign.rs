@@ -47,6 +47,9 @@ pub struct SignOptions {
     /// Make text signatures (line endings normalized), and mark inline
     /// literal data as UTF-8 text.  Cleartext signatures are always text.
     pub text: bool,
+    /// The literal format of inline text: `u` (UTF-8) by default, or `t`,
+    /// which gpg --textmode and PGP 2 write and which needs no UTF-8.
+    pub text_format: DataFormat,
     /// The signature creation time; `None` is now.
     pub time: Option<SystemTime>,
 }
@@ -58,6 +61,7 @@ impl SignOptions {
             signers,
             armor: false,
             text: false,
+            text_format: DataFormat::Unicode,
             time: None,
         }
     }
@@ -227,7 +231,7 @@ pub fn sign(
     let mut message = signer.build().context("setting up signing")?;
     if opts.mode == SignMode::Inline {
         let format = if opts.text {
-            DataFormat::Unicode
+            opts.text_format
         } else {
             DataFormat::Binary
         };

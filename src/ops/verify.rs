@@ -43,6 +43,13 @@ pub struct VerifyOptions<'a> {
     /// How much content to verify before releasing it
     /// ([`super::DEFAULT_BUFFER_SIZE`]).
     pub buffer_size: usize,
+    /// Write an inline-signed message's text-mode data (literal format
+    /// `t` or `u`) with LF line endings instead of the CRLF it travels
+    /// with, as gpg does; binary data is never touched.
+    pub native_line_endings: bool,
+    /// Fail with [`Failure::EyesOnly`] before any content is written when
+    /// an inline-signed message is marked for display only.
+    pub refuse_eyes_only: bool,
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -55,6 +62,8 @@ impl<'a> VerifyOptions<'a> {
             not_before: None,
             not_after: None,
             buffer_size: super::DEFAULT_BUFFER_SIZE,
+            native_line_endings: false,
+            refuse_eyes_only: false,
         }
     }
 }
@@ -262,6 +271,23 @@ fn verify_unguarded(
     } else {
         SignedKind::Inline
     };
+    // The literal data's header has been read by now.
+    let literal = verifier.helper_ref().literal.as_ref();
+    if opts.refuse_eyes_only && literal.is_some_and(|l| l.eyes_only) {
+        return Err(Error::new(
+            Failure::EyesOnly,
+            "the message is marked for your eyes only: it is shown on a terminal, never \
+             written to a file or a pipe",
+        )
+        .into());
+    }
+    let text = kind == SignedKind::Inline
+        && opts.native_line_endings
+        && literal.is_some_and(LiteralInfo::is_text);
+    let output = super::text::FromCrlf::new(
+        output,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(text)),
+    );
     let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
     let n = super::copy(&mut verifier, &mut out, read_error(Stage::Verify))?;
     if !verifier.message_processed() {

@@ -347,6 +347,7 @@ fn layers_call_only_downwards() {
             "src/sop",
             &["crate::keyring", "crate::commands", "crate::context"],
         ),
+        ("src/gpg", &["crate::sop", "crate::keyring::"]),
         (
             "src/net",
             &[

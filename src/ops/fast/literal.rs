@@ -150,7 +150,11 @@ impl<'r, R: BufRead> Body<'r, R> {
 /// data packet (see [`is_literal`]) and end where the plaintext ends;
 /// after the packet only padding packets may follow.  Returns the packet
 /// (without its body) and the number of bytes written.
-pub(crate) fn copy(r: &mut impl BufRead, out: &mut dyn Write) -> io::Result<(Literal, u64)> {
+pub(crate) fn copy(
+    r: &mut impl BufRead,
+    out: &mut dyn Write,
+    on_header: &mut dyn FnMut(&Literal) -> io::Result<()>,
+) -> io::Result<(Literal, u64)> {
     let ctb = need(r)?;
     let (tag, len) = header(r, ctb)?;
     if tag != LITERAL {
@@ -175,6 +179,7 @@ pub(crate) fn copy(r: &mut impl BufRead, out: &mut dyn Write) -> io::Result<(Lit
             .set_date(Some(Timestamp::from(date).into()))
             .map_err(|_| malformed("bad date"))?;
     }
+    on_header(&literal)?;
 
     let mut written = 0u64;
     loop {
