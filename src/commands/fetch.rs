@@ -203,9 +203,9 @@ async fn fetch_one(
         return Ok(found);
     }
     let what = match want {
-        Want::Email(e) => format!("no key found for {e}"),
-        Want::Fingerprint(f) => format!("no key found for {f:X}"),
-        Want::KeyId(k) => format!("no key found for {k:X}"),
+        Want::Email(e) => e.clone(),
+        Want::Fingerprint(f) => format!("{f:X}"),
+        Want::KeyId(k) => format!("{k:X}"),
     };
     Err(network::combine(&what, errors))
 }

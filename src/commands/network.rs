@@ -38,20 +38,24 @@ pub fn allows(from: &[NetSource], source: NetSource) -> bool {
     from.is_empty() || from.contains(&source)
 }
 
-/// One error for a lookup that failed at every source: the words of
-/// each, and the exit code of the most telling (a network failure or bad
-/// data over "not found").
+/// One error for a lookup of `what` that failed at every source: the
+/// words of each, and the exit code of the most telling (a network failure
+/// or bad data over "not found").
 pub fn combine(what: &str, errors: Vec<anyhow::Error>) -> anyhow::Error {
-    if errors.len() == 1 {
-        let e = errors.into_iter().next().expect("one error");
-        let failure = crate::error::failure_of(&e).unwrap_or(Failure::Network);
-        return Error::new(failure, format!("{what}: {}", crate::error::chain_text(&e))).into();
-    }
-    let failure = errors
-        .iter()
-        .filter_map(crate::error::failure_of)
-        .find(|f| *f != Failure::KeyNotFound)
-        .unwrap_or(Failure::KeyNotFound);
+    let failure = if let [e] = &errors[..] {
+        crate::error::failure_of(e).unwrap_or(Failure::Network)
+    } else {
+        errors
+            .iter()
+            .filter_map(crate::error::failure_of)
+            .find(|f| *f != Failure::KeyNotFound)
+            .unwrap_or(Failure::KeyNotFound)
+    };
     let words: Vec<String> = errors.iter().map(crate::error::chain_text).collect();
-    Error::new(failure, format!("{what}: {}", words.join("; "))).into()
+    let lead = if failure == Failure::KeyNotFound {
+        "no key found for"
+    } else {
+        "cannot look up"
+    };
+    Error::new(failure, format!("{lead} {what}: {}", words.join("; "))).into()
 }
