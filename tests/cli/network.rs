@@ -548,9 +548,10 @@ fn unreachable_servers_and_bad_options_are_clear() {
         ])
         .assert()
         .code(7)
-        .stderr(error_has(&[&format!(
-            "cannot connect to http://127.0.0.1:{port}"
-        )]));
+        .stderr(error_has(&[
+            "cannot look up 963FD9FAFF284BDF795108FBD78934721464A7C8",
+            &format!("cannot connect to http://127.0.0.1:{port}"),
+        ]));
     bob.zpgp()
         .args([
             "fetch",
