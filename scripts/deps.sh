@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(pkg-config libssl-dev libclang-dev libsqlite3-dev)
 tools=(pkg-config)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(gnupg sqop gosop pgpainless-cli zsh fish debian-keyring debian-archive-keyring)
+  pkgs+=(gnupg rnp sqop gosop pgpainless-cli zsh fish debian-keyring debian-archive-keyring)
   tools+=(gpg)
 fi
 

@@ -34,6 +34,10 @@ pub enum MessageFormat {
     SeipdV1,
     /// SEIPDv2 with AEAD/OCB (RFC 9580).
     SeipdV2,
+    /// LibrePGP's OCB Encrypted Data packet (GnuPG 2.3+), which zpgp
+    /// reads but never writes: asked to encrypt with it, zpgp writes
+    /// SEIPDv1, which the same GnuPG reads.
+    LibrepgpAead,
 }
 
 /// What to encrypt for, and how.
@@ -336,6 +340,7 @@ fn message_format(opts: &EncryptOptions) -> MessageFormat {
                 MessageFormat::SeipdV1
             }
         }
+        MessageFormat::LibrepgpAead => MessageFormat::SeipdV1,
         f => f,
     }
 }

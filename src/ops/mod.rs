@@ -22,6 +22,8 @@ pub mod generate;
 pub mod inspect;
 pub mod keyinfo;
 pub mod keys;
+mod librepgp;
+mod replay;
 pub mod report;
 pub mod sign;
 pub mod sniff;

@@ -20,6 +20,7 @@ mod hostile;
 mod inspect;
 mod keyfiles;
 mod keys;
+mod librepgp;
 mod messages;
 mod messages_errors;
 mod messages_sign;
