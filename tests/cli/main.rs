@@ -29,6 +29,7 @@ mod output_safety;
 mod packets;
 mod passphrase_quality;
 mod policy;
+mod prefs;
 mod rfc9580;
 mod secrets;
 mod secrets_hardening;
