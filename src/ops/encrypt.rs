@@ -18,7 +18,7 @@ use openpgp::types::{AEADAlgorithm, DataFormat, RevocationStatus, SymmetricAlgor
 use serde::Serialize;
 
 use super::keys::{cert_label, cert_short_name};
-use super::sign::{pick_hash, signature_template};
+use super::sign::{pick_hash, preferred_hashes, signature_template};
 use crate::error::{Error, Failure};
 
 /// Which encryption container to write.
@@ -551,7 +551,12 @@ fn write_inner(
         for cert in &opts.recipients {
             signer = signer.add_intended_recipient(cert);
         }
-        let (s, h) = pick_hash(signer, &opts.signers)?;
+        let theirs: Vec<_> = opts
+            .recipients
+            .iter()
+            .map(|c| preferred_hashes(c, opts.policy, opts.time))
+            .collect();
+        let (s, h) = pick_hash(signer, &opts.signers, &theirs)?;
         signer = s;
         hash_algo = Some(h.to_string());
         if let Some(t) = opts.time {

@@ -43,6 +43,13 @@ impl Prefs {
             ..Prefs::default()
         }
     }
+
+    pub fn hash(hash: &[HashAlgorithm]) -> Prefs {
+        Prefs {
+            hash: Some(hash.to_vec()),
+            ..Prefs::default()
+        }
+    }
 }
 
 /// Writes NAME.key and NAME.cert (v4, Cv25519/Ed25519) with `prefs` into
@@ -162,6 +169,20 @@ fn seipdv2(message: &[u8]) -> Option<(SymmetricAlgorithm, AEADAlgorithm)> {
     None
 }
 
+/// The hash algorithms of the signatures in `data` (a detached signature
+/// or a signed message), in order.
+pub fn hashes_of(data: &[u8]) -> Vec<HashAlgorithm> {
+    let mut out = Vec::new();
+    let mut ppr = PacketParser::from_bytes(data).unwrap();
+    while let PacketParserResult::Some(pp) = ppr {
+        if let Packet::Signature(sig) = &pp.packet {
+            out.push(sig.hash_algo());
+        }
+        ppr = pp.recurse().unwrap().1;
+    }
+    out
+}
+
 /// zpgp-sop encrypting to `certs`: the cipher (and mode) it chose.
 fn zpgp_choice(cases: &[(&str, Prefs)]) -> (SymmetricAlgorithm, Option<AEADAlgorithm>) {
     let s = Sop::new();
@@ -274,4 +295,184 @@ fn zpgp_v4_keys_do_not_advertise_seipdv2() {
         let ct = s.run(&["encrypt", &format!("{profile}.cert")], DATA).ok();
         assert_eq!(seipdv2(&ct).is_some(), v2, "{profile}");
     }
+}
+
+/// zpgp-sop signing with a key whose preferences are `prefs`: the hash.
+fn zpgp_signs_with(prefs: &Prefs) -> HashAlgorithm {
+    let s = Sop::new();
+    key_with(&s, "signer", prefs);
+    let sig = s.run(&["sign", "signer.key"], DATA).ok();
+    s.write("data", DATA);
+    s.write("data.sig", &sig);
+    s.run(&["verify", "data.sig", "signer.cert"], DATA).ok();
+    let hashes = hashes_of(&sig);
+    assert_eq!(hashes.len(), 1);
+    hashes[0]
+}
+
+#[test]
+fn signatures_use_the_signers_hash_preference() {
+    use HashAlgorithm::*;
+    assert_eq!(zpgp_signs_with(&Prefs::hash(&[SHA256, SHA512])), SHA256);
+    assert_eq!(zpgp_signs_with(&Prefs::hash(&[SHA384, SHA256])), SHA384);
+    assert_eq!(zpgp_signs_with(&Prefs::hash(&[SHA224, SHA256])), SHA224);
+    // No preferences: SHA-512.
+    assert_eq!(zpgp_signs_with(&Prefs::default()), SHA512);
+    // SHA-1 is never used, whatever the key prefers: the next it lists,
+    // or SHA-512.
+    assert_eq!(zpgp_signs_with(&Prefs::hash(&[SHA1, SHA224])), SHA224);
+    assert_eq!(zpgp_signs_with(&Prefs::hash(&[SHA1, MD5])), SHA512);
+}
+
+#[test]
+fn gpg_accepts_a_sha256_signature_made_for_the_keys_preference() {
+    let Some(gpg) = crate::harness::Gpg::new() else {
+        return;
+    };
+    let s = Sop::new();
+    key_with(&s, "signer", &Prefs::hash(&[HashAlgorithm::SHA256]));
+    let sig = s.run(&["sign", "signer.key"], DATA).ok();
+    assert_eq!(hashes_of(&sig), [HashAlgorithm::SHA256]);
+    gpg.import(&s.path("signer.cert"));
+    let data = s.write("data", DATA);
+    let sig = s.write("data.sig", &sig);
+    let mut c = gpg.cmd();
+    c.arg("--verify").arg(&sig).arg(&data);
+    let out = gpg.run(c);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("Good signature"), "{err}");
+    assert!(
+        err.contains("SHA256") || !err.contains("digest algorithm"),
+        "{err}"
+    );
+}
+
+#[test]
+fn signed_and_encrypted_messages_use_the_recipients_hash_preference() {
+    use HashAlgorithm::*;
+    let case = |signer: Prefs, recipients: &[Prefs]| -> HashAlgorithm {
+        let s = Sop::new();
+        key_with(&s, "signer", &signer);
+        let mut args = vec![
+            "encrypt".to_string(),
+            "--sign-with".into(),
+            "signer.key".into(),
+        ];
+        for (i, p) in recipients.iter().enumerate() {
+            key_with(&s, &format!("r{i}"), p);
+            args.push(format!("r{i}.cert"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let ct = s.run(&args, DATA).ok();
+        // The signatures are inside: decrypted, the message is inline
+        // signed data.
+        let pt = s
+            .run(
+                &[
+                    "decrypt",
+                    "--verify-with",
+                    "signer.cert",
+                    "--verifications-out",
+                    "v",
+                    "r0.key",
+                ],
+                &ct,
+            )
+            .ok();
+        assert_eq!(pt, DATA);
+        assert!(!s.read("v").is_empty(), "the signature verifies");
+        let key = openpgp::Cert::from_bytes(&s.read("r0.key")).unwrap();
+        let hashes = decrypted_hashes(&ct, &key);
+        assert_eq!(hashes.len(), 1);
+        hashes[0]
+    };
+    // The recipient's preference wins over the signer's.
+    assert_eq!(
+        case(Prefs::hash(&[SHA256]), &[Prefs::hash(&[SHA384, SHA256])]),
+        SHA384
+    );
+    // A recipient without preferences: the signer's.
+    assert_eq!(case(Prefs::hash(&[SHA256]), &[Prefs::default()]), SHA256);
+    // Two recipients: the first one's order among what both list.
+    assert_eq!(
+        case(
+            Prefs::hash(&[SHA512]),
+            &[
+                Prefs::hash(&[SHA256, SHA384]),
+                Prefs::hash(&[SHA384, SHA256])
+            ]
+        ),
+        SHA256
+    );
+    // Nothing the recipients share: the signer's.
+    assert_eq!(
+        case(
+            Prefs::hash(&[SHA384]),
+            &[Prefs::hash(&[SHA256]), Prefs::hash(&[SHA512])]
+        ),
+        SHA384
+    );
+}
+
+/// The hashes of the signatures inside a message encrypted to `key`.
+fn decrypted_hashes(ct: &[u8], key: &Cert) -> Vec<HashAlgorithm> {
+    use openpgp::crypto::SessionKey;
+    use openpgp::parse::stream::*;
+    struct H<'a>(&'a Cert, Vec<HashAlgorithm>);
+    impl VerificationHelper for H<'_> {
+        fn get_certs(&mut self, _: &[openpgp::KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+            Ok(Vec::new())
+        }
+        fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+            for layer in structure {
+                if let MessageLayer::SignatureGroup { results } = layer {
+                    for r in results {
+                        let sig = match &r {
+                            Ok(g) => g.sig,
+                            Err(VerificationError::MissingKey { sig }) => sig,
+                            Err(e) => panic!("{e}"),
+                        };
+                        self.1.push(sig.hash_algo());
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    impl DecryptionHelper for H<'_> {
+        fn decrypt(
+            &mut self,
+            pkesks: &[openpgp::packet::PKESK],
+            _: &[openpgp::packet::SKESK],
+            sym: Option<SymmetricAlgorithm>,
+            decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+        ) -> openpgp::Result<Option<Cert>> {
+            let policy = openpgp::policy::StandardPolicy::new();
+            for ka in self
+                .0
+                .keys()
+                .with_policy(&policy, None)
+                .for_transport_encryption()
+                .secret()
+            {
+                let mut pair = ka.key().clone().into_keypair()?;
+                for p in pkesks {
+                    if let Some((algo, sk)) = p.decrypt(&mut pair, sym) {
+                        if decrypt(algo, &sk) {
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+            Err(anyhow::anyhow!("no key"))
+        }
+    }
+    let policy = openpgp::policy::StandardPolicy::new();
+    let mut d = DecryptorBuilder::from_bytes(ct)
+        .unwrap()
+        .with_policy(&policy, None, H(key, Vec::new()))
+        .unwrap();
+    std::io::copy(&mut d, &mut std::io::sink()).unwrap();
+    d.into_helper().1
 }
