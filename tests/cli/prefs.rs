@@ -151,6 +151,7 @@ pub fn cipher_of(
     )
     .ok();
     let sk = String::from_utf8(s.read("session-key")).unwrap();
+    std::fs::remove_file(s.path("session-key")).unwrap();
     let algo: u8 = sk.split(':').next().unwrap().trim().parse().unwrap();
     (SymmetricAlgorithm::from(algo), None)
 }
