@@ -218,8 +218,9 @@ pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<Inspec
     if let PacketParserResult::Some(pp) = &ppr {
         if let Packet::Unknown(u) = &pp.packet {
             // LibrePGP's version 5 password packet, which sequoia does not
-            // parse; the walk reads it.
-            if u.tag() == Tag::SKESK {
+            // parse, and signatures with junk in their unhashed area: the
+            // walk reads them.
+            if u.tag() == Tag::SKESK || u.tag() == Tag::Signature {
                 return finish_message(ppr, naming, report_for_message(armored), cleartext);
             }
             return Err(not_openpgp(&format!(
@@ -333,6 +334,11 @@ fn walk_message(
     let mut issuers: Vec<KeyHandle> = Vec::new();
     while let PacketParserResult::Some(mut pp) = ppr {
         let mut descend = false;
+        if matches!(&pp.packet, Packet::Unknown(u) if u.tag() == Tag::Signature) {
+            // Into the packet, for `lenient::repaired`: a signature is
+            // small.
+            pp.buffer_unread_content().map_err(bad)?;
+        }
         if let Some(found) = librepgp_packet(&mut pp, report) {
             if found? {
                 return Ok(());
@@ -391,6 +397,11 @@ fn walk_message(
             Packet::CompressedData(c) => {
                 report.compression = Some(c.algo().to_string());
                 descend = true;
+            }
+            Packet::Unknown(u) if super::lenient::repaired(u).is_some() => {
+                let s = super::lenient::repaired(u).expect("repaired");
+                issuers.extend(s.get_issuers());
+                report.signatures.push(signature(&s, naming));
             }
             Packet::Unknown(u) => {
                 return Err(Error::new(

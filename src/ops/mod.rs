@@ -22,6 +22,7 @@ pub mod generate;
 pub mod inspect;
 pub mod keyinfo;
 pub mod keys;
+mod lenient;
 mod librepgp;
 mod replay;
 pub mod report;

@@ -20,6 +20,7 @@ mod hostile;
 mod inspect;
 mod keyfiles;
 mod keys;
+mod lenient;
 mod librepgp;
 mod messages;
 mod messages_errors;
