@@ -22,7 +22,7 @@ pub mod generate;
 pub mod inspect;
 pub mod keyinfo;
 pub mod keys;
-mod lenient;
+pub(crate) mod lenient;
 mod librepgp;
 mod replay;
 pub mod report;

@@ -185,3 +185,27 @@ fn bindings_with_unhashed_junk_still_bind() {
         }
     }
 }
+
+#[test]
+fn import_keeps_bindings_with_unhashed_junk() {
+    let (alice, bob) = (User::new("Alice"), User::new("Bob"));
+    let cert = std::fs::read(bob.cert()).unwrap();
+    let edited = cert_with_junk(&cert, SignatureType::SubkeyBinding, JUNK[0].1);
+    let file = alice.write("bob-edited.pgp", edited);
+    alice
+        .zpgp()
+        .args(["-v", "import"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stderr(contains("dropped 1 malformed subpacket(s)"));
+    // Bob's encryption subkey is bound: encrypting to him works, and he
+    // reads it.
+    let ct = alice.encrypt(&["-r", &bob.fpr, "--no-self"], DATA);
+    bob.zpgp_pw()
+        .arg("decrypt")
+        .write_stdin(ct)
+        .assert()
+        .success()
+        .stdout(DATA);
+}
