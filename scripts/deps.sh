@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(pkg-config libssl-dev libclang-dev libsqlite3-dev)
 tools=(pkg-config)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(gnupg git sqop gosop pgpainless-cli zsh fish debian-keyring debian-archive-keyring sks)
+  pkgs+=(gnupg git rnp sqop gosop pgpainless-cli zsh fish debian-keyring debian-archive-keyring sks)
   tools+=(gpg git)
 fi
 

@@ -96,6 +96,18 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     let mut inputs = Vec::new();
     let mut revocations = Vec::new();
     for (data, name) in raw {
+        // Junk in binding signatures' unhashed areas is dropped, not the
+        // bindings (see `ops::lenient`).
+        let data = match crate::ops::lenient::repair(&data) {
+            Some((fixed, n)) => {
+                ctx.debug(format!(
+                    "{name}: dropped {n} malformed subpacket(s) from the unprotected (unhashed) \
+                     area of signatures"
+                ));
+                fixed
+            }
+            None => data,
+        };
         match check(&data, &name)? {
             Checked::Certs => inputs.push((data, name)),
             Checked::Revocations(sigs) => {

@@ -149,6 +149,16 @@ fn remote(h: &Handle, key: &Key<SecretParts, UnspecifiedRole>) -> RemoteKey {
 /// held by the agent, or unlocked with a passphrase that is asked for
 /// (and then kept by the agent when `use_agent`).
 pub fn signing_key(ctx: &Context, cert: &Cert, tsk: &Cert, use_agent: bool) -> Result<SigningKey> {
+    let hashes = ops::preferred_hashes(cert, &ctx.policy, Some(ctx.time));
+    unlocked_signing_key(ctx, cert, tsk, use_agent).map(|k| k.with_preferred_hashes(hashes))
+}
+
+fn unlocked_signing_key(
+    ctx: &Context,
+    cert: &Cert,
+    tsk: &Cert,
+    use_agent: bool,
+) -> Result<SigningKey> {
     let key = ops::signing_key(tsk, &ctx.policy, Some(ctx.time))?;
     if key.has_unencrypted_secret() {
         return ops::unlock(&key, None).map(SigningKey::from);

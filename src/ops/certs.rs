@@ -35,6 +35,12 @@ pub fn read_certs(input: impl Read + Send + Sync, what: &str) -> Result<Vec<Cert
             format!("{what}: {}", super::errors::root_message(&e)),
         )
     })?;
+    // Binding signatures with malformed unhashed subpackets are kept
+    // without them (see `super::lenient`).
+    let limit = super::lenient::MAX_REPAIR_SIZE as u64;
+    let (head, _) = super::lenient::repair_reader((&mut input).take(limit))
+        .map_err(|e| anyhow::Error::from(e).context(format!("reading {what}")))?;
+    let input = std::io::Cursor::new(head).chain(input);
     let parser = CertParser::from_reader(input).map_err(|e| classify(e, Stage::Parse))?;
     let mut certs = Vec::new();
     for c in parser {

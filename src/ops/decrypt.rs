@@ -290,6 +290,9 @@ struct Helper<'h, 'a> {
     /// Whether some secret key matched a recipient.
     key_matched: bool,
     seen_encryption: bool,
+    /// LibrePGP's version 5 password packets, which sequoia does not
+    /// parse (see `super::librepgp`).
+    skesk5s: Vec<super::librepgp::Skesk5>,
 }
 
 fn handle_hex(h: &KeyHandle) -> String {
@@ -362,6 +365,15 @@ impl Helper<'_, '_> {
         self.password_tried = true;
         for skesk in skesks {
             if let Ok((algo, sk)) = skesk.decrypt(password) {
+                if decrypt(algo, &sk) {
+                    self.record(algo, &sk, DecryptedWith::Password);
+                    return true;
+                }
+            }
+        }
+        for i in 0..self.skesk5s.len() {
+            if let Ok(sk) = self.skesk5s[i].decrypt(password) {
+                let algo = Some(self.skesk5s[i].sym);
                 if decrypt(algo, &sk) {
                     self.record(algo, &sk, DecryptedWith::Password);
                     return true;
@@ -477,7 +489,7 @@ impl Helper<'_, '_> {
             .collect()
     }
 
-    fn failure(&self, pkesks: &[PKESK], skesks: &[SKESK]) -> anyhow::Error {
+    fn failure(&self, pkesks: &[PKESK], has_passwords: bool) -> anyhow::Error {
         if !self.locked_failures.is_empty() {
             let keys = self.locked_failures.join(", ");
             return Error::new(
@@ -506,7 +518,7 @@ impl Helper<'_, '_> {
             )
         };
         if pkesks.is_empty() {
-            return if skesks.is_empty() && !refused.is_empty() {
+            return if !has_passwords && !refused.is_empty() {
                 Error::new(
                     Failure::CannotDecrypt,
                     format!("cannot decrypt the message with a password: {refused}"),
@@ -550,7 +562,7 @@ impl Helper<'_, '_> {
         } else {
             format!("this message is for {recipients}; you have none of their secret keys")
         };
-        if !skesks.is_empty() {
+        if has_passwords {
             msg.push_str(if self.password_tried {
                 ", and the password is wrong"
             } else {
@@ -660,9 +672,10 @@ impl DecryptionHelper for Helper<'_, '_> {
                     .unwrap_or_else(|| "anonymous".into())
             })
             .collect();
-        self.report.password_packets = skesks.len();
+        self.report.password_packets = skesks.len() + self.skesk5s.len();
         let skesks = self.skesks_to_try(skesks);
         let skesks = &skesks[..];
+        let has_passwords = !skesks.is_empty() || !self.skesk5s.is_empty();
 
         // 1. Session keys given by the caller.
         for i in 0..self.opts.session_keys.len() {
@@ -701,7 +714,7 @@ impl DecryptionHelper for Helper<'_, '_> {
         }
 
         // 3. Message passwords the caller gave.
-        if !skesks.is_empty() {
+        if has_passwords {
             for i in 0..self.opts.passwords.len() {
                 let pw = self.opts.passwords[i].clone();
                 if self.try_password(skesks, &pw, decrypt) {
@@ -731,7 +744,7 @@ impl DecryptionHelper for Helper<'_, '_> {
         }
 
         // 5. Ask for the message password.
-        if !skesks.is_empty() {
+        if has_passwords {
             let mut attempt = 0;
             while let Some(ask) = self.opts.message_password.as_mut() {
                 let pw = match ask(attempt) {
@@ -749,7 +762,7 @@ impl DecryptionHelper for Helper<'_, '_> {
             }
         }
 
-        Err(self.failure(pkesks, skesks))
+        Err(self.failure(pkesks, has_passwords))
     }
 }
 
@@ -811,10 +824,74 @@ fn decrypt_any(
     output: impl Write + Send,
     opts: &mut DecryptOptions<'_>,
 ) -> Result<DecryptReport> {
+    let (recorder, replay) = super::replay::record(input);
+    if let Some(scanned) = super::librepgp::scan(recorder) {
+        replay.stop();
+        return decrypt_librepgp(scanned, output, opts);
+    }
+    let input = replay.rewind()?;
     #[cfg(feature = "crypto-openssl")]
     return decrypt_fast(input, output, opts);
     #[cfg(not(feature = "crypto-openssl"))]
     decrypt_stock(input, output, opts)
+}
+
+/// LibrePGP's OCB Encrypted Data packet (see `super::librepgp`): sequoia
+/// finds the session key in the PKESKs and version 4 SKESKs, this module
+/// in the version 5 SKESKs; the container is decrypted here chunk by
+/// chunk, and sequoia parses the inner packets.
+fn decrypt_librepgp(
+    scanned: super::librepgp::Scanned<'_>,
+    output: impl Write,
+    opts: &mut DecryptOptions<'_>,
+) -> Result<DecryptReport> {
+    let aed = scanned.aed.clone();
+    if !super::librepgp::supported(aed.sym, aed.aead) {
+        return Err(Error::new(
+            Failure::CannotDecrypt,
+            format!(
+                "the message is LibrePGP encrypted data ({} with {}), which this build of zpgp \
+                 cannot decrypt",
+                aed.aead, aed.sym
+            ),
+        )
+        .into());
+    }
+    let key_size = aed.sym.key_size().ok();
+    let mut helper = new_helper(opts);
+    helper.skesk5s = scanned.skesk5s.clone();
+    let mut found = None;
+    helper
+        .decrypt(
+            &scanned.pkesks,
+            &scanned.skesks,
+            Some(aed.sym),
+            &mut |_, sk| {
+                // The key packets authenticate the session key (checksum,
+                // AEAD); a chunk that fails later is damage, not a wrong
+                // key.
+                let fits = key_size == Some(sk.len());
+                if fits {
+                    found = Some(sk.clone());
+                }
+                fits
+            },
+        )
+        .map_err(|e| damaged(classify(e, Stage::Decrypt)))?;
+    let sk = found.ok_or_else(|| anyhow::anyhow!("no session key was found"))?;
+    helper.seen_encryption = true;
+    let plaintext = scanned.open(sk);
+    let verified = plaintext.verified();
+    let mut out = BufWriter::with_capacity(super::IO_BUFFER_SIZE, output);
+    let mut report = run_decryptor(plaintext, &mut out, helper)?;
+    if !verified.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(unverified_end());
+    }
+    out.flush().context("writing output")?;
+    report.format = Some(MessageFormat::LibrepgpAead);
+    report.symmetric_algo = Some(aed.sym.to_string());
+    report.aead_algo = Some(aed.aead.to_string());
+    Ok(report)
 }
 
 /// Plaintext held until the whole message checked out: the first
@@ -898,6 +975,7 @@ fn new_helper<'h, 'a>(opts: &'h mut DecryptOptions<'a>) -> Helper<'h, 'a> {
         password_refusals: Vec::new(),
         key_matched: false,
         seen_encryption: false,
+        skesk5s: Vec::new(),
     }
 }
 

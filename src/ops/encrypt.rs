@@ -18,7 +18,7 @@ use openpgp::types::{AEADAlgorithm, DataFormat, RevocationStatus, SymmetricAlgor
 use serde::Serialize;
 
 use super::keys::{cert_label, cert_short_name};
-use super::sign::{pick_hash, signature_template};
+use super::sign::{pick_hash, preferred_hashes, signature_template};
 use crate::error::{Error, Failure};
 
 /// Which encryption container to write.
@@ -34,6 +34,10 @@ pub enum MessageFormat {
     SeipdV1,
     /// SEIPDv2 with AEAD/OCB (RFC 9580).
     SeipdV2,
+    /// LibrePGP's OCB Encrypted Data packet (GnuPG 2.3+), which zpgp
+    /// reads but never writes: asked to encrypt with it, zpgp writes
+    /// SEIPDv1, which the same GnuPG reads.
+    LibrepgpAead,
 }
 
 /// What to encrypt for, and how.
@@ -284,12 +288,14 @@ pub fn encrypt(
         }
     }
 
+    let format = message_format(opts);
+    let (sym, aead) = algorithms(opts, format);
     let seal = Seal {
         keys,
-        format: message_format(opts),
-        sym: SymmetricAlgorithm::default(),
-        aead: AEADAlgorithm::default(),
-        session_key: SessionKey::new(SymmetricAlgorithm::default().key_size()?)?,
+        format,
+        sym,
+        aead,
+        session_key: SessionKey::new(sym.key_size()?)?,
     };
     let (format, sym, aead) = (seal.format, seal.sym, seal.aead);
     let session_key = opts.export_session_key.then(|| {
@@ -340,8 +346,73 @@ fn message_format(opts: &EncryptOptions) -> MessageFormat {
                 MessageFormat::SeipdV1
             }
         }
+        MessageFormat::LibrepgpAead => MessageFormat::SeipdV1,
         f => f,
     }
+}
+
+/// The cipher (and for SEIPDv2 the AEAD mode) the recipients' preferences
+/// agree on: the first in the first recipient's list that every other
+/// recipient lists too and that the policy and the backend accept.  A
+/// recipient without preferences constrains nothing; recipients who share
+/// nothing, and messages for passwords only, get AES-256.
+fn algorithms(opts: &EncryptOptions, format: MessageFormat) -> (SymmetricAlgorithm, AEADAlgorithm) {
+    let certs: Vec<_> = opts
+        .recipients
+        .iter()
+        .filter_map(|c| c.with_policy(opts.policy, opts.time).ok())
+        .collect();
+    let usable =
+        |s: SymmetricAlgorithm| s.is_supported() && opts.policy.symmetric_algorithm(s).is_ok();
+    let lists: Vec<&[SymmetricAlgorithm]> = certs
+        .iter()
+        .filter_map(|vc| vc.preferred_symmetric_algorithms())
+        .collect();
+    let sym = first_common(&lists, |s| usable(*s)).unwrap_or(SymmetricAlgorithm::AES256);
+    if format != MessageFormat::SeipdV2 {
+        return (sym, AEADAlgorithm::default());
+    }
+    // SEIPDv2 pairs a cipher with a mode (RFC 9580's AEAD ciphersuites).
+    let suites: Vec<&[(SymmetricAlgorithm, AEADAlgorithm)]> = certs
+        .iter()
+        .filter_map(|vc| vc.preferred_aead_ciphersuites())
+        .collect();
+    let works = |s: SymmetricAlgorithm, a: AEADAlgorithm| {
+        usable(s) && opts.policy.aead_algorithm(a).is_ok() && aead_available(s, a)
+    };
+    if let Some(suite) = first_common(&suites, |(s, a)| works(*s, *a)) {
+        return suite;
+    }
+    // OCB is the mode every SEIPDv2 implementation must have.
+    if works(sym, AEADAlgorithm::OCB) {
+        (sym, AEADAlgorithm::OCB)
+    } else {
+        (sym, AEADAlgorithm::default())
+    }
+}
+
+/// The first item of the first list that `ok` accepts and every list has.
+fn first_common<T: Copy + PartialEq>(lists: &[&[T]], ok: impl Fn(&T) -> bool) -> Option<T> {
+    lists
+        .first()?
+        .iter()
+        .find(|t| ok(t) && lists.iter().all(|l| l.contains(t)))
+        .copied()
+}
+
+/// Whether the backend has `aead` for `sym` (OpenSSL has OCB only with
+/// AES, and no EAX).
+fn aead_available(sym: SymmetricAlgorithm, aead: AEADAlgorithm) -> bool {
+    let Ok(size) = sym.key_size() else {
+        return false;
+    };
+    let Ok(nonce) = aead.nonce_size() else {
+        return false;
+    };
+    let key: SessionKey = vec![0u8; size].into();
+    aead.context(sym, &key, &[], &vec![0u8; nonce])
+        .and_then(|b| b.for_encryption())
+        .is_ok()
 }
 
 /// What both paths encrypt with: the container, its algorithms, the
@@ -378,7 +449,8 @@ fn encrypt_any(
             .take(min as u64)
             .read_to_end(&mut head)
             .context("reading the input")?;
-        let fast = head.len() >= min;
+        let fast = head.len() >= min
+            && super::fast::can_write(seal.format == MessageFormat::SeipdV2, seal.sym, seal.aead);
         let mut input = std::io::Cursor::new(head).chain(input);
         if fast {
             encrypt_fast(seal, &mut input, output, opts)
@@ -483,7 +555,12 @@ fn write_inner(
         for cert in &opts.recipients {
             signer = signer.add_intended_recipient(cert);
         }
-        let (s, h) = pick_hash(signer, &opts.signers)?;
+        let theirs: Vec<_> = opts
+            .recipients
+            .iter()
+            .map(|c| preferred_hashes(c, opts.policy, opts.time))
+            .collect();
+        let (s, h) = pick_hash(signer, &opts.signers, &theirs)?;
         signer = s;
         hash_algo = Some(h.to_string());
         if let Some(t) = opts.time {

@@ -14,7 +14,7 @@ use openpgp::cert::CertParser;
 use openpgp::crypto::S2K;
 use openpgp::packet::key::SecretKeyMaterial;
 use openpgp::packet::{PKESK, Packet, SEIP, SKESK, Signature, Tag};
-use openpgp::parse::{PacketParserBuilder, PacketParserResult, Parse};
+use openpgp::parse::{PacketParser, PacketParserBuilder, PacketParserResult, Parse};
 use openpgp::policy::Policy;
 use openpgp::types::SignatureType;
 use openpgp::{Cert, KeyHandle};
@@ -104,8 +104,8 @@ pub struct SecretKeyState {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EncryptionInfo {
-    /// `SEIPDv1`, `SEIPDv2`, `SED` (no integrity protection) or `AED`
-    /// (the abandoned draft AEAD packet).
+    /// `SEIPDv1`, `SEIPDv2`, `SED` (no integrity protection) or
+    /// `LibrePGP OCB Encrypted Data` (GnuPG 2.3+, tag 20).
     pub format: String,
     pub integrity_protected: bool,
     /// The cipher, where the packet names it (SEIPDv2).
@@ -217,6 +217,12 @@ pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<Inspec
     };
     if let PacketParserResult::Some(pp) = &ppr {
         if let Packet::Unknown(u) = &pp.packet {
+            // LibrePGP's version 5 password packet, which sequoia does not
+            // parse, and signatures with junk in their unhashed area: the
+            // walk reads them.
+            if u.tag() == Tag::SKESK || u.tag() == Tag::Signature {
+                return finish_message(ppr, naming, report_for_message(armored), cleartext);
+            }
             return Err(not_openpgp(&format!(
                 "its first packet (a {}) cannot be parsed: {}",
                 u.tag(),
@@ -225,7 +231,17 @@ pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<Inspec
         }
     }
 
-    let mut report = InspectReport {
+    let mut report = report_for_message(armored);
+
+    if matches!(first, Tag::PublicKey | Tag::SecretKey) {
+        inspect_certs(ppr, naming, &mut report)?;
+        return Ok(report);
+    }
+    finish_message(ppr, naming, report, cleartext)
+}
+
+fn report_for_message(armored: bool) -> InspectReport {
+    InspectReport {
         kind: FileKind::PlainMessage,
         armored,
         certs: Vec::new(),
@@ -234,13 +250,15 @@ pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<Inspec
         signatures: Vec::new(),
         compression: None,
         literal: None,
-    };
-
-    if matches!(first, Tag::PublicKey | Tag::SecretKey) {
-        inspect_certs(ppr, naming, &mut report)?;
-        return Ok(report);
     }
+}
 
+fn finish_message(
+    ppr: PacketParserResult<'_>,
+    naming: &Naming,
+    mut report: InspectReport,
+    cleartext: bool,
+) -> Result<InspectReport> {
     walk_message(ppr, naming, &mut report)?;
     report.kind = message_kind(&mut report, cleartext)?;
     Ok(report)
@@ -314,8 +332,20 @@ fn walk_message(
 ) -> Result<()> {
     let mut one_pass: Vec<(KeyHandle, SignatureInfo)> = Vec::new();
     let mut issuers: Vec<KeyHandle> = Vec::new();
-    while let PacketParserResult::Some(pp) = ppr {
+    while let PacketParserResult::Some(mut pp) = ppr {
         let mut descend = false;
+        if matches!(&pp.packet, Packet::Unknown(u) if u.tag() == Tag::Signature) {
+            // Into the packet, for `lenient::repaired`: a signature is
+            // small.
+            pp.buffer_unread_content().map_err(bad)?;
+        }
+        if let Some(found) = librepgp_packet(&mut pp, report) {
+            if found? {
+                return Ok(());
+            }
+            ppr = pp.next().map_err(bad)?.1;
+            continue;
+        }
         match &pp.packet {
             Packet::PKESK(p) => {
                 encryption(report).recipients.push(recipient(p, naming));
@@ -339,10 +369,8 @@ fn walk_message(
                 // the key: the body is not read.
                 return Ok(());
             }
-            Packet::Unknown(u) if matches!(u.tag(), Tag::SED | Tag::AED) => {
-                let e = encryption(report);
-                e.format = if u.tag() == Tag::SED { "SED" } else { "AED" }.into();
-                e.integrity_protected = u.tag() == Tag::AED;
+            Packet::Unknown(u) if u.tag() == Tag::SED => {
+                encryption(report).format = "SED".into();
                 return Ok(());
             }
             Packet::OnePassSig(o) => {
@@ -370,6 +398,11 @@ fn walk_message(
                 report.compression = Some(c.algo().to_string());
                 descend = true;
             }
+            Packet::Unknown(u) if super::lenient::repaired(u).is_some() => {
+                let s = super::lenient::repaired(u).expect("repaired");
+                issuers.extend(s.get_issuers());
+                report.signatures.push(signature(&s, naming));
+            }
             Packet::Unknown(u) => {
                 return Err(Error::new(
                     Failure::BadData,
@@ -396,6 +429,43 @@ fn walk_message(
         }
     }
     Ok(())
+}
+
+/// LibrePGP's packets, which sequoia leaves unparsed: a version 5
+/// password packet (`Some(Ok(false))`, the walk goes on) or the OCB
+/// Encrypted Data container (`Some(Ok(true))`, the walk ends there).
+fn librepgp_packet(pp: &mut PacketParser<'_>, report: &mut InspectReport) -> Option<Result<bool>> {
+    use openpgp::parse::buffered_reader::BufferedReader;
+    let tag = match &pp.packet {
+        Packet::Unknown(u) if matches!(u.tag(), Tag::SKESK | Tag::AED) => u.tag(),
+        _ => return None,
+    };
+    if tag == Tag::SKESK {
+        let body = match pp.steal_eof() {
+            Ok(b) => b,
+            Err(e) => return Some(Err(bad(e.into()))),
+        };
+        let info = match super::librepgp::Skesk5::parse(&body) {
+            Ok(s) => PasswordInfo {
+                version: 5,
+                cipher: s.sym.to_string(),
+                aead: Some(s.aead.to_string()),
+                s2k: s2k_name(&s.s2k),
+            },
+            Err(_) => unknown_password(body.first().copied().unwrap_or(0)),
+        };
+        encryption(report).passwords.push(info);
+        return Some(Ok(false));
+    }
+    let e = encryption(report);
+    e.format = "LibrePGP OCB Encrypted Data".into();
+    e.integrity_protected = true;
+    if let Ok(aed) = super::librepgp::read_header(pp) {
+        e.cipher = Some(aed.sym.to_string());
+        e.aead = Some(aed.aead.to_string());
+        e.chunk_size = Some(aed.chunk_size() as u64);
+    }
+    Some(Ok(true))
 }
 
 fn encryption(report: &mut InspectReport) -> &mut EncryptionInfo {

@@ -109,6 +109,8 @@ pub fn unlock<R: KeyRole + Clone>(
 pub struct SigningKey {
     public: Key<PublicParts, UnspecifiedRole>,
     signer: Arc<Mutex<Box<dyn Signer + Send + Sync>>>,
+    /// The hash algorithms its certificate prefers (none known: empty).
+    preferred_hashes: Vec<HashAlgorithm>,
 }
 
 impl SigningKey {
@@ -116,11 +118,23 @@ impl SigningKey {
         SigningKey {
             public: signer.public().clone(),
             signer: Arc::new(Mutex::new(Box::new(signer))),
+            preferred_hashes: Vec::new(),
         }
     }
 
     pub fn public(&self) -> &Key<PublicParts, UnspecifiedRole> {
         &self.public
+    }
+
+    /// Signs with the first of `hashes` that fits (see
+    /// [`super::sign::preferred_hashes`]).
+    pub fn with_preferred_hashes(mut self, hashes: Vec<HashAlgorithm>) -> Self {
+        self.preferred_hashes = hashes;
+        self
+    }
+
+    pub fn preferred_hashes(&self) -> &[HashAlgorithm] {
+        &self.preferred_hashes
     }
 }
 

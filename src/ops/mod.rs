@@ -22,6 +22,9 @@ pub mod generate;
 pub mod inspect;
 pub mod keyinfo;
 pub mod keys;
+pub(crate) mod lenient;
+mod librepgp;
+mod replay;
 pub mod report;
 pub mod sign;
 pub mod sniff;
@@ -42,7 +45,7 @@ pub use encrypt::{
 };
 pub use keys::{DecryptionKey, KeyStore, SigningKey, Unlocked, cert_label, unlock};
 pub use report::{LiteralInfo, SignatureReport, SignatureStatus};
-pub use sign::{SignMode, SignOptions, SignReport, sign, signing_key};
+pub use sign::{SignMode, SignOptions, SignReport, preferred_hashes, sign, signing_key};
 pub use verify::{
     RequiredSigner, SignedKind, VerifyOptions, VerifyReport, check_required, verify,
     verify_detached,

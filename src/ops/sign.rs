@@ -163,20 +163,60 @@ pub(crate) fn signature_template(text: bool) -> SignatureBuilder {
     })
 }
 
-/// Chooses the strongest common hash of the signers and sets it, so the
-/// report can name it (and `micalg` is known before signing).
+/// The hash algorithms `cert` prefers (its primary user ID's binding, or
+/// its direct-key signature), for [`SigningKey::with_preferred_hashes`].
+pub fn preferred_hashes(
+    cert: &Cert,
+    policy: &dyn Policy,
+    time: Option<SystemTime>,
+) -> Vec<HashAlgorithm> {
+    use openpgp::cert::Preferences;
+    cert.with_policy(policy, time)
+        .ok()
+        .and_then(|vc| vc.preferred_hash_algorithms().map(<[_]>::to_vec))
+        .unwrap_or_default()
+}
+
+/// The hashes zpgp signs with, strongest-first where no preference says
+/// otherwise; SHA-1 and MD5 never, whatever a key prefers.
+const SIGNING_HASHES: [HashAlgorithm; 6] = [
+    HashAlgorithm::SHA512,
+    HashAlgorithm::SHA256,
+    HashAlgorithm::SHA384,
+    HashAlgorithm::SHA224,
+    HashAlgorithm::SHA3_512,
+    HashAlgorithm::SHA3_256,
+];
+
+/// Chooses the hash and sets it, so the report can name it (and `micalg`
+/// is known before signing): the first in the recipients' preferences
+/// (when encrypting to them) that all of them list, else the first in the
+/// first signer's preferences, that every signing key can use; SHA-512
+/// when no preference fits.
 pub(crate) fn pick_hash<'s>(
     signer: Signer<'s>,
     keys: &[SigningKey],
+    recipients: &[Vec<HashAlgorithm>],
 ) -> Result<(Signer<'s>, HashAlgorithm)> {
-    let preferred = [
-        HashAlgorithm::SHA512,
-        HashAlgorithm::SHA256,
-        HashAlgorithm::SHA384,
-    ];
-    let algo = preferred
-        .into_iter()
-        .find(|h| h.is_supported() && keys.iter().all(|k| k.acceptable_hashes().contains(h)))
+    let fits = |h: &HashAlgorithm| {
+        SIGNING_HASHES.contains(h)
+            && h.is_supported()
+            && keys.iter().all(|k| k.acceptable_hashes().contains(h))
+    };
+    let lists: Vec<&Vec<HashAlgorithm>> = recipients.iter().filter(|l| !l.is_empty()).collect();
+    let theirs = lists.first().and_then(|first| {
+        first
+            .iter()
+            .find(|h| fits(h) && lists.iter().all(|l| l.contains(h)))
+    });
+    let ours = || {
+        keys.first()
+            .and_then(|k| k.preferred_hashes().iter().find(|h| fits(h)))
+    };
+    let algo = theirs
+        .or_else(ours)
+        .copied()
+        .or_else(|| SIGNING_HASHES.iter().copied().find(|h| fits(h)))
         .ok_or_else(|| {
             Error::new(
                 Failure::KeyCannotSign,
@@ -219,7 +259,7 @@ pub fn sign(
     for k in rest {
         signer = signer.add_signer((*k).clone())?;
     }
-    let (mut signer, hash) = pick_hash(signer, &opts.signers)?;
+    let (mut signer, hash) = pick_hash(signer, &opts.signers, &[])?;
     if let Some(t) = opts.time {
         signer = signer.creation_time(t);
     }

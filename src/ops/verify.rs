@@ -86,6 +86,9 @@ pub struct VerifyReport {
     pub literal: Option<LiteralInfo>,
     /// Content bytes written (inline and cleartext), or hashed (detached).
     pub bytes: u64,
+    /// Malformed subpackets dropped from signatures' unhashed areas (see
+    /// `super::lenient`).
+    pub dropped_unhashed_subpackets: usize,
 }
 
 impl VerifyReport {
@@ -230,6 +233,7 @@ fn finish(helper: Helper, kind: SignedKind, bytes: u64, opts: &VerifyOptions) ->
         signatures,
         literal: helper.literal,
         bytes,
+        dropped_unhashed_subpackets: 0,
     }
 }
 
@@ -320,6 +324,11 @@ fn verify_detached_unguarded(
     };
     let mut signature = std::io::BufReader::new(signature);
     super::errors::check_looks_like_openpgp(&mut signature)?;
+    // Signature files are small; a larger one is read as it comes.
+    let limit = super::lenient::MAX_REPAIR_SIZE as u64;
+    let (head, dropped) = super::lenient::repair_reader((&mut signature).take(limit))
+        .map_err(|e| anyhow::Error::from(e).context("reading the signature"))?;
+    let signature = std::io::Cursor::new(head).chain(signature);
     let mut verifier = DetachedVerifierBuilder::from_reader(signature)
         .map_err(|e| damaged(classify(e, Stage::Verify)))?
         .with_policy(opts.policy, opts.time, helper)
@@ -329,12 +338,9 @@ fn verify_detached_unguarded(
         .verify_reader(&mut counted)
         .map_err(|e| damaged(classify(e, Stage::Verify)))?;
     let n = counted.n;
-    Ok(finish(
-        verifier.into_helper(),
-        SignedKind::Detached,
-        n,
-        opts,
-    ))
+    let mut report = finish(verifier.into_helper(), SignedKind::Detached, n, opts);
+    report.dropped_unhashed_subpackets = dropped;
+    Ok(report)
 }
 
 /// Counts the bytes read through it.

@@ -50,10 +50,13 @@ pub enum SopCommand {
     /// Decrypt a message
     Decrypt(DecryptArgs),
     /// Add ASCII armor
-    Armor(NoArgs),
+    Armor(ArmorArgs),
     /// Remove ASCII armor
     Dearmor(NoArgs),
     /// Split the signatures from an inline-signed message
+    // Drafts before 04 named it for the cleartext signatures it then
+    // split; it still splits them.
+    #[command(alias = "detach-inband-signature-and-message")]
     InlineDetach(InlineDetachArgs),
     /// Make an inline-signed message
     InlineSign(InlineSignArgs),
@@ -63,6 +66,14 @@ pub enum SopCommand {
 
 #[derive(Args, Debug)]
 pub struct NoArgs {}
+
+#[derive(Args, Debug)]
+pub struct ArmorArgs {
+    /// Earlier drafts' label choice: only `auto`, which is what armor
+    /// does, is accepted; a forced label would be another meaning.
+    #[arg(long, hide = true, value_name = "LABEL", value_parser = ["auto"])]
+    pub label: Option<String>,
+}
 
 #[derive(Args, Debug)]
 pub struct VersionArgs {
@@ -285,7 +296,9 @@ pub struct DecryptArgs {
     #[arg(long, value_name = "PASSWORD")]
     pub with_key_password: Vec<String>,
     /// Write the verified signatures to VERIFICATIONS
-    #[arg(long, value_name = "VERIFICATIONS")]
+    // `--verify-out` is the earlier drafts' spelling, still sent by
+    // clients written against them.
+    #[arg(long, value_name = "VERIFICATIONS", alias = "verify-out")]
     pub verifications_out: Option<String>,
     /// Verify signatures with these certificates
     #[arg(long, value_name = "CERTS")]

@@ -26,7 +26,9 @@ fn signers(
     keys.iter()
         .map(|k| {
             let key = ops::signing_key(k, policy, None)?;
-            ops::certs::unlock_any(&key, passwords).map(ops::SigningKey::from)
+            let hashes = ops::preferred_hashes(k, policy, None);
+            ops::certs::unlock_any(&key, passwords)
+                .map(|pair| ops::SigningKey::from(pair).with_preferred_hashes(hashes))
         })
         .collect()
 }

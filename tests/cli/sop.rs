@@ -540,3 +540,79 @@ fn inline_sign_verify_detach_all_modes() {
     assert!(raw[0] & 0x80 != 0);
     assert_eq!(s.run(&["inline-verify", "alice.cert"], &raw).ok(), DATA);
 }
+
+/// Spellings of earlier drafts whose meaning is unchanged: accepted, and
+/// kept out of the help.
+#[test]
+fn older_draft_spellings_are_hidden_aliases() {
+    let s = Sop::new();
+    s.key("alice", &[]);
+    s.key("bob", &[]);
+
+    // decrypt --verify-out (now --verifications-out).
+    let ct = s
+        .run(&["encrypt", "--sign-with", "alice.key", "bob.cert"], DATA)
+        .ok();
+    let pt = s
+        .run(
+            &[
+                "decrypt",
+                "--verify-with",
+                "alice.cert",
+                "--verify-out",
+                "ver.txt",
+                "bob.key",
+            ],
+            &ct,
+        )
+        .ok();
+    assert_eq!(pt, DATA);
+    let v = text(&s.read("ver.txt"));
+    assert!(v.contains(r#""signers":["alice.cert"]"#), "{v}");
+    // Both spellings at once name one option twice: a conflict, as the
+    // new spelling given twice is.
+    s.run(
+        &[
+            "decrypt",
+            "--verify-with",
+            "alice.cert",
+            "--verify-out",
+            "a.txt",
+            "--verifications-out",
+            "b.txt",
+            "bob.key",
+        ],
+        &ct,
+    )
+    .fails(83);
+
+    // detach-inband-signature-and-message (now inline-detach), on the
+    // cleartext signatures it was made for.
+    let signed = s
+        .run(&["inline-sign", "--as", "clearsigned", "alice.key"], DATA)
+        .ok();
+    let data = s
+        .run(
+            &[
+                "detach-inband-signature-and-message",
+                "--signatures-out",
+                "det.sig",
+            ],
+            &signed,
+        )
+        .ok();
+    assert_eq!(data, DATA);
+    s.run(&["verify", "det.sig", "alice.cert"], DATA).ok();
+
+    // armor --label=auto: what armor does anyway.
+    let bin = s.run(&["dearmor"], s.read("alice.cert")).ok();
+    let armored = s.run(&["armor", "--label=auto"], &bin).ok();
+    assert!(text(&armored).starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----"));
+
+    let help = text(&s.run(&["decrypt", "--help"], "").ok());
+    assert!(!help.contains("verify-out"), "{help}");
+    let help = text(&s.run(&["--help"], "").ok());
+    assert!(!help.contains("detach-inband"), "{help}");
+    let help = text(&s.run(&["armor", "--help"], "").ok());
+    assert!(!help.contains("--label"), "{help}");
+}

@@ -21,6 +21,12 @@
 //!   newline is lost), and verifying it outputs one newline more than was
 //!   signed.  zpgp (Sequoia 2.4) writes an extra line ending so the
 //!   newline survives, and outputs exactly the signed text.
+//! - Preferences (issue 14): all three pick the cipher and the hash from
+//!   the recipient's and the signer's preference lists, but in their own
+//!   order (strongest first: AES-256 from [AES-192, AES-256, AES-128],
+//!   SHA-512 from [SHA-256, SHA-512]); RFC 9580 lets the sender choose
+//!   any listed algorithm, and zpgp takes the list's own order, as the
+//!   key holder's wish.  With a one-entry list (AES-128) all agree.
 //! - None of the three peers has the rfc9580 profile (none has
 //!   `list-profiles`; they predate RFC 9580 and read no v6 keys), so the
 //!   v6 half of the matrix runs only against a peer that lists it.
@@ -39,6 +45,11 @@ struct Peer {
     names_primary_as_signer: bool,
     /// Loses or adds the last newline of cleartext-signed text.
     csf_newline_bug: bool,
+    /// Ciphers it uses against a recipient's symmetric preferences, by
+    /// case name (see `preferences`); empty when it follows them.
+    ciphers: &'static [(&'static str, sequoia_openpgp::types::SymmetricAlgorithm)],
+    /// The hash it signs with against a key's preference, when not that.
+    hash: Option<sequoia_openpgp::types::HashAlgorithm>,
 }
 
 fn available(prog: &str) -> bool {
@@ -85,6 +96,7 @@ fn interop(p: Peer) {
     if !available(p.prog) {
         return;
     }
+    preferences(&p);
     let prog = p.prog;
     let s = Sop::new();
     let peer = |args: &[&str], stdin: &[u8]| run_peer(&s, prog, args, stdin);
@@ -233,6 +245,8 @@ fn sqop() {
         inline: true,
         names_primary_as_signer: false,
         csf_newline_bug: true,
+        ciphers: &[("aes192", sequoia_openpgp::types::SymmetricAlgorithm::AES256)],
+        hash: Some(sequoia_openpgp::types::HashAlgorithm::SHA512),
     });
 }
 
@@ -243,6 +257,8 @@ fn gosop() {
         inline: false,
         names_primary_as_signer: true,
         csf_newline_bug: false,
+        ciphers: &[("aes192", sequoia_openpgp::types::SymmetricAlgorithm::AES256)],
+        hash: Some(sequoia_openpgp::types::HashAlgorithm::SHA512),
     });
 }
 
@@ -253,5 +269,52 @@ fn pgpainless_cli() {
         inline: true,
         names_primary_as_signer: false,
         csf_newline_bug: false,
+        ciphers: &[("aes192", sequoia_openpgp::types::SymmetricAlgorithm::AES256)],
+        hash: Some(sequoia_openpgp::types::HashAlgorithm::SHA512),
     });
+}
+
+/// The preference cases of `prefs.rs` with the peer as the sender: the
+/// cipher it picks for a recipient's symmetric preferences, and the hash
+/// it signs with for a key's hash preferences (read back by zpgp).
+fn preferences(p: &Peer) {
+    use crate::prefs::{DATA, Prefs, cipher_of, hashes_of, key_with};
+    use sequoia_openpgp::types::{HashAlgorithm as H, SymmetricAlgorithm as S};
+    let prog = p.prog;
+    let s = Sop::new();
+    let peer = |args: &[&str], stdin: &[u8]| run_peer(&s, prog, args, stdin);
+
+    for (name, list, want) in [
+        ("aes128", vec![S::AES128], S::AES128),
+        ("aes192", vec![S::AES192, S::AES256, S::AES128], S::AES192),
+    ] {
+        key_with(&s, name, &Prefs::sym(&list));
+        let ct = peer(&["encrypt", &format!("{name}.cert")], DATA).ok();
+        let (got, _) = cipher_of(&s, &ct, &format!("{name}.key"));
+        match p.ciphers.iter().find(|(n, _)| *n == name) {
+            Some((_, theirs)) => {
+                assert_eq!(got, *theirs, "{prog} changed: re-check the module note");
+                eprintln!(
+                    "NOTE: {prog} picks {got:?} from the preference {list:?}, in its own order"
+                );
+            }
+            None => assert_eq!(got, want, "{prog} for {list:?}"),
+        }
+    }
+
+    key_with(&s, "sha256", &Prefs::hash(&[H::SHA256, H::SHA512]));
+    let sig = peer(&["sign", "sha256.key"], DATA).ok();
+    let got = hashes_of(&sig);
+    match p.hash {
+        Some(theirs) => {
+            assert_eq!(got, [theirs], "{prog} changed: re-check the module note");
+            eprintln!(
+                "NOTE: {prog} picks {theirs:?} from the key's hash preferences [SHA256, SHA512], in its own order"
+            );
+        }
+        None => assert_eq!(got, [H::SHA256], "{prog}"),
+    }
+    // zpgp reads what the peer made with these keys.
+    s.write("sha256.sig", &sig);
+    s.run(&["verify", "sha256.sig", "sha256.cert"], DATA).ok();
 }

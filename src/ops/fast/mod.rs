@@ -46,6 +46,12 @@ pub(crate) struct Seipdv2 {
     pub salt: Vec<u8>,
 }
 
+/// Whether the fast path writes this container: AES, and for SEIPDv2
+/// OCB or GCM.
+pub(crate) fn can_write(v2: bool, sym: SymmetricAlgorithm, aead: AEADAlgorithm) -> bool {
+    crypto::is_aes(sym) && (!v2 || crypto::aead_supported(sym, aead))
+}
+
 #[cfg(test)]
 thread_local! {
     static TEST_MIN_SIZE: std::cell::Cell<usize> = const { std::cell::Cell::new(FAST_MIN_SIZE) };
