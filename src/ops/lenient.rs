@@ -38,6 +38,15 @@ pub(crate) fn repair(data: &[u8]) -> Option<(Vec<u8>, usize)> {
     let mut out = Vec::new();
     let mut dropped = 0;
     while let PacketParserResult::Some(pp) = ppr {
+        // Containers are passed on untouched: buffering one would inflate
+        // a compressed packet whole (1.3 KB of bzip2 holds 1 GiB), and
+        // what they hold is not key data.
+        if matches!(
+            pp.packet.tag(),
+            Tag::CompressedData | Tag::SEIP | Tag::SED | Tag::AED
+        ) {
+            return None;
+        }
         let (packet, next) = pp.next().ok()?;
         ppr = next;
         if let Packet::Unknown(u) = &packet {
