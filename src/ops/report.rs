@@ -146,15 +146,48 @@ fn is_policy(e: &anyhow::Error) -> bool {
     })
 }
 
+/// Whether every user ID bound to the certificate (as judged at the
+/// signature's time, which is when `vc` is valid) was revoked then.
+/// Sequoia still accepts a key whose only user ID is revoked; zpgp treats
+/// its signatures from that time as made by a revoked key, since no
+/// identity was bound to it then.  A revocation with an expiration time
+/// has stopped applying once it expired, as sequoia already judges.  A
+/// certificate with no user ID at all (a bare key with a direct-key
+/// signature) is not affected.
+fn every_userid_revoked(vc: &openpgp::cert::ValidCert<'_>) -> bool {
+    use openpgp::cert::amalgamation::ValidAmalgamation as _;
+    let mut any = false;
+    for u in vc.userids() {
+        if !matches!(u.revocation_status(), RevocationStatus::Revoked(_)) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 /// Turns sequoia's verdict on one signature into a report entry.
 pub(crate) fn signature_report(r: &VerificationResult, policy: &dyn Policy) -> SignatureReport {
     use SignatureStatus as S;
     match r {
-        Ok(good) => SignatureReport::from_sig(good.sig, S::Good, None).with_signer(
-            good.ka.cert(),
-            &good.ka.key().fingerprint(),
-            policy,
-        ),
+        Ok(good) => {
+            let (status, reason) = if every_userid_revoked(good.ka.valid_cert()) {
+                (
+                    S::KeyRevoked,
+                    Some(
+                        "the signer's user IDs were all revoked when the signature was made"
+                            .to_string(),
+                    ),
+                )
+            } else {
+                (S::Good, None)
+            };
+            SignatureReport::from_sig(good.sig, status, reason).with_signer(
+                good.ka.cert(),
+                &good.ka.key().fingerprint(),
+                policy,
+            )
+        }
         Err(VerificationError::MissingKey { sig }) => {
             let issuer = sig.get_issuers().first().map(|h| format!("{h:X}"));
             let reason = match &issuer {

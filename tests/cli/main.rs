@@ -46,5 +46,6 @@ mod sop_peers;
 mod sop_update;
 mod source_rules;
 mod tamper;
+mod temporary_revocations;
 mod tools;
 mod trust;
