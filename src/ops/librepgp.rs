@@ -425,20 +425,7 @@ impl Plaintext<'_> {
             .pp
             .take()
             .ok_or_else(|| io::Error::other("input closed"))?;
-        let (_, mut next) = pp.next().map_err(io::Error::other)?;
-        while let PacketParserResult::Some(pp) = next {
-            match pp.packet.tag() {
-                Tag::Marker | Tag::Padding => next = pp.next().map_err(io::Error::other)?.1,
-                tag => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        openpgp::Error::MalformedMessage(format!(
-                            "unexpected {tag} packet after the encrypted data"
-                        )),
-                    ));
-                }
-            }
-        }
+        crate::ops::expect_end_after_container(pp)?;
         self.finished = true;
         self.verified.store(true, Ordering::SeqCst);
         Ok(())

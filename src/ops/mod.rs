@@ -83,6 +83,32 @@ pub(crate) fn copy(
     }
 }
 
+/// After an encrypted container has been read to its end: only the end
+/// of the message may follow (marker and padding packets are to be
+/// ignored wherever they are).  `pp` is the parser on the container.
+pub(crate) fn expect_end_after_container(
+    pp: sequoia_openpgp::parse::PacketParser<'_>,
+) -> std::io::Result<()> {
+    use sequoia_openpgp::packet::Tag;
+    use sequoia_openpgp::parse::PacketParserResult;
+    use std::io;
+    let (_, mut next) = pp.next().map_err(io::Error::other)?;
+    while let PacketParserResult::Some(pp) = next {
+        match pp.packet.tag() {
+            Tag::Marker | Tag::Padding => next = pp.next().map_err(io::Error::other)?.1,
+            tag => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    sequoia_openpgp::Error::MalformedMessage(format!(
+                        "unexpected {tag} packet after the encrypted data"
+                    )),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 thread_local! {
     /// Set while [`guard_parser`] runs: its panics are reported as errors,
     /// so the panic hook stays quiet about them.

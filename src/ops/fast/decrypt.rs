@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use sequoia_openpgp as openpgp;
 
 use openpgp::crypto::SessionKey;
-use openpgp::packet::{PKESK, SEIP, SKESK, Tag};
+use openpgp::packet::{PKESK, SEIP, SKESK};
 use openpgp::parse::buffered_reader::BufferedReader;
 use openpgp::parse::{PacketParser, PacketParserResult, Parse};
 use openpgp::types::SymmetricAlgorithm;
@@ -544,21 +544,7 @@ impl PlainReader<'_> {
             .pp
             .take()
             .ok_or_else(|| io::Error::other("input closed"))?;
-        let (_, mut next) = pp.next().map_err(io::Error::other)?;
-        // Marker and padding packets are to be ignored wherever they are.
-        while let PacketParserResult::Some(pp) = next {
-            match pp.packet.tag() {
-                Tag::Marker | Tag::Padding => next = pp.next().map_err(io::Error::other)?.1,
-                tag => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        openpgp::Error::MalformedMessage(format!(
-                            "unexpected {tag} packet after the encrypted data"
-                        )),
-                    ));
-                }
-            }
-        }
+        crate::ops::expect_end_after_container(pp)?;
         self.finished = true;
         self.verified.store(true, Ordering::SeqCst);
         Ok(())
