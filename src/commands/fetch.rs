@@ -127,75 +127,34 @@ async fn fetch_one(
 ) -> Result<Found> {
     let mut errors = Vec::new();
     let mut found = Found::default();
-    match want {
-        Want::Email(email) => {
-            if wkd {
-                match net::wkd::lookup(http, email).await {
-                    Ok((answer, _)) => {
-                        take(ctx, &mut found, answer, |c| net::wkd::accept(c, email));
-                        if !found.certs.is_empty() {
-                            return Ok(found);
-                        }
-                    }
-                    Err(e) => errors.push(e),
+    if let (Want::Email(email), true) = (want, wkd) {
+        match net::wkd::lookup(http, email).await {
+            Ok((answer, _)) => {
+                take(ctx, &mut found, answer, |c| net::wkd::accept(c, email));
+                if !found.certs.is_empty() {
+                    return Ok(found);
                 }
             }
-            if keyservers {
-                for s in servers {
-                    match s.by_email(email).await {
-                        Ok(answer) => {
-                            take(ctx, &mut found, answer, |c| has_email(c, email));
-                            if !found.certs.is_empty() {
-                                return Ok(found);
-                            }
-                        }
-                        Err(e) => errors.push(e),
-                    }
-                }
-            }
+            Err(e) => errors.push(e),
         }
-        Want::Fingerprint(fpr) => {
-            for s in servers {
-                match s.by_fingerprint(fpr).await {
-                    Ok(answer) => {
-                        take(ctx, &mut found, answer, |c| {
-                            if c.fingerprint() == *fpr {
-                                Ok(c)
-                            } else {
-                                Err(format!(
-                                    "the keyserver answered with {:X} when asked for {fpr:X}",
-                                    c.fingerprint()
-                                ))
-                            }
-                        });
-                        if !found.certs.is_empty() {
-                            return Ok(found);
-                        }
+    }
+    // A fingerprint or key ID always goes to the keyservers (run refuses
+    // --from wkd for them).
+    if keyservers {
+        for s in servers {
+            let asked = match want {
+                Want::Email(email) => s.by_email(email).await,
+                Want::Fingerprint(fpr) => s.by_fingerprint(fpr).await,
+                Want::KeyId(id) => s.by_keyid(id).await,
+            };
+            match asked {
+                Ok(answer) => {
+                    take(ctx, &mut found, answer, |c| answers(want, c));
+                    if !found.certs.is_empty() {
+                        return Ok(found);
                     }
-                    Err(e) => errors.push(e),
                 }
-            }
-        }
-        Want::KeyId(id) => {
-            for s in servers {
-                match s.by_keyid(id).await {
-                    Ok(answer) => {
-                        take(ctx, &mut found, answer, |c| {
-                            if c.keys().any(|k| k.key().keyid() == *id) {
-                                Ok(c)
-                            } else {
-                                Err(format!(
-                                    "the keyserver answered with {:X}, which has no key {id:X}",
-                                    c.fingerprint()
-                                ))
-                            }
-                        });
-                        if !found.certs.is_empty() {
-                            return Ok(found);
-                        }
-                    }
-                    Err(e) => errors.push(e),
-                }
+                Err(e) => errors.push(e),
             }
         }
     }
@@ -253,18 +212,31 @@ fn take(
     }
 }
 
-/// A keyserver's answer to a search by address must carry the address.
-fn has_email(cert: Cert, email: &str) -> std::result::Result<Cert, String> {
-    let want = email.to_ascii_lowercase();
-    if cert
-        .userids()
-        .any(|u| u.userid().email_normalized().ok().flatten().as_deref() == Some(&want))
-    {
-        Ok(cert)
-    } else {
-        Err(format!(
-            "the keyserver answered with {:X}, which has no user ID for {email}",
-            cert.fingerprint()
-        ))
+/// A keyserver's answer must be what was asked for: a certificate with
+/// the address, the fingerprint, or a key with the key ID.
+fn answers(want: &Want, cert: Cert) -> std::result::Result<Cert, String> {
+    let fpr = cert.fingerprint();
+    match want {
+        Want::Email(email) => {
+            let lower = email.to_ascii_lowercase();
+            if cert
+                .userids()
+                .any(|u| u.userid().email_normalized().ok().flatten().as_deref() == Some(&lower))
+            {
+                Ok(cert)
+            } else {
+                Err(format!(
+                    "the keyserver answered with {fpr:X}, which has no user ID for {email}"
+                ))
+            }
+        }
+        Want::Fingerprint(asked) if fpr == *asked => Ok(cert),
+        Want::Fingerprint(asked) => Err(format!(
+            "the keyserver answered with {fpr:X} when asked for {asked:X}"
+        )),
+        Want::KeyId(id) if cert.keys().any(|k| k.key().keyid() == *id) => Ok(cert),
+        Want::KeyId(id) => Err(format!(
+            "the keyserver answered with {fpr:X}, which has no key {id:X}"
+        )),
     }
 }
