@@ -144,8 +144,8 @@ async fn fetch_one(
         for s in servers {
             let asked = match want {
                 Want::Email(email) => s.by_email(email).await,
-                Want::Fingerprint(fpr) => s.by_fingerprint(fpr).await,
-                Want::KeyId(id) => s.by_keyid(id).await,
+                Want::Fingerprint(fpr) => s.by_handle(fpr.clone().into()).await,
+                Want::KeyId(id) => s.by_handle(id.clone().into()).await,
             };
             match asked {
                 Ok(answer) => {

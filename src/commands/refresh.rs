@@ -155,7 +155,7 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<()> {
         async move {
             match job {
                 Job::Keyserver(s) => {
-                    let r = servers[s].by_fingerprint(&fpr).await;
+                    let r = servers[s].by_handle(fpr.into()).await;
                     (i, servers[s].name(), None, r)
                 }
                 Job::Wkd(email) => {

@@ -18,10 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use openpgp::KeyHandle;
 use openpgp::cert::{Cert, CertParser};
 use openpgp::parse::Parse;
 use openpgp::serialize::SerializeInto;
-use openpgp::{Fingerprint, KeyID};
 use sequoia_openpgp as openpgp;
 use url::Url;
 
@@ -522,33 +522,19 @@ impl Keyserver {
         Answer::parse(self.name(), &body)
     }
 
-    pub async fn by_fingerprint(&self, fpr: &Fingerprint) -> Result<Answer> {
+    /// The certificate with this fingerprint, or with a key of this key ID.
+    pub async fn by_handle(&self, handle: KeyHandle) -> Result<Answer> {
         match self {
             Keyserver::Hkp { server, .. } => Answer::checked(
                 self.name(),
-                server
-                    .get(fpr.clone())
-                    .await
-                    .map_err(|e| self.bad_answer(e))?,
+                server.get(handle).await.map_err(|e| self.bad_answer(e))?,
             ),
             Keyserver::Vks { url, .. } => {
-                self.vks_get(url, &format!("vks/v1/by-fingerprint/{fpr:X}"))
-                    .await
-            }
-        }
-    }
-
-    pub async fn by_keyid(&self, id: &KeyID) -> Result<Answer> {
-        match self {
-            Keyserver::Hkp { server, .. } => Answer::checked(
-                self.name(),
-                server
-                    .get(id.clone())
-                    .await
-                    .map_err(|e| self.bad_answer(e))?,
-            ),
-            Keyserver::Vks { url, .. } => {
-                self.vks_get(url, &format!("vks/v1/by-keyid/{id:X}")).await
+                let path = match &handle {
+                    KeyHandle::Fingerprint(f) => format!("vks/v1/by-fingerprint/{f:X}"),
+                    KeyHandle::KeyID(k) => format!("vks/v1/by-keyid/{k:X}"),
+                };
+                self.vks_get(url, &path).await
             }
         }
     }
