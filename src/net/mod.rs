@@ -164,19 +164,17 @@ impl Net {
 fn describe(url: &Url, e: &reqwest::Error) -> Error {
     let target = origin(url);
     let mut causes = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = source {
+    let mut dns = false;
+    for s in std::iter::successors(std::error::Error::source(e), |s| s.source()) {
         let text = s.to_string();
+        dns |= text.starts_with("dns error");
         // hyper's wrappers say nothing the causes beneath them do not.
         let wrapper = text.starts_with("client error (") || text == "dns error";
         if !wrapper && !causes.iter().any(|c: &String| c.contains(&text)) {
             causes.push(text);
         }
-        source = s.source();
     }
     let detail = causes.join(": ");
-    let dns = std::iter::successors(std::error::Error::source(e), |s| s.source())
-        .any(|s| s.to_string() == "dns error" || s.to_string().starts_with("dns error"));
     if dns {
         return Error::new(
             Failure::Network,
