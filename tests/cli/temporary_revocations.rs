@@ -49,6 +49,25 @@ fn sign_at(cert: &Cert, data: &[u8], when: SystemTime) -> Vec<u8> {
     out
 }
 
+/// The primary key's signer (the test's certificates hold their secrets).
+fn primary_signer(cert: &Cert) -> openpgp::crypto::KeyPair {
+    cert.primary_key()
+        .key()
+        .clone()
+        .parts_into_secret()
+        .unwrap()
+        .into_keypair()
+        .unwrap()
+}
+
+/// A home with `cert`'s public part on file.
+fn home_with(cert: &Cert) -> Env {
+    let env = Env::new();
+    let file = env.write("cert.pgp", cert.to_vec().unwrap());
+    env.zpgp().arg("import").arg(&file).assert().success();
+    env
+}
+
 /// Verifies `sig` over `data` with `cert` on file; the exit code.
 fn verify(env: &Env, sig: &[u8], data: &[u8]) -> i32 {
     let s = env.write("data.sig", sig);
@@ -71,14 +90,7 @@ fn a_revoked_only_user_id_stops_signatures_until_its_revocation_expires() {
         .set_creation_time(t0)
         .generate()
         .unwrap();
-    let mut primary = cert
-        .primary_key()
-        .key()
-        .clone()
-        .parts_into_secret()
-        .unwrap()
-        .into_keypair()
-        .unwrap();
+    let mut primary = primary_signer(&cert);
     let uid = cert.userids().next().unwrap().userid().clone();
     // Revoked from t0+1h to t0+3h.
     let rev = SignatureBuilder::new(SignatureType::CertificationRevocation)
@@ -94,9 +106,7 @@ fn a_revoked_only_user_id_stops_signatures_until_its_revocation_expires() {
         .insert_packets(vec![openpgp::Packet::from(rev)])
         .unwrap()
         .0;
-    let env = Env::new();
-    let file = env.write("tess.pgp", cert.to_vec().unwrap());
-    env.zpgp().arg("import").arg(&file).assert().success();
+    let env = home_with(&cert);
 
     let data = b"signed at three different times";
     assert_eq!(
@@ -123,14 +133,7 @@ fn a_temporary_key_revocation_applies_only_while_it_lasts() {
         .set_creation_time(t0)
         .generate()
         .unwrap();
-    let mut primary = cert
-        .primary_key()
-        .key()
-        .clone()
-        .parts_into_secret()
-        .unwrap()
-        .into_keypair()
-        .unwrap();
+    let mut primary = primary_signer(&cert);
     let rev = SignatureBuilder::new(SignatureType::KeyRevocation)
         .set_signature_creation_time(t0 + HOUR)
         .unwrap()
@@ -144,9 +147,7 @@ fn a_temporary_key_revocation_applies_only_while_it_lasts() {
         .insert_packets(vec![openpgp::Packet::from(rev)])
         .unwrap()
         .0;
-    let env = Env::new();
-    let file = env.write("kit.pgp", cert.to_vec().unwrap());
-    env.zpgp().arg("import").arg(&file).assert().success();
+    let env = home_with(&cert);
 
     let data = b"signed at two different times";
     assert_eq!(
@@ -173,14 +174,7 @@ fn a_key_that_expired_and_was_renewed_signs_again_only_after_the_renewal() {
         .set_validity_period(HOUR)
         .generate()
         .unwrap();
-    let mut primary = cert
-        .primary_key()
-        .key()
-        .clone()
-        .parts_into_secret()
-        .unwrap()
-        .into_keypair()
-        .unwrap();
+    let mut primary = primary_signer(&cert);
     // Renewed at t0+3h, without expiry.
     let ua = cert.userids().next().unwrap();
     let uid = ua.userid().clone();
@@ -210,9 +204,7 @@ fn a_key_that_expired_and_was_renewed_signs_again_only_after_the_renewal() {
         packets.push(openpgp::Packet::from(direct));
     }
     let cert = cert.insert_packets(packets).unwrap().0;
-    let env = Env::new();
-    let file = env.write("ren.pgp", cert.to_vec().unwrap());
-    env.zpgp().arg("import").arg(&file).assert().success();
+    let env = home_with(&cert);
 
     let data = b"signed before, during and after the gap";
     assert_eq!(
