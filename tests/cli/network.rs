@@ -73,6 +73,13 @@ fn serve_dir(root: &Path, r: &Request) -> Reply {
     }
 }
 
+/// Runs a command that must succeed (else fails, showing its stderr).
+fn succeeded(cmd: &mut assert_cmd::Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    out
+}
+
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -95,12 +102,10 @@ fn publish_then_fetch_by_fingerprint_and_email_on_a_real_keyserver() {
     // reminder that it is not authenticated.
     let bob = Env::new();
     person(&bob, "Bob", &[]);
-    let out = bob
-        .zpgp()
-        .args(["--json", "fetch", &fpr, "--keyserver", &sks.url()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = succeeded(
+        bob.zpgp()
+            .args(["--json", "fetch", &fpr, "--keyserver", &sks.url()]),
+    );
     let report = json(&out.stdout);
     assert_eq!(report["new"], 1, "{report}");
     assert_eq!(report["certificates"][0]["fingerprint"], fpr.as_str());
@@ -186,20 +191,15 @@ fn refresh_picks_up_a_new_subkey_and_a_revocation_from_the_keyserver() {
         .args(["publish", &alice.fpr, "--keyserver", &ks])
         .assert()
         .success();
-    let out = bob
-        .zpgp()
-        .args([
-            "--json",
-            "refresh",
-            &alice.fpr,
-            "--keyserver",
-            &ks,
-            "--from",
-            "keyserver",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = succeeded(bob.zpgp().args([
+        "--json",
+        "refresh",
+        &alice.fpr,
+        "--keyserver",
+        &ks,
+        "--from",
+        "keyserver",
+    ]));
     let report = json(&out.stdout);
     assert_eq!(report["updated"], 1, "{report}");
     assert_eq!(
@@ -220,19 +220,14 @@ fn refresh_picks_up_a_new_subkey_and_a_revocation_from_the_keyserver() {
         .assert()
         .success()
         .stderr(has(&["the revocation of"]));
-    let out = bob
-        .zpgp()
-        .args([
-            "--json",
-            "refresh",
-            "--keyserver",
-            &ks,
-            "--from",
-            "keyserver",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = succeeded(bob.zpgp().args([
+        "--json",
+        "refresh",
+        "--keyserver",
+        &ks,
+        "--from",
+        "keyserver",
+    ]));
     let report = json(&out.stdout);
     let alice_row = report["certificates"]
         .as_array()
@@ -312,14 +307,13 @@ fn wkd_export_is_served_and_fetched_by_the_advanced_method() {
     let fpr = person(&alice, "Alice", &["alice@other.net"]);
     person(&alice, "Dora", &[]);
     let root = alice.path("wkd-root");
-    let out = alice
-        .zpgp()
-        .args(["--json", "wkd", "export"])
-        .arg(&root)
-        .args(["--domain", "example.org"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = succeeded(
+        alice
+            .zpgp()
+            .args(["--json", "wkd", "export"])
+            .arg(&root)
+            .args(["--domain", "example.org"]),
+    );
     let report = json(&out.stdout);
     assert_eq!(report["addresses"].as_array().unwrap().len(), 2, "{report}");
     assert!(stderr_of(&out).contains("https://openpgpkey.example.org/"));
@@ -655,20 +649,15 @@ fn keyserver_answers_are_checked_one_certificate_at_a_time() {
         ]));
     assert!(on_file(&bob, &other_fpr).is_none());
     // Several: the good one imported, each other one named.
-    let out = bob
-        .zpgp()
-        .args([
-            "--json",
-            "fetch",
-            "dave@example.org",
-            "--from",
-            "keyserver",
-            "--keyserver",
-            &web.hkp_url(),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = succeeded(bob.zpgp().args([
+        "--json",
+        "fetch",
+        "dave@example.org",
+        "--from",
+        "keyserver",
+        "--keyserver",
+        &web.hkp_url(),
+    ]));
     let report = json(&out.stdout);
     assert_eq!(report["new"], 1, "{report}");
     assert_eq!(report["rejected"], 2, "{report}");
@@ -896,13 +885,11 @@ fn refresh_asks_wkd_and_a_fetched_stranger_raises_the_key_change_alert() {
             }
         })
     };
-    let out = bob
-        .zpgp()
-        .args(["--json", "refresh", &alice.fpr, "--from", "wkd"])
-        .args(web.client_args(WKD_HOSTS))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = succeeded(
+        bob.zpgp()
+            .args(["--json", "refresh", &alice.fpr, "--from", "wkd"])
+            .args(web.client_args(WKD_HOSTS)),
+    );
     let report = json(&out.stdout);
     assert_eq!(
         report["certificates"][0]["changes"][0]["kind"], "new_subkey",
