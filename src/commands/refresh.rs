@@ -357,6 +357,7 @@ fn changes(ctx: &Context, old: &Cert, new: &Cert) -> Vec<Change> {
             format!("the key is revoked{}", reason(&new_status)),
         );
     }
+    let new_vc = new.with_policy(p, t).ok();
     for sk in new.keys().subkeys() {
         let fpr = sk.key().fingerprint();
         let status = sk.bundle().revocation_status(p, t);
@@ -367,9 +368,9 @@ fn changes(ctx: &Context, old: &Cert, new: &Cert) -> Vec<Change> {
                 }
             }
             None => {
-                let usable = new
-                    .with_policy(p, t)
-                    .is_ok_and(|vc| vc.keys().subkeys().any(|k| k.key().fingerprint() == fpr));
+                let usable = new_vc
+                    .as_ref()
+                    .is_some_and(|vc| vc.keys().subkeys().any(|k| k.key().fingerprint() == fpr));
                 push(
                     Kind::NewSubkey,
                     format!(
@@ -399,12 +400,13 @@ fn changes(ctx: &Context, old: &Cert, new: &Cert) -> Vec<Change> {
             None => push(Kind::NewUserid, Safe(&text).to_string()),
         }
     }
-    let expiry = |c: &Cert| {
-        c.with_policy(p, t)
-            .ok()
-            .map(|vc| vc.primary_key().key_expiration_time())
-    };
-    let (before, after) = (expiry(old), expiry(new));
+    let before = old
+        .with_policy(p, t)
+        .ok()
+        .map(|vc| vc.primary_key().key_expiration_time());
+    let after = new_vc
+        .as_ref()
+        .map(|vc| vc.primary_key().key_expiration_time());
     if before != after {
         let show = |e: Option<Option<std::time::SystemTime>>| match e {
             None => "not valid".to_string(),
