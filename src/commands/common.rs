@@ -312,6 +312,17 @@ pub fn required_signers_by(
 
 /// Reports each signature on stderr, one line each (as JSON with --json,
 /// by the caller).
+/// With `-v`: malformed unhashed subpackets were dropped from signatures
+/// (see `ops::lenient`).
+pub fn note_dropped_subpackets(ctx: &Context, dropped: usize) {
+    if dropped > 0 {
+        ctx.debug(format!(
+            "dropped {dropped} malformed subpacket(s) from the unprotected (unhashed) area of the \
+             signatures; they are not covered by the signature, which was checked without them"
+        ));
+    }
+}
+
 pub fn print_signatures(ctx: &Context, sigs: &[SignatureReport]) {
     for s in sigs {
         let who = match (&s.user_id, &s.cert_fingerprint) {

@@ -160,6 +160,7 @@ fn one(ctx: &Context, shared: &Shared, input: Option<&Path>, several: bool) -> R
     if !ctx.json && report.literal.as_ref().is_some_and(|l| l.eyes_only) {
         ctx.info("zpgp: note: the sender marked this message for your eyes only");
     }
+    common::note_dropped_subpackets(ctx, report.dropped_unhashed_subpackets);
     super::auth::judge_signatures(ctx, &mut report.signatures, shared.lookup.is_some());
     shared
         .remembered

@@ -299,13 +299,7 @@ fn one(
         }
     };
 
-    if report.dropped_unhashed_subpackets > 0 {
-        ctx.debug(format!(
-            "dropped {} malformed subpacket(s) from the unprotected (unhashed) area of the \
-             signatures; they are not covered by the signature, which was checked without them",
-            report.dropped_unhashed_subpackets
-        ));
-    }
+    common::note_dropped_subpackets(ctx, report.dropped_unhashed_subpackets);
     super::auth::judge_signatures(ctx, &mut report.signatures, opts.cert_lookup.is_some());
     let mut json = None;
     if ctx.json && several {

@@ -265,6 +265,9 @@ pub struct DecryptReport {
     pub literal: Option<LiteralInfo>,
     /// Plaintext bytes written.
     pub bytes_out: u64,
+    /// Malformed subpackets dropped from signatures' unhashed areas (see
+    /// `super::lenient`).
+    pub dropped_unhashed_subpackets: usize,
 }
 
 impl DecryptReport {
@@ -290,6 +293,11 @@ struct Helper<'h, 'a> {
     /// Whether some secret key matched a recipient.
     key_matched: bool,
     seen_encryption: bool,
+    /// A signature packet did not parse (see `super::lenient`).
+    unparsed_signature: bool,
+    /// The session key that opened the message, to read it again for
+    /// such signatures.
+    session: Option<(Option<SymmetricAlgorithm>, SessionKey)>,
     /// LibrePGP's version 5 password packets, which sequoia does not
     /// parse (see `super::librepgp`).
     skesk5s: Vec<super::librepgp::Skesk5>,
@@ -314,6 +322,7 @@ impl Helper<'_, '_> {
             }
         }
         self.report.decrypted_with = Some(with);
+        self.session = Some((algo, sk.clone()));
     }
 
     /// Secret keys that may decrypt `pkesk`: those it names, or for an
@@ -623,6 +632,9 @@ impl VerificationHelper for Helper<'_, '_> {
                 self.literal_seen(l.into())?;
             }
             p if p.tag() == openpgp::packet::Tag::SED => return Err(sed_error()),
+            Packet::Unknown(u) if u.tag() == openpgp::packet::Tag::Signature => {
+                self.unparsed_signature = true;
+            }
             _ => {}
         }
         Ok(())
@@ -968,6 +980,7 @@ fn new_helper<'h, 'a>(opts: &'h mut DecryptOptions<'a>) -> Helper<'h, 'a> {
             signatures: Vec::new(),
             literal: None,
             bytes_out: 0,
+            dropped_unhashed_subpackets: 0,
         },
         unlocked: HashMap::new(),
         locked_failures: Vec::new(),
@@ -975,6 +988,8 @@ fn new_helper<'h, 'a>(opts: &'h mut DecryptOptions<'a>) -> Helper<'h, 'a> {
         password_refusals: Vec::new(),
         key_matched: false,
         seen_encryption: false,
+        unparsed_signature: false,
+        session: None,
         skesk5s: Vec::new(),
     }
 }
@@ -1003,6 +1018,11 @@ fn run_decryptor(
         helper.opts.time,
         helper.opts.buffer_size,
     );
+    let mut copy = Some(Vec::new());
+    let input = super::lenient::Capture {
+        inner: input,
+        copy: &mut copy,
+    };
     let mut decryptor = DecryptorBuilder::from_reader(input)
         .map_err(|e| classify(e, Stage::Decrypt))?
         .buffer_size(buffer_size)
@@ -1012,8 +1032,21 @@ fn run_decryptor(
     if !decryptor.message_processed() {
         return Err(unverified_end());
     }
-    let mut report = decryptor.into_helper().report;
+    let helper = decryptor.into_helper();
+    let mut report = helper.report;
     report.bytes_out = n;
+    if helper.unparsed_signature {
+        let key = helper.session.as_ref().map(|(a, k)| (*a, k));
+        if let Some(found) = copy.and_then(|m| super::lenient::inline_signatures(&m, key)) {
+            let mut verify =
+                super::verify::VerifyOptions::new(policy, helper.opts.verify_certs.clone());
+            verify.time = time;
+            verify.cert_lookup = helper.opts.cert_lookup;
+            report.dropped_unhashed_subpackets = found.dropped;
+            let repaired = super::verify::check_repaired(&found, &verify);
+            super::report::replace_unparsed(&mut report.signatures, repaired);
+        }
+    }
     Ok(report)
 }
 

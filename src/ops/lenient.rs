@@ -206,3 +206,97 @@ pub(crate) fn repaired(u: &openpgp::packet::Unknown) -> Option<Signature> {
     }
     parse(&repair_signature(u.body())?.0)
 }
+
+/// A reader that keeps a copy of what passes through it, so that a
+/// message whose signature packets did not parse can be read again for
+/// them; past [`MAX_REPAIR_SIZE`] it lets the copy go.
+pub(crate) struct Capture<'a, R> {
+    pub inner: R,
+    pub copy: &'a mut Option<Vec<u8>>,
+}
+
+impl<R: Read> Read for Capture<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self
+            .copy
+            .as_ref()
+            .is_some_and(|c| c.len() + n > MAX_REPAIR_SIZE)
+        {
+            *self.copy = None;
+        } else if let Some(copy) = self.copy.as_mut() {
+            copy.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// What a second reading of a signed message found: its data signatures
+/// that only parse without their malformed unhashed subpackets, and the
+/// signed content to check them over.
+pub(crate) struct Repaired {
+    /// The repaired signature packets, as they are: sequoia would not
+    /// write back everything it reads (a fingerprint of an unknown
+    /// version, say).
+    pub packets: Vec<u8>,
+    pub dropped: usize,
+    pub content: Vec<u8>,
+}
+
+/// Reads `message` (an inline-signed message, armored or not, or the
+/// plaintext of an encrypted one; or a whole encrypted message with its
+/// `session_key`) for the data signatures that did not parse, repaired.
+/// `None` when there are none, or the content is larger than
+/// [`MAX_REPAIR_SIZE`].
+pub(crate) fn inline_signatures(
+    message: &[u8],
+    session_key: Option<(
+        Option<openpgp::types::SymmetricAlgorithm>,
+        &openpgp::crypto::SessionKey,
+    )>,
+) -> Option<Repaired> {
+    use openpgp::types::SignatureType;
+
+    let mut found = Repaired {
+        packets: Vec::new(),
+        dropped: 0,
+        content: Vec::new(),
+    };
+    let mut ppr = PacketParserBuilder::from_bytes(message)
+        .ok()?
+        .build()
+        .ok()?;
+    while let PacketParserResult::Some(mut pp) = ppr {
+        match &pp.packet {
+            Packet::SEIP(_) => {
+                let (algo, key) = session_key?;
+                pp.decrypt(algo, key).ok()?;
+            }
+            Packet::Literal(_) => {
+                found.content.clear();
+                (&mut pp)
+                    .take(MAX_REPAIR_SIZE as u64 + 1)
+                    .read_to_end(&mut found.content)
+                    .ok()?;
+                if found.content.len() > MAX_REPAIR_SIZE {
+                    return None;
+                }
+            }
+            Packet::Unknown(u) if u.tag() == Tag::Signature => {
+                pp.buffer_unread_content().ok()?;
+                if let Packet::Unknown(u) = &pp.packet {
+                    if let Some((body, n)) = repair_signature(u.body()) {
+                        let sig = parse(&body)?;
+                        if matches!(sig.typ(), SignatureType::Binary | SignatureType::Text) {
+                            found.packets.extend_from_slice(&frame(&body)?);
+                            found.dropped += n;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        ppr = pp.recurse().ok()?.1;
+    }
+    (!found.packets.is_empty()).then_some(found)
+}

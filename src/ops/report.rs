@@ -67,6 +67,10 @@ pub struct SignatureReport {
     /// judged it (the ops know nothing of the web of trust).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authentication: Option<serde_json::Value>,
+    /// The signature packet did not parse at all (which
+    /// `super::lenient` may repair).
+    #[serde(skip)]
+    pub(crate) unparsed: bool,
 }
 
 impl SignatureReport {
@@ -83,6 +87,7 @@ impl SignatureReport {
             key_fingerprint: None,
             user_id: None,
             authentication: None,
+            unparsed: false,
             creation_time: sig.signature_creation_time(),
             signature_type: match sig.typ() {
                 openpgp::types::SignatureType::Binary => "binary".into(),
@@ -245,9 +250,10 @@ pub(crate) fn signature_report(r: &VerificationResult, policy: &dyn Policy) -> S
                 crate::error::chain_text(error)
             )),
         ),
-        Err(VerificationError::UnknownSignature { sig }) => {
-            unreadable(format!("unparsable signature: {}", sig.error()))
-        }
+        Err(VerificationError::UnknownSignature { sig }) => SignatureReport {
+            unparsed: true,
+            ..unreadable(format!("unparsable signature: {}", sig.error()))
+        },
         Err(e) => unreadable(e.to_string()),
     }
 }
@@ -292,6 +298,19 @@ fn bad_key_verdict(error: &anyhow::Error, cert_revoked: bool) -> (SignatureStatu
     }
 }
 
+/// `repaired`, the verdicts on signatures that did not parse until
+/// `super::lenient` dropped their malformed unhashed subpackets, in place
+/// of the reports that they did not parse.
+pub(crate) fn replace_unparsed(reports: &mut Vec<SignatureReport>, repaired: Vec<SignatureReport>) {
+    let mut n = repaired.len();
+    reports.retain(|r| {
+        let drop = n > 0 && r.unparsed;
+        n -= usize::from(drop);
+        !drop
+    });
+    reports.extend(repaired);
+}
+
 /// The report on a signature too broken to say who made it, or how.
 fn unreadable(reason: String) -> SignatureReport {
     SignatureReport {
@@ -302,6 +321,7 @@ fn unreadable(reason: String) -> SignatureReport {
         key_fingerprint: None,
         user_id: None,
         authentication: None,
+        unparsed: false,
         creation_time: None,
         signature_type: "unknown".into(),
         hash_algo: "unknown".into(),

@@ -191,12 +191,17 @@ struct Helper<'h> {
     policy: &'h dyn Policy,
     signatures: Vec<SignatureReport>,
     literal: Option<LiteralInfo>,
+    /// A signature packet did not parse (see `super::lenient`).
+    unparsed_signature: bool,
 }
 
 impl VerificationHelper for Helper<'_> {
     fn inspect(&mut self, pp: &PacketParser) -> openpgp::Result<()> {
         match &pp.packet {
             Packet::Literal(l) => self.literal = Some(l.into()),
+            Packet::Unknown(u) if u.tag() == openpgp::packet::Tag::Signature => {
+                self.unparsed_signature = true;
+            }
             Packet::PKESK(_) | Packet::SKESK(_) | Packet::SEIP(_) => {
                 return Err(
                     Error::new(Failure::BadData, "the input is an encrypted message")
@@ -262,6 +267,12 @@ fn verify_unguarded(
         policy: opts.policy,
         signatures: Vec::new(),
         literal: None,
+        unparsed_signature: false,
+    };
+    let mut copy = Some(Vec::new());
+    let input = super::lenient::Capture {
+        inner: input,
+        copy: &mut copy,
     };
     let mut input = std::io::BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
     super::errors::check_looks_like_openpgp(&mut input)?;
@@ -298,7 +309,47 @@ fn verify_unguarded(
         return Err(Error::new(Failure::BadData, "the message ended before its signatures").into());
     }
     out.flush().context("writing output")?;
-    Ok(finish(verifier.into_helper(), kind, n, opts))
+    let helper = verifier.into_helper();
+    let unparsed = helper.unparsed_signature;
+    let mut report = finish(helper, kind, n, opts);
+    if unparsed {
+        if let Some(found) = copy.and_then(|m| super::lenient::inline_signatures(&m, None)) {
+            report.dropped_unhashed_subpackets = found.dropped;
+            let repaired = check_repaired(&found, opts);
+            super::report::replace_unparsed(&mut report.signatures, repaired);
+        }
+    }
+    Ok(report)
+}
+
+/// The verdicts on signatures that `super::lenient` repaired, over the
+/// content they were found with.
+pub(crate) fn check_repaired(
+    found: &super::lenient::Repaired,
+    opts: &VerifyOptions,
+) -> Vec<SignatureReport> {
+    let helper = Helper {
+        certs: &opts.certs,
+        lookup: opts.cert_lookup,
+        policy: opts.policy,
+        signatures: Vec::new(),
+        literal: None,
+        unparsed_signature: false,
+    };
+    let verified = DetachedVerifierBuilder::from_bytes(&found.packets)
+        .and_then(|b| b.with_policy(opts.policy, opts.time, helper))
+        .and_then(|mut v| {
+            v.verify_bytes(&found.content)?;
+            Ok(v.into_helper())
+        });
+    let mut signatures = match verified {
+        Ok(helper) => helper.signatures,
+        Err(_) => return Vec::new(),
+    };
+    for s in &mut signatures {
+        s.constrain(opts.not_before, opts.not_after);
+    }
+    signatures
 }
 
 /// Verifies detached signatures (`signature`, armored or not) over `data`.
@@ -321,6 +372,7 @@ fn verify_detached_unguarded(
         policy: opts.policy,
         signatures: Vec::new(),
         literal: None,
+        unparsed_signature: false,
     };
     let mut signature = std::io::BufReader::new(signature);
     super::errors::check_looks_like_openpgp(&mut signature)?;

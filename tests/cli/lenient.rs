@@ -209,3 +209,142 @@ fn import_keeps_bindings_with_unhashed_junk() {
         .success()
         .stdout(DATA);
 }
+
+/// The packets of a signed message, out of any compressed container, with
+/// its signature's unhashed area replaced by `junk` (or `hashed` added to
+/// its hashed area).
+fn flat_with_junk(signed: &[u8], junk: Option<&[u8]>, hashed: &[u8]) -> Vec<u8> {
+    let pile = openpgp::PacketPile::from_bytes(signed).unwrap();
+    let mut out = Vec::new();
+    let mut edited = 0;
+    for p in pile.descendants() {
+        match p {
+            Packet::CompressedData(_) => {}
+            Packet::Signature(s) => {
+                edited += 1;
+                out.extend_from_slice(&edit(s, junk, hashed));
+            }
+            p => p.serialize(&mut out).unwrap(),
+        }
+    }
+    assert_eq!(edited, 1);
+    out
+}
+
+/// `packets` in a compressed container.
+fn compressed(packets: &[u8]) -> Vec<u8> {
+    use openpgp::serialize::stream::{Compressor, Message};
+    use std::io::Write;
+    let mut out = Vec::new();
+    let message = Message::new(&mut out);
+    let mut w = Compressor::new(message).build().unwrap();
+    w.write_all(packets).unwrap();
+    w.finalize().unwrap();
+    out
+}
+
+/// `packets` encrypted (SEIPDv1) to the certificate in `cert`.
+fn encrypted(packets: &[u8], cert: &std::path::Path) -> Vec<u8> {
+    use openpgp::policy::StandardPolicy;
+    use openpgp::serialize::stream::{Encryptor, Message};
+    use std::io::Write;
+    let cert = openpgp::Cert::from_file(cert).unwrap();
+    let policy = StandardPolicy::new();
+    let recipients = cert
+        .keys()
+        .with_policy(&policy, None)
+        .supported()
+        .for_transport_encryption();
+    let mut out = Vec::new();
+    let message = Message::new(&mut out);
+    let mut w = Encryptor::for_recipients(message, recipients)
+        .build()
+        .unwrap();
+    w.write_all(packets).unwrap();
+    w.finalize().unwrap();
+    out
+}
+
+#[test]
+fn inline_signatures_with_unhashed_junk_still_verify() {
+    let (alice, bob) = alice_and_bob();
+    let signed = alice.sign(&[], DATA);
+    for (what, junk) in JUNK {
+        let flat = flat_with_junk(&signed, Some(junk), &[]);
+        for (form, message) in [("plain", flat.clone()), ("compressed", compressed(&flat))] {
+            let out = bob
+                .zpgp()
+                .args(["-v", "verify"])
+                .write_stdin(message)
+                .assert()
+                .success()
+                .stdout(DATA)
+                .stderr(contains("malformed subpacket(s)"));
+            let err = String::from_utf8_lossy(&out.get_output().stderr).to_lowercase();
+            assert!(err.contains("good signature"), "{what}, {form}: {err}");
+        }
+    }
+    // Junk in the hashed area: the signature is not good.
+    let flat = flat_with_junk(&signed, None, &[4, 16, 1, 2, 3]);
+    let out = bob
+        .zpgp()
+        .arg("verify")
+        .write_stdin(flat)
+        .assert()
+        .failure();
+    assert_eq!(out.get_output().status.code(), Some(3), "hashed junk");
+}
+
+#[test]
+fn signatures_inside_encrypted_messages_with_unhashed_junk_still_verify() {
+    let (alice, bob) = alice_and_bob();
+    let signed = alice.sign(&[], DATA);
+    for (what, junk) in JUNK {
+        let flat = flat_with_junk(&signed, Some(junk), &[]);
+        for inner in [flat.clone(), compressed(&flat)] {
+            let message = encrypted(&inner, &bob.cert());
+            let out = bob
+                .zpgp_pw()
+                .args(["-v", "decrypt", "--signer", &alice.fpr])
+                .write_stdin(message)
+                .assert()
+                .success()
+                .stdout(DATA)
+                .stderr(contains("malformed subpacket(s)"));
+            let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+            assert!(
+                err.to_lowercase().contains("good signature"),
+                "{what}: {err}"
+            );
+        }
+    }
+    // Over other content (the literal data changed, the signature
+    // repaired) it is a bad signature: the repair does not excuse the
+    // data.
+    let other = alice.sign(&[], b"other data\n");
+    let mut spliced = Vec::new();
+    let pile = openpgp::PacketPile::from_bytes(&other).unwrap();
+    for p in pile.descendants() {
+        match p {
+            Packet::CompressedData(_) | Packet::Signature(_) => {}
+            p => p.serialize(&mut spliced).unwrap(),
+        }
+    }
+    let orig = openpgp::PacketPile::from_bytes(&signed).unwrap();
+    let sig = orig
+        .descendants()
+        .find_map(|p| match p {
+            Packet::Signature(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap();
+    spliced.extend_from_slice(&edit(&sig, Some(JUNK[0].1), &[]));
+    let message = encrypted(&spliced, &bob.cert());
+    let out = bob
+        .zpgp_pw()
+        .args(["decrypt", "--signer", &alice.fpr])
+        .write_stdin(message)
+        .assert()
+        .failure();
+    assert_eq!(out.get_output().status.code(), Some(3), "other data");
+}
