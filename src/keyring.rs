@@ -36,6 +36,7 @@ mod index;
 mod lock;
 mod resolve;
 mod secret;
+mod sigcache;
 #[cfg(test)]
 mod testing;
 
@@ -65,6 +66,12 @@ pub struct Keyring {
     /// What the caller should tell the user (a damaged file skipped); the
     /// keyring never prints.
     warnings: std::sync::Mutex<Vec<String>>,
+}
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        sigcache::save(&self.home);
+    }
 }
 
 impl Keyring {
@@ -107,6 +114,8 @@ impl Keyring {
         check_mode(&secret_dir, 0o077, "the secret key directory", "700")?;
         let certd = CertD::with_base_dir(&certd_dir)
             .with_context(|| format!("cannot open {}", certd_dir.display()))?;
+        static CACHE_LOADED: std::sync::Once = std::sync::Once::new();
+        CACHE_LOADED.call_once(|| sigcache::load(home));
         Ok(Keyring {
             home: home.to_path_buf(),
             certd,

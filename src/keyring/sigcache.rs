@@ -1,0 +1,80 @@
+//! Sequoia's signature verification cache, kept between runs.
+//!
+//! Every command that reads a certificate checks its self-signatures:
+//! four public-key verifications for a typical certificate, a third of
+//! the work of encrypting a short message.  Sequoia remembers the
+//! signatures it verified, keyed by a hash of the signature, the digest
+//! it signs and the key that made it, so a changed certificate, subkey or
+//! signature is a different key and verified again; only good results
+//! are kept.  The file holds those keys (32 bytes each), nothing secret;
+//! it lives in the home with the keyring it vouches for, and whoever can
+//! write it could as well replace the certificates.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use sequoia_openpgp::packet::signature::cache::SignatureVerificationCache as Cache;
+
+const FILE: &str = "signature-cache";
+const ENTRY: usize = 32;
+/// At most this many entries (2 MiB) are kept: read whole on every run,
+/// a larger file would cost more than the verifications it saves.
+const MAX_ENTRIES: usize = 1 << 16;
+
+fn path(home: &Path) -> PathBuf {
+    home.join(FILE)
+}
+
+/// Loads the cache of `home` into sequoia's, and waits until it is in: a
+/// verification that runs before would miss it.  A missing or damaged
+/// file is no cache.
+pub(super) fn load(home: &Path) {
+    let mut data = Vec::new();
+    let read = std::fs::File::open(path(home)).and_then(|f| {
+        f.take((MAX_ENTRIES * ENTRY) as u64 + 1)
+            .read_to_end(&mut data)
+    });
+    if read.is_err()
+        || data.is_empty()
+        || data.len() % ENTRY != 0
+        || data.len() > MAX_ENTRIES * ENTRY
+    {
+        return;
+    }
+    let entries: Vec<Vec<u8>> = data.chunks(ENTRY).map(<[u8]>::to_vec).collect();
+    let (done, wait) = std::sync::mpsc::sync_channel(1);
+    Cache::restore(entries.into_iter(), move || {
+        let _ = done.send(());
+    });
+    let _ = wait.recv();
+}
+
+/// Writes sequoia's cache to `home` when this run verified something new:
+/// the entries used or added in this run first, then older ones, up to
+/// [`MAX_ENTRIES`].  Not synced: a lost cache costs only time.
+pub(super) fn save(home: &Path) {
+    if Cache::insertions() == 0 {
+        return;
+    }
+    let (mut recent, mut old): (Vec<_>, Vec<_>) = Cache::dump()
+        .into_iter()
+        .partition(|e| e.inserted() || e.accessed());
+    recent.truncate(MAX_ENTRIES);
+    old.truncate(MAX_ENTRIES - recent.len());
+    let mut data = Vec::with_capacity((recent.len() + old.len()) * ENTRY);
+    // Sorted, as the restore sorts them: then cheaply.
+    let mut values: Vec<&[u8]> = recent.iter().chain(&old).map(|e| e.value()).collect();
+    values.sort_unstable();
+    for v in values {
+        data.extend_from_slice(v);
+    }
+    let write = || -> std::io::Result<()> {
+        let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(home)?;
+        tmp.write_all(&data)?;
+        tmp.persist(path(home)).map_err(|e| e.error)?;
+        Ok(())
+    };
+    // A home this process may not write to: no cache, no error.
+    let _ = write();
+    Cache::clear_insertions();
+}
