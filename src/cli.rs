@@ -322,14 +322,15 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "USERID")]
     pub userid: Vec<String>,
 
-    /// The OpenPGP profile: rfc4880 (v4 keys every implementation reads) or
-    /// rfc9580 (v6 keys)
+    /// The OpenPGP profile: rfc4880 (v4 keys every implementation reads),
+    /// rfc9580 (v6 keys) or pqc (v6 keys with post-quantum algorithms)
     #[arg(long, value_enum, default_value_t = Profile::Rfc4880)]
     pub profile: Profile,
 
-    /// The public-key algorithms
-    #[arg(long, value_enum, default_value_t = CipherSuite::Cv25519)]
-    pub cipher_suite: CipherSuite,
+    /// The public-key algorithms (default: cv25519; with --profile pqc,
+    /// mldsa65-ed25519)
+    #[arg(long, value_enum)]
+    pub cipher_suite: Option<CipherSuite>,
 
     /// When the key expires: a duration (3y, 18m, 2w, 10d), a date
     /// (YYYY-MM-DD), or 'never'
@@ -347,6 +348,9 @@ pub enum Profile {
     Rfc4880,
     /// v6 keys (RFC 9580) with AEAD (SEIPDv2) encryption
     Rfc9580,
+    /// v6 keys with post-quantum algorithms (RFC 9980): ML-DSA-65+Ed25519
+    /// signatures, ML-KEM-768+X25519 encryption
+    Pqc,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -365,6 +369,24 @@ pub enum CipherSuite {
     P384,
     /// ECDSA and ECDH over NIST P-521
     P521,
+    /// Post-quantum (RFC 9980, v6 keys only): ML-DSA-65+Ed25519 signing,
+    /// ML-KEM-768+X25519 encryption
+    #[value(name = "mldsa65-ed25519", alias = "mlkem768-x25519")]
+    Mldsa65Ed25519,
+    /// Post-quantum (RFC 9980, v6 keys only): ML-DSA-87+Ed448 signing,
+    /// ML-KEM-1024+X448 encryption
+    #[value(name = "mldsa87-ed448", alias = "mlkem1024-x448")]
+    Mldsa87Ed448,
+}
+
+impl CipherSuite {
+    /// Post-quantum: for v6 keys only.
+    pub fn is_post_quantum(self) -> bool {
+        matches!(
+            self,
+            CipherSuite::Mldsa65Ed25519 | CipherSuite::Mldsa87Ed448
+        )
+    }
 }
 
 #[derive(Args, Debug)]
@@ -958,6 +980,13 @@ pub struct EncryptArgs {
     /// Write ASCII armor instead of binary
     #[arg(short, long)]
     pub armor: bool,
+
+    /// Before writing, say what protects the message: each recipient's
+    /// key (v4 or v6, post-quantum or not), the container and its
+    /// ciphers, who cannot read it, and whether the whole message is
+    /// post-quantum protected (also with -v; in the --json report)
+    #[arg(long)]
+    pub explain: bool,
 
     /// Write to FILE (default: INPUT.pgp, or INPUT.asc with --armor;
     /// standard output when reading standard input); one input only

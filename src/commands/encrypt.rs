@@ -158,10 +158,89 @@ pub fn run(ctx: &Context, args: EncryptArgs) -> Result<()> {
     if args.for_your_eyes_only {
         opts.file_name = Some(ops::report::EYES_ONLY_NAME.to_string());
     }
+    // Said before anything is written; in the --json report with it.
+    let explanation = if args.explain || ctx.verbose {
+        let e = ops::explain(&opts)?;
+        if !ctx.json {
+            print_explanation(ctx, &e);
+        }
+        Some(e)
+    } else {
+        None
+    };
+    let exp = explanation.as_ref();
     if let [input] = inputs.as_slice() {
-        return one(ctx, &args, &opts, input.as_deref(), false).map(drop);
+        return one(ctx, &args, &opts, exp, input.as_deref(), false).map(drop);
     }
-    super::batch::run_each(ctx, &inputs, |input| one(ctx, &args, &opts, input, true))
+    super::batch::run_each(ctx, &inputs, |input| {
+        one(ctx, &args, &opts, exp, input, true)
+    })
+}
+
+/// `encrypt --explain`, on standard error.
+fn print_explanation(ctx: &Context, e: &ops::Explanation) {
+    let container = match (e.format, &e.aead_algo) {
+        (MessageFormat::SeipdV2, Some(aead)) => {
+            format!("SEIPDv2 ({} with {aead})", e.symmetric_algo)
+        }
+        _ => format!("SEIPDv1 ({} with MDC)", e.symmetric_algo),
+    };
+    ctx.info(format!("zpgp: the message: {container}"));
+    for k in &e.keys {
+        let who = k
+            .user_id
+            .as_deref()
+            .map(|u| Safe(u).to_string())
+            .unwrap_or_else(|| k.cert_fingerprint.clone());
+        ctx.info(format!(
+            "      to {who}: v{} key {}, subkey {} ({}{})",
+            k.key_version,
+            k.cert_fingerprint,
+            k.key_fingerprint,
+            k.algorithm,
+            if k.post_quantum {
+                ", post-quantum"
+            } else {
+                ", not post-quantum"
+            }
+        ));
+    }
+    if e.passwords > 0 {
+        ctx.info(format!(
+            "      and {} password{} ({}: as strong as the password; symmetric encryption is not \
+             what a quantum computer breaks)",
+            e.passwords,
+            if e.passwords == 1 { "" } else { "s" },
+            e.symmetric_algo
+        ));
+    }
+    for c in &e.cannot_read {
+        ctx.info(format!("      cannot read it: {}", Safe(c)));
+    }
+    if e.post_quantum {
+        ctx.info("zpgp: post-quantum protected: every recipient key is post-quantum (RFC 9980)");
+    } else if e.keys.is_empty() {
+        ctx.info("zpgp: not post-quantum protected by any key: the message is for passwords only");
+    } else {
+        let classical: Vec<String> = e
+            .keys
+            .iter()
+            .filter(|k| !k.post_quantum)
+            .map(|k| {
+                k.user_id
+                    .as_deref()
+                    .map(|u| Safe(u).to_string())
+                    .unwrap_or_else(|| k.cert_fingerprint.clone())
+            })
+            .collect();
+        ctx.info(format!(
+            "zpgp: NOT post-quantum protected: the message is only as strong as its weakest \
+             recipient key, and {} {} not post-quantum (recorded today, it could be decrypted \
+             with a future quantum computer)",
+            classical.join(", "),
+            if classical.len() == 1 { "is" } else { "are" }
+        ));
+    }
 }
 
 /// Encrypts one file.  Alone (`!several`) it speaks as it always has; one
@@ -170,6 +249,7 @@ fn one(
     ctx: &Context,
     args: &EncryptArgs,
     opts: &EncryptOptions,
+    explanation: Option<&ops::Explanation>,
     input_path: Option<&Path>,
     several: bool,
 ) -> Result<Done> {
@@ -201,7 +281,8 @@ fn one(
         Content::Binary
     };
     let mut out = Output::open(output_path.as_deref(), args.force, content)?;
-    let report = ops::encrypt(input, &mut out, opts)?;
+    let mut report = ops::encrypt(input, &mut out, opts)?;
+    report.explanation = explanation.cloned();
     match victim {
         Some(victim) => {
             out.finish_durable()?;

@@ -36,13 +36,14 @@ pub fn run(ctx: &Context, args: GenerateArgs) -> Result<()> {
         Some(pw)
     };
 
+    let suite = profile_suite(args.profile, args.cipher_suite)?;
     let (cert, revocation) = generate::generate(GenerateOptions {
         userids,
         profile: match args.profile {
             cli::Profile::Rfc4880 => Profile::RFC4880,
-            cli::Profile::Rfc9580 => Profile::RFC9580,
+            cli::Profile::Rfc9580 | cli::Profile::Pqc => Profile::RFC9580,
         },
-        cipher_suite: cipher_suite(args.cipher_suite),
+        cipher_suite: cipher_suite(suite),
         validity,
         password,
         creation_time: created,
@@ -81,6 +82,7 @@ pub fn run(ctx: &Context, args: GenerateArgs) -> Result<()> {
         match args.profile {
             cli::Profile::Rfc4880 => "a v4",
             cli::Profile::Rfc9580 => "a v6",
+            cli::Profile::Pqc => "a post-quantum v6",
         }
     ));
     for u in &info.userids {
@@ -154,6 +156,31 @@ fn userids(args: &GenerateArgs) -> Result<Vec<UserID>> {
     Ok(uids)
 }
 
+/// The cipher suite for a profile: post-quantum algorithms for `pqc` and
+/// for v6 keys only.
+fn profile_suite(
+    profile: cli::Profile,
+    suite: Option<cli::CipherSuite>,
+) -> Result<cli::CipherSuite> {
+    match (profile, suite) {
+        (cli::Profile::Pqc, None) => Ok(cli::CipherSuite::Mldsa65Ed25519),
+        (cli::Profile::Pqc, Some(s)) if !s.is_post_quantum() => Err(Error::new(
+            Failure::IncompatibleOptions,
+            "--profile pqc makes post-quantum keys; the cipher suite is mldsa65-ed25519 or \
+             mldsa87-ed448",
+        )
+        .hint("zpgp generate --profile pqc --cipher-suite mldsa87-ed448 --email EMAIL")
+        .into()),
+        (cli::Profile::Rfc4880, Some(s)) if s.is_post_quantum() => Err(Error::new(
+            Failure::IncompatibleOptions,
+            "post-quantum algorithms (RFC 9980) are for v6 keys only",
+        )
+        .hint("zpgp generate --profile pqc --email EMAIL")
+        .into()),
+        (_, s) => Ok(s.unwrap_or(cli::CipherSuite::Cv25519)),
+    }
+}
+
 /// The one mapping of `--cipher-suite` (generate, subkey) to sequoia's.
 pub(super) fn cipher_suite(suite: cli::CipherSuite) -> CipherSuite {
     match suite {
@@ -164,6 +191,8 @@ pub(super) fn cipher_suite(suite: cli::CipherSuite) -> CipherSuite {
         cli::CipherSuite::P256 => CipherSuite::P256,
         cli::CipherSuite::P384 => CipherSuite::P384,
         cli::CipherSuite::P521 => CipherSuite::P521,
+        cli::CipherSuite::Mldsa65Ed25519 => CipherSuite::MLDSA65_Ed25519,
+        cli::CipherSuite::Mldsa87Ed448 => CipherSuite::MLDSA87_Ed448,
     }
 }
 

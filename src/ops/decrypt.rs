@@ -551,6 +551,24 @@ impl Helper<'_, '_> {
             }
             .into();
         }
+        // Keys of an algorithm this build lacks (the post-quantum ones on
+        // an OpenSSL older than 3.5): say so, not "no key".
+        if let Some(algo) = pkesks
+            .iter()
+            .filter(|p| !p.pk_algo().is_supported() && !self.candidates(p).is_empty())
+            .map(|p| p.pk_algo())
+            .next()
+        {
+            return Error::new(
+                Failure::CannotDecrypt,
+                format!(
+                    "this message uses {}, which this build of zpgp cannot decrypt",
+                    super::keyinfo::pk_algo_display(algo)
+                ),
+            )
+            .hint("decrypt it with a build of zpgp that has post-quantum algorithms (see zpgp --version)")
+            .into();
+        }
         let recipients = self
             .report
             .recipients

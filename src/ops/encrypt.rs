@@ -105,6 +105,103 @@ pub struct EncryptReport {
     pub bytes_in: u64,
     /// `ALGO:HEX` (the SOP format), only if asked for.
     pub session_key: Option<String>,
+    /// What `--explain` said, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// One recipient key, as `encrypt --explain` describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyExplanation {
+    pub cert_fingerprint: String,
+    /// The certificate's primary user ID, if any (unsanitized).
+    pub user_id: Option<String>,
+    pub key_fingerprint: String,
+    /// 4 or 6.
+    pub key_version: u8,
+    pub algorithm: String,
+    /// ML-KEM-768+X25519 or ML-KEM-1024+X448 (RFC 9980).
+    pub post_quantum: bool,
+    /// The certificate advertises SEIPDv2 (AEAD) in its features.
+    pub advertises_seipdv2: bool,
+}
+
+/// What a message will be, before it is written (`encrypt --explain`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub format: MessageFormat,
+    pub symmetric_algo: String,
+    pub aead_algo: Option<String>,
+    pub keys: Vec<KeyExplanation>,
+    pub passwords: usize,
+    /// Every recipient key is post-quantum (passwords do not count:
+    /// symmetric encryption is not what a quantum computer breaks).
+    pub post_quantum: bool,
+    /// Who will not be able to read it, and why.
+    pub cannot_read: Vec<String>,
+}
+
+/// Whether `algo` is a post-quantum encryption algorithm (RFC 9980).
+pub fn is_post_quantum_encryption(algo: openpgp::types::PublicKeyAlgorithm) -> bool {
+    use openpgp::types::PublicKeyAlgorithm as A;
+    matches!(algo, A::MLKEM768_X25519 | A::MLKEM1024_X448)
+}
+
+/// Says what [`encrypt`] would do with `opts`: the keys, the container,
+/// the algorithms, whether the message is post-quantum protected, and who
+/// cannot read it.
+pub fn explain(opts: &EncryptOptions) -> Result<Explanation> {
+    let mut keys = Vec::new();
+    for cert in &opts.recipients {
+        let vc = cert.with_policy(opts.policy, opts.time).ok();
+        let user_id = vc.as_ref().and_then(|vc| {
+            vc.primary_userid()
+                .ok()
+                .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+        });
+        let advertises_seipdv2 = vc
+            .as_ref()
+            .and_then(|vc| vc.features())
+            .is_some_and(|f| f.supports_seipdv2());
+        for ka in recipient_keys(cert, opts.policy, opts.time)? {
+            let key = ka.key();
+            keys.push(KeyExplanation {
+                cert_fingerprint: cert.fingerprint().to_hex(),
+                user_id: user_id.clone(),
+                key_fingerprint: key.fingerprint().to_hex(),
+                key_version: key.version(),
+                algorithm: super::keyinfo::algorithm_name(key),
+                post_quantum: is_post_quantum_encryption(key.pk_algo()),
+                advertises_seipdv2,
+            });
+        }
+    }
+    let format = message_format(opts, keys.iter().any(|k| k.post_quantum));
+    let (sym, aead) = algorithms(opts, format);
+    let mut cannot_read = Vec::new();
+    if format == MessageFormat::SeipdV2 {
+        cannot_read.push(
+            "software that reads only RFC 4880 or LibrePGP messages (GnuPG 2.2 and 2.4 among \
+             them) cannot read SEIPDv2"
+                .to_string(),
+        );
+        for k in keys.iter().filter(|k| !k.advertises_seipdv2) {
+            cannot_read.push(format!(
+                "{}: the certificate does not advertise SEIPDv2, so its owner's software may not \
+                 read it",
+                k.user_id.as_deref().unwrap_or(&k.cert_fingerprint)
+            ));
+        }
+    }
+    Ok(Explanation {
+        format,
+        symmetric_algo: sym.to_string(),
+        aead_algo: (format == MessageFormat::SeipdV2).then(|| aead.to_string()),
+        post_quantum: !keys.is_empty() && keys.iter().all(|k| k.post_quantum),
+        keys,
+        passwords: opts.passwords.len(),
+        cannot_read,
+    })
 }
 
 fn cannot_encrypt(
@@ -288,7 +385,10 @@ pub fn encrypt(
         }
     }
 
-    let format = message_format(opts);
+    let post_quantum = keys
+        .iter()
+        .any(|ka| is_post_quantum_encryption(ka.key().pk_algo()));
+    let format = message_format(opts, post_quantum);
     let (sym, aead) = algorithms(opts, format);
     let seal = Seal {
         keys,
@@ -326,13 +426,17 @@ pub fn encrypt(
         hash_algo,
         bytes_in,
         session_key,
+        explanation: None,
     })
 }
 
-/// The container `opts.format` asks for; for `Auto`, SEIPDv2 only when
-/// there are recipients and every one of them advertises it.
-fn message_format(opts: &EncryptOptions) -> MessageFormat {
+/// The container `opts.format` asks for; for `Auto`, SEIPDv2 when there
+/// are recipients and every one of them advertises it, or when one of the
+/// keys is post-quantum (`post_quantum`): those are v6 keys, whose
+/// messages are SEIPDv2 (RFC 9980).
+fn message_format(opts: &EncryptOptions, post_quantum: bool) -> MessageFormat {
     match opts.format {
+        MessageFormat::Auto if post_quantum => MessageFormat::SeipdV2,
         MessageFormat::Auto => {
             let all_v2 = opts.recipients.iter().all(|c| {
                 c.with_policy(opts.policy, opts.time)

@@ -118,6 +118,21 @@ pub struct KeyInfo {
     pub revocation: Option<RevocationInfo>,
 }
 
+/// A public-key algorithm as people write it: `ML-KEM-768+X25519`, …
+pub fn pk_algo_display(algo: PublicKeyAlgorithm) -> String {
+    use PublicKeyAlgorithm::*;
+    match algo {
+        MLKEM768_X25519 => "ML-KEM-768+X25519".into(),
+        MLKEM1024_X448 => "ML-KEM-1024+X448".into(),
+        MLDSA65_Ed25519 => "ML-DSA-65+Ed25519".into(),
+        MLDSA87_Ed448 => "ML-DSA-87+Ed448".into(),
+        SLHDSA128s => "SLH-DSA-SHAKE-128s".into(),
+        SLHDSA128f => "SLH-DSA-SHAKE-128f".into(),
+        SLHDSA256s => "SLH-DSA-SHAKE-256s".into(),
+        other => other.to_string(),
+    }
+}
+
 #[allow(deprecated)] // Old algorithms still have to be named.
 /// A short algorithm name: `ed25519`, `cv25519`, `x25519`, `rsa3072`,
 /// `nistp256`, …
@@ -151,6 +166,13 @@ pub fn algorithm_name<R: openpgp::packet::key::KeyRole>(key: &Key<PublicParts, R
         (X25519, _) => "x25519".into(),
         (Ed448, _) => "ed448".into(),
         (X448, _) => "x448".into(),
+        (MLKEM768_X25519, _) => "mlkem768-x25519".into(),
+        (MLKEM1024_X448, _) => "mlkem1024-x448".into(),
+        (MLDSA65_Ed25519, _) => "mldsa65-ed25519".into(),
+        (MLDSA87_Ed448, _) => "mldsa87-ed448".into(),
+        (SLHDSA128s, _) => "slhdsa128s".into(),
+        (SLHDSA128f, _) => "slhdsa128f".into(),
+        (SLHDSA256s, _) => "slhdsa256s".into(),
         (other, _) => other.to_string().to_lowercase(),
     }
 }

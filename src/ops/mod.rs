@@ -41,7 +41,8 @@ pub use decrypt::{
     PasswordFn, PasswordLimits, decrypt,
 };
 pub use encrypt::{
-    EncryptOptions, EncryptReport, MessageFormat, RecipientReport, encrypt, recipient_keys,
+    EncryptOptions, EncryptReport, Explanation, MessageFormat, RecipientReport, encrypt, explain,
+    recipient_keys,
 };
 pub use keys::{DecryptionKey, KeyStore, SigningKey, Unlocked, cert_label, unlock};
 pub use report::{LiteralInfo, SignatureReport, SignatureStatus};

@@ -258,6 +258,8 @@ pub fn suite_of_primary(cert: &Cert) -> Option<CipherSuite> {
             }
         }
         PublicKeyAlgorithm::EdDSA => Some(CipherSuite::Cv25519),
+        PublicKeyAlgorithm::MLDSA65_Ed25519 => Some(CipherSuite::MLDSA65_Ed25519),
+        PublicKeyAlgorithm::MLDSA87_Ed448 => Some(CipherSuite::MLDSA87_Ed448),
         PublicKeyAlgorithm::ECDSA | PublicKeyAlgorithm::ECDH => match key.mpis() {
             openpgp::crypto::mpi::PublicKey::ECDSA { curve, .. }
             | openpgp::crypto::mpi::PublicKey::ECDH { curve, .. } => match curve {
@@ -293,6 +295,22 @@ pub fn add_subkey(
             format!("this build cannot make {suite:?} keys: {e}"),
         )
     })?;
+    if matches!(
+        suite,
+        CipherSuite::MLDSA65_Ed25519 | CipherSuite::MLDSA87_Ed448
+    ) && tsk.primary_key().key().version() != 6
+    {
+        return Err(Error::new(
+            Failure::UnsupportedAsymmetricAlgo,
+            format!(
+                "the key {:X} is a v4 key, and post-quantum subkeys (RFC 9980) belong to v6 keys \
+                 only",
+                tsk.fingerprint()
+            ),
+        )
+        .hint("make a post-quantum key and move to it: zpgp generate --profile pqc --email EMAIL")
+        .into());
+    }
     let vc = valid(tsk, policy, now)?;
     let signer = primary_signer(tsk, passwords, "cannot add a subkey")?;
     // Not before the primary key: a binding older than the key it binds

@@ -33,9 +33,13 @@ pub fn generate_key(a: cli::GenerateKeyArgs, fds: &Fds) -> Result<()> {
             userids: a.userids.iter().map(|u| UserID::from(u.as_str())).collect(),
             profile: match profile {
                 super::Profile::Rfc4880 => generate::Profile::RFC4880,
-                super::Profile::Rfc9580 => generate::Profile::RFC9580,
+                super::Profile::Rfc9580 | super::Profile::Rfc9980 => generate::Profile::RFC9580,
             },
-            cipher_suite: CipherSuite::Cv25519,
+            cipher_suite: if profile == super::Profile::Rfc9980 {
+                CipherSuite::MLDSA65_Ed25519
+            } else {
+                CipherSuite::Cv25519
+            },
             validity: None,
             password,
             creation_time: generate::creation_time(SystemTime::now()),

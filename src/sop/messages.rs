@@ -221,7 +221,7 @@ pub fn encrypt(a: cli::EncryptArgs, fds: &Fds, policy: &StandardPolicy) -> Resul
     opts.export_session_key = sk_out.is_some();
     opts.format = match profile {
         super::Profile::Rfc4880 => ops::MessageFormat::Auto,
-        super::Profile::Rfc9580 => ops::MessageFormat::SeipdV2,
+        super::Profile::Rfc9580 | super::Profile::Rfc9980 => ops::MessageFormat::SeipdV2,
     };
     let mut gate = Gate::new();
     let stdin = std::io::stdin();

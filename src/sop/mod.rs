@@ -249,6 +249,8 @@ fn version(a: cli::VersionArgs) -> Result<()> {
 pub(crate) enum Profile {
     Rfc4880,
     Rfc9580,
+    /// Post-quantum v6 keys (RFC 9980); generate-key only.
+    Rfc9980,
 }
 
 const GENERATE_PROFILES: &[(&str, &str)] = &[
@@ -257,6 +259,10 @@ const GENERATE_PROFILES: &[(&str, &str)] = &[
         "v4 keys (Ed25519/Cv25519) that advertise SEIPDv1 only, readable by GnuPG (the default)",
     ),
     ("rfc9580", "v6 keys (Ed25519/X25519) of RFC 9580"),
+    (
+        "rfc9980",
+        "post-quantum v6 keys of RFC 9980 (ML-DSA-65+Ed25519, ML-KEM-768+X25519)",
+    ),
 ];
 
 const ENCRYPT_PROFILES: &[(&str, &str)] = &[
@@ -285,9 +291,11 @@ pub(crate) fn profile(subcommand: &str, name: Option<&str>) -> Result<Profile> {
         None | Some("default") => list.first().map_or("rfc4880", |p| p.0),
         Some(n) => n,
     };
+    let listed = list.iter().any(|p| p.0 == name);
     match name {
         "rfc4880" => Ok(Profile::Rfc4880),
         "rfc9580" => Ok(Profile::Rfc9580),
+        "rfc9980" if listed => Ok(Profile::Rfc9980),
         other => Err(Error::new(
             Failure::UnsupportedProfile,
             format!("{subcommand} has no profile {other:?}: see list-profiles {subcommand}"),
