@@ -334,6 +334,7 @@ fn string_literals(src: &str) -> Vec<String> {
 /// are made (see `zpgp::cli::check::assert_hint_parses`).
 #[test]
 fn every_suggested_command_in_the_source_parses() {
+    use zpgp::ops::audit::NOT_YET;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     let mut dirs = vec![root.clone()];
@@ -364,6 +365,11 @@ fn every_suggested_command_in_the_source_parses() {
             for args in zpgp::cli::check::in_prose(&text) {
                 checked += 1;
                 if let Err(e) = zpgp::cli::check::parses(&args) {
+                    // audit names the fixes zpgp does not have yet, marked so.
+                    let line = args.join(" ").replace("PLACEHOLDER", "FPR");
+                    if NOT_YET.iter().any(|n| line.starts_with(n)) {
+                        continue;
+                    }
                     panic!("src/{rel}: {lit:?} suggests a command zpgp rejects: {args:?}\n{e}");
                 }
             }
@@ -371,6 +377,22 @@ fn every_suggested_command_in_the_source_parses() {
     }
     // The hints of issue 7 (import, passwd, delete, generate, list …).
     assert!(checked >= 10, "only {checked} suggested commands found");
+}
+
+/// The commands `audit` names as fixes before zpgp has them are still
+/// rejected by the parser: once one parses, it no longer belongs on the
+/// list (and its fix is shown as available).
+#[test]
+fn audits_not_yet_commands_are_not_there_yet() {
+    use zpgp::ops::audit::NOT_YET;
+    for n in NOT_YET {
+        let args = zpgp::cli::check::in_prose(n);
+        assert_eq!(args.len(), 1, "{n}");
+        assert!(
+            zpgp::cli::check::parses(&args[0]).is_err(),
+            "zpgp now accepts {n:?}: remove it from zpgp::ops::audit::NOT_YET"
+        );
+    }
 }
 
 /// `{fpr:X}` and the like become a placeholder word, as a value.

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary, driven in temporary homes.
 
 mod agent;
+mod audit;
 mod binding;
 mod certify;
 mod concurrency;
