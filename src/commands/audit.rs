@@ -281,19 +281,22 @@ fn own_fix(
             which: Which::Subkey { usage, .. },
             ..
         } => {
-            let for_ = match usage {
-                Usage::Encrypt => "encrypt",
-                Usage::Sign => "sign",
-                Usage::Authenticate => "authenticate",
+            // Literal per use, so that the test of suggested commands
+            // parses each.
+            let fix = match usage {
+                Usage::Encrypt => {
+                    format!("zpgp subkey rotate {fpr} --for encrypt --cipher-suite cv25519")
+                }
+                Usage::Sign => {
+                    format!("zpgp subkey rotate {fpr} --for sign --cipher-suite cv25519")
+                }
+                Usage::Authenticate => {
+                    format!("zpgp subkey rotate {fpr} --for authenticate --cipher-suite cv25519")
+                }
                 // Nothing to rotate it for: a new key is the clean way.
                 Usage::Other => return new_key(),
             };
-            (
-                Some(format!(
-                    "zpgp subkey rotate {fpr} --for {for_} --cipher-suite cv25519"
-                )),
-                Vec::new(),
-            )
+            (Some(fix), Vec::new())
         }
         // `sop update-key` re-signs exactly the weak self-signatures with
         // SHA-512 (expire re-signs too, but only bindings the policy

@@ -91,10 +91,14 @@ pub enum WeakAlgo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     /// The whole key is revoked; nothing else is judged.
-    Revoked { reason: Option<String> },
+    Revoked {
+        reason: Option<String>,
+    },
     /// The policy rejects the certificate for a reason the other findings
     /// do not explain (e.g. a signature algorithm this build cannot check).
-    Rejected { reason: String },
+    Rejected {
+        reason: String,
+    },
     /// An RSA key under [`MIN_RSA_BITS`], or a DSA or ElGamal key.
     WeakKey {
         which: Which,
@@ -105,14 +109,26 @@ pub enum Problem {
     },
     /// The newest self-signature of these parts is made with a broken
     /// hash (SHA-1, MD5, RIPEMD-160): "user ID <a@b> (SHA1)".
-    WeakBindings { parts: Vec<String> },
+    WeakBindings {
+        parts: Vec<String>,
+    },
     /// No encryption subkey in use is ML-KEM-768+X25519 or
     /// ML-KEM-1024+X448.
-    NoPqEncryption { version: u8 },
+    NoPqEncryption {
+        version: u8,
+    },
     /// The Features subpacket lacks SEIPDv2 (or there is none).
-    NoSeipdv2 { version: u8 },
-    Expired { at: SystemTime, part: Part },
-    ExpiresSoon { at: SystemTime, part: Part },
+    NoSeipdv2 {
+        version: u8,
+    },
+    Expired {
+        at: SystemTime,
+        part: Part,
+    },
+    ExpiresSoon {
+        at: SystemTime,
+        part: Part,
+    },
     /// The primary key never expires.
     NoExpiry,
 }
@@ -307,15 +323,20 @@ pub fn audit(cert: &Cert, policy: &dyn Policy, now: SystemTime) -> Audit {
 
     // The keys in use: the primary key and the subkeys neither revoked
     // nor expired.
-    let mut keys: Vec<(Which, &Key<PublicParts, UnspecifiedRole>)> =
-        vec![(Which::Primary, cert.primary_key().key().role_as_unspecified())];
+    let mut keys: Vec<(Which, &Key<PublicParts, UnspecifiedRole>)> = vec![(
+        Which::Primary,
+        cert.primary_key().key().role_as_unspecified(),
+    )];
     match &vc {
         Some(vc) => {
             for ka in vc.keys().subkeys().revoked(false) {
                 if ka.key_expiration_time().is_some_and(|t| t <= now) {
                     continue;
                 }
-                keys.push((subkey(ka.key(), ka.key_flags()), ka.key().role_as_unspecified()));
+                keys.push((
+                    subkey(ka.key(), ka.key_flags()),
+                    ka.key().role_as_unspecified(),
+                ));
             }
         }
         None => {
@@ -523,9 +544,7 @@ mod tests {
         let past = audit(&cert, &StandardPolicy::new(), later);
         assert_eq!(past.problems[0].id(), "expired");
         assert!(
-            past.problems[0]
-                .text(later)
-                .starts_with("expired on 20"),
+            past.problems[0].text(later).starts_with("expired on 20"),
             "{:?}",
             past.problems[0].text(later)
         );

@@ -88,7 +88,8 @@ fn plant(env: &Env, cert: &Cert, secret: bool) -> String {
 fn sha1_key() -> Cert {
     let then = SystemTime::now() - Duration::from_secs(365 * DAY);
     let mut k: Key4<SecretParts, PrimaryRole> = Key4::generate_ed25519().unwrap();
-    k.set_creation_time(then - Duration::from_secs(DAY)).unwrap();
+    k.set_creation_time(then - Duration::from_secs(DAY))
+        .unwrap();
     let primary: Key<SecretParts, PrimaryRole> = k.into();
     let mut signer = primary.clone().into_keypair().unwrap();
     let uid = UserID::from("Old Timer <old@example.org>");
@@ -116,7 +117,11 @@ fn sha1_key() -> Cert {
                 .set_storage_encryption(),
         )
         .unwrap()
-        .sign_subkey_binding(&mut signer, primary.parts_as_public(), enc.parts_as_public())
+        .sign_subkey_binding(
+            &mut signer,
+            primary.parts_as_public(),
+            enc.parts_as_public(),
+        )
         .unwrap();
     Cert::try_from(vec![
         openpgp::Packet::from(primary),
@@ -254,10 +259,7 @@ fn audit_of_a_v6_key_expiring_soon_and_its_fix() {
     let soon = finding(k, "expires-soon");
     assert_eq!(soon["severity"], "medium");
     assert!(
-        soon["text"]
-            .as_str()
-            .unwrap()
-            .ends_with("(in 10 days)"),
+        soon["text"].as_str().unwrap().ends_with("(in 10 days)"),
         "{soon}"
     );
     assert_eq!(soon["fix"], format!("zpgp expire {fpr} 2y"));
@@ -312,12 +314,20 @@ fn audit_finds_short_rsa_sha1_bindings_and_no_expiry_on_file() {
         assert!(subkey_fixes.contains(&fix.as_str()), "{subkey_fixes:?}");
     }
     assert_eq!(finding(k, "no-expiry")["severity"], "low");
-    assert_eq!(finding(k, "no-expiry")["fix"], format!("zpgp expire {rsa} 2y"));
+    assert_eq!(
+        finding(k, "no-expiry")["fix"],
+        format!("zpgp expire {rsa} 2y")
+    );
 
     let k = key(&v, &sha1);
     assert_eq!(
         ids(k),
-        ["sha1-binding", "no-pq-encryption", "no-seipdv2", "no-expiry"],
+        [
+            "sha1-binding",
+            "no-pq-encryption",
+            "no-seipdv2",
+            "no-expiry"
+        ],
         "{k:#}"
     );
     let f = finding(k, "sha1-binding");
