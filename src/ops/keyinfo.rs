@@ -151,7 +151,20 @@ pub fn algorithm_name<R: openpgp::packet::key::KeyRole>(key: &Key<PublicParts, R
         (X25519, _) => "x25519".into(),
         (Ed448, _) => "ed448".into(),
         (X448, _) => "x448".into(),
-        (other, _) => other.to_string().to_lowercase(),
+        (other, _) => pk_algo_name(other).to_lowercase(),
+    }
+}
+
+/// A public-key algorithm as people know it: sequoia's names, but
+/// SLH-DSA spelt as RFC 9980 does ("SLH-DSA-SHAKE-128s", where sequoia
+/// says "SLHDSA128s"); ML-KEM-768+X25519 and ML-DSA-65+Ed25519 are
+/// sequoia's own.
+pub fn pk_algo_name(algo: PublicKeyAlgorithm) -> String {
+    match algo {
+        PublicKeyAlgorithm::SLHDSA128s => "SLH-DSA-SHAKE-128s".into(),
+        PublicKeyAlgorithm::SLHDSA128f => "SLH-DSA-SHAKE-128f".into(),
+        PublicKeyAlgorithm::SLHDSA256s => "SLH-DSA-SHAKE-256s".into(),
+        other => other.to_string(),
     }
 }
 

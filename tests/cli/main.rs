@@ -37,6 +37,7 @@ mod passphrase_quality;
 mod policy;
 mod prefs;
 mod rfc9580;
+mod rfc9980;
 mod secrets;
 mod secrets_hardening;
 #[cfg(feature = "crypto-openssl")]
