@@ -302,10 +302,10 @@ pub fn failure_of(err: &anyhow::Error) -> Option<Failure> {
 }
 
 /// A command that has already said everything on stdout or stderr and has
-/// only its exit code left to give: `watch`, `doctor` and `audit` with findings
-/// (their list is the product, not an error), `config get` of a setting
-/// that is not set (exit 1, silent, as `git config` does).  `main` prints
-/// no error line for it.
+/// only its exit code left to give: `watch`, `doctor` and `audit` with
+/// findings (their list is the product, not an error), `config get` of a
+/// setting that is not set (exit 1, silent, as `git config` does).  `main`
+/// prints no error line for it.
 #[derive(Debug)]
 pub struct Reported(pub Option<Failure>);
 

@@ -36,7 +36,7 @@ struct KeyReport {
 
 #[derive(Serialize)]
 struct Finding {
-    /// Stable: revoked, rejected, rsa-under-3072, dsa, elgamal,
+    /// Stable: revoked, rejected, not-checked, rsa-under-3072, dsa, elgamal,
     /// sha1-binding, no-pq-encryption, no-seipdv2, expired, expires-soon,
     /// no-expiry.
     id: &'static str,
@@ -222,7 +222,7 @@ fn text(p: &Problem, mine: bool, ctx: &Context) -> String {
         | Problem::Expired { .. }
         | Problem::ExpiresSoon { .. }
         | Problem::NoExpiry => format!("{t}; ask them to update their key"),
-        Problem::Revoked { .. } | Problem::Rejected { .. } => t,
+        Problem::Revoked { .. } | Problem::Rejected { .. } | Problem::NotChecked { .. } => t,
     }
 }
 
@@ -273,6 +273,8 @@ fn own_fix(
         // No fix but removal; the secret still decrypts old mail.
         Problem::Revoked { .. } => (Some(format!("zpgp delete {fpr} --secret")), Vec::new()),
         Problem::Rejected { .. } => new_key(),
+        // Nothing wrong with the key; this zpgp cannot tell.
+        Problem::NotChecked { .. } => (None, Vec::new()),
         Problem::WeakKey {
             which: Which::Primary,
             ..
@@ -347,6 +349,7 @@ fn contact_fix(fpr: &str, a: &audit::Audit, p: &Problem) -> (Option<String>, Vec
     };
     let fix = match p {
         Problem::Revoked { .. } => Some(format!("zpgp delete {fpr}")),
+        Problem::NotChecked { .. } => None,
         Problem::WeakKey {
             which: Which::Primary,
             ..

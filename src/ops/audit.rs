@@ -95,9 +95,15 @@ pub enum Problem {
         reason: Option<String>,
     },
     /// The policy rejects the certificate for a reason the other findings
-    /// do not explain (e.g. a signature algorithm this build cannot check).
+    /// do not explain.
     Rejected {
         reason: String,
+    },
+    /// The primary key's algorithm is one this build's crypto backend
+    /// lacks (e.g. ML-DSA on OpenSSL before 3.5): its self-signatures
+    /// cannot be checked, so the key is not judged further.
+    NotChecked {
+        algo: String,
     },
     /// An RSA key under [`MIN_RSA_BITS`], or a DSA or ElGamal key.
     WeakKey {
@@ -139,6 +145,7 @@ impl Problem {
         match self {
             Problem::Revoked { .. } => "revoked",
             Problem::Rejected { .. } => "rejected",
+            Problem::NotChecked { .. } => "not-checked",
             Problem::WeakKey {
                 algo: WeakAlgo::Rsa,
                 ..
@@ -174,7 +181,9 @@ impl Problem {
             Problem::Expired { .. } => Severity::High,
             Problem::ExpiresSoon { .. } => Severity::Medium,
             Problem::NoPqEncryption { .. } => Severity::Medium,
-            Problem::NoSeipdv2 { .. } | Problem::NoExpiry => Severity::Low,
+            Problem::NoSeipdv2 { .. } | Problem::NoExpiry | Problem::NotChecked { .. } => {
+                Severity::Low
+            }
         }
     }
 
@@ -187,6 +196,9 @@ impl Problem {
             },
             Problem::Rejected { reason } => {
                 format!("the key is rejected by the policy: {reason}")
+            }
+            Problem::NotChecked { algo } => {
+                format!("not audited: this zpgp's crypto backend cannot check {algo} signatures")
             }
             Problem::WeakKey {
                 which, name, algo, ..
@@ -377,11 +389,18 @@ pub fn audit(cert: &Cert, policy: &dyn Policy, now: SystemTime) -> Audit {
     }
 
     let Some(vc) = vc else {
-        let reason = match &strict {
-            Err(e) => rejection_reason(cert, policy, now, e),
-            Ok(_) => unreachable!("a certificate valid under the policy has a ValidCert"),
-        };
-        audit.problems.push(Problem::Rejected { reason });
+        // Not even the lenient view accepts it (so the policy did not
+        // either): say why, beside what was found above.
+        let algo = cert.primary_key().key().pk_algo();
+        if !algo.is_supported() {
+            audit.problems.push(Problem::NotChecked {
+                algo: super::keyinfo::pk_algo_name(algo),
+            });
+        } else if let Err(e) = &strict {
+            let reason = rejection_reason(cert, policy, now, e);
+            audit.problems.push(Problem::Rejected { reason });
+        }
+        audit.problems.sort_by_key(|p| p.severity());
         return audit;
     };
 

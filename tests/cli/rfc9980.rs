@@ -225,3 +225,36 @@ fn audit_counts_the_rfc9980_ml_kem_subkey() {
         .collect();
     assert_eq!(ids, ["no-expiry"], "{v:#}");
 }
+
+/// The ML-DSA-65+Ed25519 sample: judged where the crypto backend can check
+/// ML-DSA (it then lacks only an expiry), said to be unchecked where it
+/// cannot (OpenSSL before 3.5), never called weak.
+#[test]
+fn audit_of_the_rfc9980_ml_dsa_certificate_depends_on_the_backend() {
+    use sequoia_openpgp::types::PublicKeyAlgorithm;
+    let env = Env::new();
+    env.zpgp()
+        .arg("import")
+        .arg(vector("v6-mldsa-65-sample-pk.asc"))
+        .assert()
+        .success();
+    let a = env
+        .zpgp()
+        .args(["--json", "audit", "--contacts"])
+        .assert()
+        .code(6);
+    let v: Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    let findings = v["keys"][0]["findings"].as_array().unwrap();
+    let ids: Vec<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    if PublicKeyAlgorithm::MLDSA65_Ed25519.is_supported() {
+        assert_eq!(ids, ["no-expiry"], "{v:#}");
+    } else {
+        assert_eq!(ids, ["not-checked"], "{v:#}");
+        assert_eq!(findings[0]["severity"], "low");
+        assert_eq!(
+            findings[0]["text"],
+            "not audited: this zpgp's crypto backend cannot check ML-DSA-65+Ed25519 signatures"
+        );
+        assert_eq!(findings[0]["fix"], Value::Null);
+    }
+}
