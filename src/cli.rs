@@ -70,8 +70,8 @@ pub struct GlobalArgs {
     pub verbose: bool,
 
     /// Print reports as JSON (list, import, fetch, publish, refresh, wkd
-    /// export, inspect, config list, watch, doctor, audit and agent --status on
-    /// stdout; encrypt, decrypt, sign and verify on stderr)
+    /// export, inspect, config list, watch, doctor, audit and agent
+    /// --status on stdout; encrypt, decrypt, sign and verify on stderr)
     #[arg(long, global = true)]
     pub json: bool,
 

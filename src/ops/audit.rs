@@ -618,6 +618,40 @@ mod tests {
         );
     }
 
+    /// RSA-1024, which the policy rejects outright: still judged, and high.
+    #[test]
+    fn rsa1024_is_high_and_judged_past_the_policy() {
+        let mut key: Key4<SecretParts, PrimaryRole> = Key4::generate_rsa(1024).unwrap();
+        key.set_creation_time(a_year_ago() - Duration::from_secs(DAY))
+            .unwrap();
+        let primary: openpgp::packet::Key<SecretParts, PrimaryRole> = key.into();
+        let mut signer = primary.clone().into_keypair().unwrap();
+        let uid = UserID::from("<rsa1024@example.org>");
+        let sig = SignatureBuilder::new(SignatureType::PositiveCertification)
+            .set_signature_creation_time(a_year_ago())
+            .unwrap()
+            .set_key_flags(KeyFlags::empty().set_certification().set_signing())
+            .unwrap()
+            .set_key_validity_period(Duration::from_secs(2 * 365 * DAY))
+            .unwrap()
+            .sign_userid_binding(&mut signer, primary.parts_as_public(), &uid)
+            .unwrap();
+        let cert = Cert::try_from(vec![Packet::from(primary), uid.into(), sig.into()]).unwrap();
+        let p = StandardPolicy::new();
+        assert!(cert.with_policy(&p, None).is_err());
+        let a = audit(&cert, &p, SystemTime::now());
+        assert_eq!(
+            ids(&a),
+            ["rsa-under-3072", "no-pq-encryption", "no-seipdv2"],
+            "{a:?}"
+        );
+        assert_eq!(a.problems[0].severity(), Severity::High);
+        assert_eq!(
+            a.problems[0].text(SystemTime::now()),
+            "the primary key is rsa1024, under 3072 bits"
+        );
+    }
+
     #[test]
     fn a_pq_subkey_counts() {
         // The RFC 9980 sample v6 certificate: Ed25519 with an
