@@ -70,8 +70,8 @@ pub struct GlobalArgs {
     pub verbose: bool,
 
     /// Print reports as JSON (list, import, fetch, publish, refresh, wkd
-    /// export, inspect, config list, watch, doctor and agent --status on
-    /// stdout; encrypt, decrypt, sign and verify on stderr)
+    /// export, inspect, config list, watch, doctor, audit and agent
+    /// --status on stdout; encrypt, decrypt, sign and verify on stderr)
     #[arg(long, global = true)]
     pub json: bool,
 
@@ -126,6 +126,7 @@ impl Command {
             | Command::Config(_)
             | Command::Watch(_)
             | Command::Doctor(_)
+            | Command::Audit(_)
             | Command::Agent(_)
             | Command::Completions(_) => false,
         }
@@ -255,6 +256,18 @@ pub enum Command {
     /// well, 6 otherwise.
     #[command(after_help = examples(DOCTOR_EXAMPLES))]
     Doctor(DoctorArgs),
+    /// Audit your keys (with --contacts every certificate on file) for
+    /// weak or ageing cryptography
+    ///
+    /// Reports per key: RSA keys under 3072 bits, DSA and ElGamal keys,
+    /// self-signatures made with SHA-1, no post-quantum (ML-KEM) encryption
+    /// subkey, no SEIPDv2 in the features, expired or expiring within 30
+    /// days, no expiry at all; a revoked key is reported as revoked and no
+    /// more.  Each finding has a severity (high, medium, low) and, for your
+    /// keys, the command that fixes it.  The keyring is only read.  Exit 0
+    /// when nothing is found, 6 otherwise.
+    #[command(after_help = examples(AUDIT_EXAMPLES))]
+    Audit(AuditArgs),
     /// Show, forget or stop the key agent that keeps unlocked keys
     ///
     /// Once you type a secret key's passphrase, the agent keeps that key
@@ -919,6 +932,13 @@ pub struct WatchArgs {
 
 #[derive(Args, Debug)]
 pub struct DoctorArgs {}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Also audit the certificates of your contacts
+    #[arg(long)]
+    pub contacts: bool,
+}
 
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("action").args(["status", "forget", "stop", "serve"])))]

@@ -17,7 +17,8 @@ pub enum Failure {
     Usage,
     /// `watch` found a key that expires soon or has expired.
     KeysExpiring,
-    /// `doctor` found something to fix.
+    /// `doctor` found something to fix, or `audit` something weak or
+    /// ageing.
     ProblemsFound,
     /// A message marked for your eyes only was to be written to a file or
     /// a pipe (allowed with `--force`).
@@ -154,7 +155,7 @@ impl Failure {
             NoSignature => "no acceptable signature found",
             KeyNotFound => "no key matches the query (in the keyring, or on the servers asked)",
             KeysExpiring => "watch: a key expires within the days given, or has expired",
-            ProblemsFound => "doctor: something needs fixing",
+            ProblemsFound => "doctor, audit: something needs fixing",
             Network => {
                 "fetch, publish, refresh: a server unreachable, a TLS failure, a timeout or an HTTP error"
             }
@@ -301,10 +302,10 @@ pub fn failure_of(err: &anyhow::Error) -> Option<Failure> {
 }
 
 /// A command that has already said everything on stdout or stderr and has
-/// only its exit code left to give: `watch` and `doctor` with findings
-/// (their list is the product, not an error), `config get` of a setting
-/// that is not set (exit 1, silent, as `git config` does).  `main` prints
-/// no error line for it.
+/// only its exit code left to give: `watch`, `doctor` and `audit` with
+/// findings (their list is the product, not an error), `config get` of a
+/// setting that is not set (exit 1, silent, as `git config` does).  `main`
+/// prints no error line for it.
 #[derive(Debug)]
 pub struct Reported(pub Option<Failure>);
 

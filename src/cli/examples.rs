@@ -48,6 +48,7 @@ pub const ALL_EXAMPLES: &[(&str, &[Example])] = &[
     ("config", CONFIG_EXAMPLES),
     ("watch", WATCH_EXAMPLES),
     ("doctor", DOCTOR_EXAMPLES),
+    ("audit", AUDIT_EXAMPLES),
     ("agent", AGENT_EXAMPLES),
     ("encrypt", ENCRYPT_EXAMPLES),
     ("decrypt", DECRYPT_EXAMPLES),
@@ -486,6 +487,21 @@ pub const DOCTOR_EXAMPLES: &[Example] = &[
     Example {
         command: "zpgp --json doctor",
         note: "problems and what was fixed, as JSON",
+    },
+];
+
+pub const AUDIT_EXAMPLES: &[Example] = &[
+    Example {
+        command: "zpgp audit",
+        note: "your keys: what is weak or ageing, and the fix",
+    },
+    Example {
+        command: "zpgp audit --contacts",
+        note: "also every certificate on file",
+    },
+    Example {
+        command: "zpgp --json audit --contacts",
+        note: "findings with stable ids, as JSON",
     },
 ];
 

@@ -8,6 +8,7 @@ use crate::context::Context;
 
 mod agent;
 mod armor;
+mod audit;
 pub(crate) mod auth;
 mod batch;
 mod certify;
@@ -73,6 +74,7 @@ fn run(ctx: &Context, command: Command) -> Result<()> {
         Command::Config(args) => config::run(ctx, args),
         Command::Watch(args) => watch::run(ctx, args),
         Command::Doctor(args) => doctor::run(ctx, args),
+        Command::Audit(args) => audit::run(ctx, args),
         Command::Agent(args) => agent::run(ctx, args),
         Command::Encrypt(args) => encrypt::run(ctx, args),
         Command::Decrypt(args) => decrypt::run(ctx, args),

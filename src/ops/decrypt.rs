@@ -563,10 +563,10 @@ impl Helper<'_, '_> {
                 Failure::CannotDecrypt,
                 format!(
                     "this message uses {}, which this build of zpgp cannot decrypt",
-                    super::keyinfo::pk_algo_display(algo)
+                    super::keyinfo::pk_algo_name(algo)
                 ),
             )
-            .hint("decrypt it with a build of zpgp that has post-quantum algorithms (see zpgp --version)")
+            .hint("decrypt it with a default build of zpgp, which carries an OpenSSL with these algorithms; this one was linked to an older system OpenSSL (OPENSSL_NO_VENDOR), or built without them")
             .into();
         }
         let recipients = self

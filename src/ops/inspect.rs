@@ -381,7 +381,7 @@ fn walk_message(
                     SignatureInfo {
                         signature_type: "one_pass".into(),
                         issuer: Some(format!("{:X}", &handle)),
-                        algorithm: o.pk_algo().to_string(),
+                        algorithm: keyinfo::pk_algo_name(o.pk_algo()),
                         hash_algo: o.hash_algo().to_string(),
                         created: None,
                         cert_fingerprint,
@@ -489,7 +489,7 @@ fn recipient(p: &PKESK, naming: &Naming) -> RecipientInfo {
     RecipientInfo {
         version: p.version(),
         key: handle.as_ref().map(|h| format!("{h:X}")),
-        algorithm: p.pk_algo().to_string(),
+        algorithm: keyinfo::pk_algo_name(p.pk_algo()),
         cert_fingerprint,
         user_id,
     }
@@ -545,7 +545,7 @@ fn signature(s: &Signature, naming: &Naming) -> SignatureInfo {
     SignatureInfo {
         signature_type: signature_type(s.typ()),
         issuer: issuer.as_ref().map(|h| format!("{h:X}")),
-        algorithm: s.pk_algo().to_string(),
+        algorithm: keyinfo::pk_algo_name(s.pk_algo()),
         hash_algo: s.hash_algo().to_string(),
         created: s.signature_creation_time().map(rfc3339),
         cert_fingerprint,

@@ -118,21 +118,6 @@ pub struct KeyInfo {
     pub revocation: Option<RevocationInfo>,
 }
 
-/// A public-key algorithm as people write it: `ML-KEM-768+X25519`, …
-pub fn pk_algo_display(algo: PublicKeyAlgorithm) -> String {
-    use PublicKeyAlgorithm::*;
-    match algo {
-        MLKEM768_X25519 => "ML-KEM-768+X25519".into(),
-        MLKEM1024_X448 => "ML-KEM-1024+X448".into(),
-        MLDSA65_Ed25519 => "ML-DSA-65+Ed25519".into(),
-        MLDSA87_Ed448 => "ML-DSA-87+Ed448".into(),
-        SLHDSA128s => "SLH-DSA-SHAKE-128s".into(),
-        SLHDSA128f => "SLH-DSA-SHAKE-128f".into(),
-        SLHDSA256s => "SLH-DSA-SHAKE-256s".into(),
-        other => other.to_string(),
-    }
-}
-
 #[allow(deprecated)] // Old algorithms still have to be named.
 /// A short algorithm name: `ed25519`, `cv25519`, `x25519`, `rsa3072`,
 /// `nistp256`, …
@@ -174,6 +159,19 @@ pub fn algorithm_name<R: openpgp::packet::key::KeyRole>(key: &Key<PublicParts, R
         (SLHDSA128f, _) => "slhdsa128f".into(),
         (SLHDSA256s, _) => "slhdsa256s".into(),
         (other, _) => other.to_string().to_lowercase(),
+    }
+}
+
+/// A public-key algorithm as people know it: sequoia's names, but
+/// SLH-DSA spelt as RFC 9980 does ("SLH-DSA-SHAKE-128s", where sequoia
+/// says "SLHDSA128s"); ML-KEM-768+X25519 and ML-DSA-65+Ed25519 are
+/// sequoia's own.
+pub fn pk_algo_name(algo: PublicKeyAlgorithm) -> String {
+    match algo {
+        PublicKeyAlgorithm::SLHDSA128s => "SLH-DSA-SHAKE-128s".into(),
+        PublicKeyAlgorithm::SLHDSA128f => "SLH-DSA-SHAKE-128f".into(),
+        PublicKeyAlgorithm::SLHDSA256s => "SLH-DSA-SHAKE-256s".into(),
+        other => other.to_string(),
     }
 }
 

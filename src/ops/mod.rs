@@ -9,6 +9,7 @@
 //! carry a [`crate::error::Failure`].
 
 pub mod armor;
+pub mod audit;
 pub mod buffers;
 pub mod certify;
 pub mod certs;

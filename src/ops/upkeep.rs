@@ -303,8 +303,8 @@ pub fn add_subkey(
         return Err(Error::new(
             Failure::UnsupportedAsymmetricAlgo,
             format!(
-                "the key {:X} is a v4 key, and post-quantum subkeys (RFC 9980) belong to v6 keys \
-                 only",
+                "the key {:X} is a v4 key: zpgp makes post-quantum subkeys for v6 keys only \
+                 (RFC 9980 allows ML-KEM on v4 keys, but ML-DSA signatures only on v6)",
                 tsk.fingerprint()
             ),
         )

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary, driven in temporary homes.
 
 mod agent;
+mod audit;
 mod binding;
 mod certify;
 mod concurrency;
@@ -34,8 +35,10 @@ mod output_safety;
 mod packets;
 mod passphrase_quality;
 mod policy;
+mod pqc;
 mod prefs;
 mod rfc9580;
+mod rfc9980;
 mod secrets;
 mod secrets_hardening;
 #[cfg(feature = "crypto-openssl")]

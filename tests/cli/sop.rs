@@ -67,10 +67,13 @@ fn zpgp_sop_subcommand_is_the_same_interface() {
 #[test]
 fn list_profiles() {
     let s = Sop::new();
-    for sub in ["generate-key", "encrypt"] {
+    for (sub, want) in [
+        ("generate-key", &["rfc4880", "rfc9580", "rfc9980"][..]),
+        ("encrypt", &["rfc4880", "rfc9580"][..]),
+    ] {
         let p = text(&s.run(&["list-profiles", sub], "").ok());
         let names: Vec<_> = p.lines().map(|l| l.split(':').next().unwrap()).collect();
-        assert_eq!(names, ["rfc4880", "rfc9580"], "{p}");
+        assert_eq!(names, want, "{p}");
     }
     s.run(&["list-profiles", "sign"], "").fails(89);
     s.run(&["list-profiles", "no-such"], "").fails(69);

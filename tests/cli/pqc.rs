@@ -1,0 +1,348 @@
+//! Post-quantum keys (RFC 9980): made, used for every message verb, said
+//! plainly by `encrypt --explain`, and refused where they do not belong.
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use crate::harness::*;
+
+const MSG: &[u8] = b"harvest now, decrypt later: not this one\n";
+
+/// A person with a post-quantum key (`suite`, or the pqc profile's
+/// default) and the certificates of `others`.
+fn pq_user(name: &str, suite: Option<&str>) -> User {
+    let env = Env::new();
+    let email = format!("{}@example.org", name.to_lowercase());
+    let mut args = vec!["--name", name, "--email", &email, "--profile", "pqc"];
+    if let Some(s) = suite {
+        args.extend(["--cipher-suite", s]);
+    }
+    let fpr = env.generate(&args);
+    User {
+        env,
+        name: name.to_string(),
+        fpr,
+    }
+}
+
+fn list_json(u: &User) -> serde_json::Value {
+    let out = u
+        .zpgp()
+        .args(["--json", "list", "--secret"])
+        .assert()
+        .success();
+    json(&out.get_output().stdout)
+}
+
+#[test]
+fn generate_pqc_makes_a_v6_key_with_post_quantum_algorithms() {
+    for (suite, sign, encrypt) in [
+        (None, "mldsa65-ed25519", "mlkem768-x25519"),
+        (Some("mldsa87-ed448"), "mldsa87-ed448", "mlkem1024-x448"),
+    ] {
+        let alice = pq_user("Alice", suite);
+        let listed = list_json(&alice);
+        let key = &listed["keys"][0];
+        assert_eq!(key["algorithm"], sign, "{listed}");
+        assert_eq!(
+            key["fingerprint"].as_str().unwrap().len(),
+            64,
+            "a v6 fingerprint"
+        );
+        let subkeys = key["subkeys"].as_array().unwrap();
+        assert!(
+            subkeys
+                .iter()
+                .any(|k| k["algorithm"] == encrypt
+                    && k["capabilities"].to_string().contains("encrypt")),
+            "{listed}"
+        );
+    }
+}
+
+#[test]
+fn every_message_verb_works_with_a_post_quantum_key() {
+    let alice = pq_user("Alice", None);
+    let bob = pq_user("Bob", None);
+    alice.knows(&[&bob]);
+    bob.knows(&[&alice]);
+    // Encrypt and sign to Bob; SEIPDv2 for a post-quantum recipient.
+    let ct = alice.encrypt(&["-r", &bob.fpr, "--sign"], MSG);
+    assert_eq!(seipd_version(&ct), 2);
+    bob.zpgp_pw()
+        .args(["decrypt", "--signer", &alice.fpr])
+        .write_stdin(ct.clone())
+        .assert()
+        .success()
+        .stdout(MSG)
+        .stderr(contains("good signature").or(contains("Good signature")));
+    // Not for Alice's key alone: she cannot read what was only for Bob
+    // and herself?  She encrypted to herself too, so she can.
+    alice
+        .zpgp_pw()
+        .arg("decrypt")
+        .write_stdin(ct)
+        .assert()
+        .success()
+        .stdout(MSG);
+    // Detached signature and verify.
+    let sig = alice.sign(&["--detached"], MSG);
+    let sigfile = bob.write("msg.sig", &sig);
+    let data = bob.write("msg", MSG);
+    bob.zpgp()
+        .arg("verify")
+        .arg(&sigfile)
+        .arg(&data)
+        .assert()
+        .success();
+    // A changed message does not verify.
+    let other = bob.write("other", b"something else\n");
+    bob.zpgp()
+        .arg("verify")
+        .arg(&sigfile)
+        .arg(&other)
+        .assert()
+        .code(3);
+    // Certify: Bob certifies Alice's key with his post-quantum key.
+    bob.zpgp_pw()
+        .args(["certify", "--fingerprint", &alice.fpr, &alice.fpr])
+        .assert()
+        .success();
+    bob.zpgp()
+        .args(["--json", "list", &alice.fpr])
+        .assert()
+        .success()
+        .stdout(
+            contains("certified")
+                .or(contains("authenticated"))
+                .or(contains("full")),
+        );
+}
+
+#[test]
+fn a_tampered_post_quantum_message_or_signature_never_passes() {
+    let alice = pq_user("Alice", None);
+    let ct = alice.encrypt(&["-r", &alice.fpr, "--no-self"], MSG);
+    // Flip one byte at several places: the PKESK's ML-KEM ciphertext,
+    // the X25519 part, the encrypted data, the last tag.
+    for at in [40, 200, 1100, ct.len() - 20, ct.len() - 1] {
+        let mut bad = ct.clone();
+        bad[at] ^= 0x01;
+        let out = alice
+            .zpgp_pw()
+            .args(["decrypt", "-o", "-"])
+            .write_stdin(bad)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(29) | Some(41)),
+            "byte {at}: exit {:?}, {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "byte {at}: plaintext released");
+    }
+    let sig = alice.sign(&["--detached"], MSG);
+    let data = alice.write("msg", MSG);
+    for at in [sig.len() / 2, sig.len() - 40, sig.len() - 1] {
+        let mut bad = sig.clone();
+        bad[at] ^= 0x01;
+        let f = alice.write("bad.sig", &bad);
+        let out = alice
+            .zpgp()
+            .arg("verify")
+            .arg(&f)
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(3) | Some(41)),
+            "signature byte {at}: exit {:?}",
+            out.status.code()
+        );
+    }
+}
+
+#[test]
+fn explain_says_what_protects_the_message() {
+    let alice = pq_user("Alice", None);
+    let carol = User::new("Carol");
+    let dave = User::v6("Dave");
+    alice.knows(&[&carol, &dave]);
+    // Post-quantum recipients only (and a password): protected.
+    alice
+        .zpgp()
+        .args(["encrypt", "--explain", "-r", &alice.fpr, "-o", "-"])
+        .write_stdin(MSG)
+        .assert()
+        .success()
+        .stderr(contains("SEIPDv2"))
+        .stderr(contains("mlkem768-x25519, post-quantum"))
+        .stderr(contains("zpgp: post-quantum protected"));
+    // With a classical v4 recipient: only as strong as the weakest, and
+    // that recipient named; SEIPDv2 that Carol's key does not advertise.
+    alice
+        .zpgp()
+        .args(["encrypt", "--explain", "-r", &carol.fpr, "-o", "-"])
+        .write_stdin(MSG)
+        .assert()
+        .success()
+        .stderr(contains("v4 key"))
+        .stderr(contains("cv25519, not post-quantum"))
+        .stderr(contains("NOT post-quantum protected"))
+        .stderr(contains("Carol"))
+        .stderr(contains("does not advertise SEIPDv2"));
+    // A classical v6 recipient alone: SEIPDv2, not post-quantum.
+    alice
+        .zpgp()
+        .args([
+            "encrypt",
+            "--explain",
+            "--no-self",
+            "-r",
+            &dave.fpr,
+            "-o",
+            "-",
+        ])
+        .write_stdin(MSG)
+        .assert()
+        .success()
+        .stderr(contains("v6 key"))
+        .stderr(contains("NOT post-quantum protected"));
+    // --json carries it.
+    let out = alice
+        .zpgp()
+        .args([
+            "--json",
+            "encrypt",
+            "--explain",
+            "-r",
+            &carol.fpr,
+            "-o",
+            "-",
+        ])
+        .write_stdin(MSG)
+        .assert()
+        .success();
+    let report = json(&out.get_output().stderr);
+    let e = &report["explanation"];
+    assert_eq!(e["post_quantum"], false, "{report}");
+    assert_eq!(e["format"], "seipd_v2", "{report}");
+    assert_eq!(e["keys"].as_array().unwrap().len(), 2, "{report}");
+    assert!(
+        e["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["post_quantum"] == true && k["key_version"] == 6),
+        "{report}"
+    );
+    // Without --explain, nothing of it is said.
+    alice
+        .zpgp()
+        .args(["encrypt", "-r", &carol.fpr, "-o", "-"])
+        .write_stdin(MSG)
+        .assert()
+        .success()
+        .stderr(contains("post-quantum").not());
+}
+
+#[test]
+fn post_quantum_algorithms_are_for_v6_keys_only() {
+    let env = Env::new();
+    env.zpgp()
+        .args([
+            "generate",
+            "--email",
+            "a@example.org",
+            "--no-passphrase",
+            "--cipher-suite",
+            "mldsa65-ed25519",
+        ])
+        .assert()
+        .code(83)
+        .stderr(contains("v6 keys only"))
+        .stderr(contains("zpgp generate --profile pqc"));
+    env.zpgp()
+        .args([
+            "generate",
+            "--email",
+            "a@example.org",
+            "--no-passphrase",
+            "--profile",
+            "pqc",
+            "--cipher-suite",
+            "cv25519",
+        ])
+        .assert()
+        .code(83)
+        .stderr(contains("post-quantum"));
+    // A post-quantum subkey on a v4 key: refused, with the way forward.
+    let v4 = User::new("Erin");
+    v4.zpgp_pw()
+        .args([
+            "subkey",
+            "add",
+            &v4.fpr,
+            "--for",
+            "encrypt",
+            "--cipher-suite",
+            "mlkem768-x25519",
+        ])
+        .assert()
+        .code(13)
+        .stderr(contains("v4 key"))
+        .stderr(contains("zpgp generate --profile pqc"));
+    // On a classical v6 key it is added, and messages to it are then
+    // post-quantum.
+    let v6 = User::v6("Frank");
+    v6.zpgp_pw()
+        .args([
+            "subkey",
+            "add",
+            &v6.fpr,
+            "--for",
+            "encrypt",
+            "--cipher-suite",
+            "mlkem768-x25519",
+        ])
+        .assert()
+        .success();
+    let listed = list_json(&v6);
+    assert!(listed.to_string().contains("mlkem768-x25519"), "{listed}");
+}
+
+#[test]
+fn sop_generates_post_quantum_keys_with_the_rfc9980_profile() {
+    let s = Sop::new();
+    let profiles = s.run(&["list-profiles", "generate-key"], b"").ok();
+    assert!(
+        String::from_utf8_lossy(&profiles).contains("rfc9980"),
+        "{}",
+        String::from_utf8_lossy(&profiles)
+    );
+    let key = s
+        .run(
+            &[
+                "generate-key",
+                "--profile",
+                "rfc9980",
+                "Alice <alice@example.org>",
+            ],
+            b"",
+        )
+        .ok();
+    s.write("alice.key", &key);
+    let cert = s.run(&["extract-cert"], &key).ok();
+    s.write("alice.cert", &cert);
+    let ct = s.run(&["encrypt", "alice.cert"], MSG).ok();
+    assert_eq!(seipd_version(&ct), 2);
+    assert_eq!(s.run(&["decrypt", "alice.key"], &ct).ok(), MSG);
+    let sig = s.run(&["sign", "alice.key"], MSG).ok();
+    s.write("msg.sig", &sig);
+    let v = s.run(&["verify", "msg.sig", "alice.cert"], MSG).ok();
+    assert!(!v.is_empty());
+    // The profile is for generate-key only.
+    s.run(&["encrypt", "--profile", "rfc9980", "alice.cert"], MSG)
+        .fails(89);
+}
