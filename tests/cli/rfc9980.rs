@@ -258,3 +258,90 @@ fn audit_of_the_rfc9980_ml_dsa_certificate_depends_on_the_backend() {
         assert_eq!(findings[0]["fix"], Value::Null);
     }
 }
+
+/// The RFC's sample messages (v4 and v6 keys with ML-KEM subkeys,
+/// SEIPDv1 and SEIPDv2) decrypt with their sample secret keys, through
+/// `zpgp decrypt` with the key imported and through the SOP interface.
+#[test]
+fn the_rfc9980_sample_messages_decrypt() {
+    for (message, key) in [
+        ("v4-eddsa-sample-message-v1.asc", "v4-eddsa-sample-sk.asc"),
+        ("v4-eddsa-sample-message-v2.asc", "v4-eddsa-sample-sk.asc"),
+        ("v6-eddsa-sample-message.asc", "v6-eddsa-sample-sk.asc"),
+        (
+            "v6-mldsa-65-sample-message.asc",
+            "v6-mldsa-65-sample-sk.asc",
+        ),
+        (
+            "v6-mldsa-87-sample-message.asc",
+            "v6-mldsa-87-sample-sk.asc",
+        ),
+        (
+            "v6-slhdsa-128s-sample-message.asc",
+            "v6-slhdsa-128s-sample-sk.asc",
+        ),
+    ] {
+        let env = Env::new();
+        crate::harness::zpgp_sop(env.dir.path())
+            .arg("decrypt")
+            .arg(vector(key))
+            .pipe_stdin(vector(message))
+            .unwrap()
+            .assert()
+            .success()
+            .stdout("Testing\n");
+        env.zpgp().arg("import").arg(vector(key)).assert().success();
+        env.zpgp()
+            .args(["decrypt", "-o", "-"])
+            .arg(vector(message))
+            .assert()
+            .success()
+            .stdout("Testing\n");
+        // Another key does not open it, and says why.
+        let other = Env::new();
+        other.generate(&["--email", "x@example.org", "--profile", "pqc"]);
+        other
+            .zpgp()
+            .args(["decrypt", "-o", "-"])
+            .arg(vector(message))
+            .assert()
+            .code(29)
+            .stdout("");
+    }
+}
+
+/// The RFC's sample signatures (ML-DSA-65, ML-DSA-87, SLH-DSA) over
+/// "Testing\n" verify with their certificates, and not over other data.
+#[test]
+fn the_rfc9980_sample_signatures_verify() {
+    for s in [
+        "v6-mldsa-65",
+        "v6-mldsa-87",
+        "v6-slhdsa-128f",
+        "v6-slhdsa-128s",
+        "v6-slhdsa-256s",
+    ] {
+        let env = Env::new();
+        let data = env.write("data", "Testing\n");
+        let other = env.write("other", "Testing!\n");
+        let sig = vector(&format!("{s}-sample-signature.asc"));
+        let cert = vector(&format!("{s}-sample-pk.asc"));
+        env.zpgp()
+            .arg("verify")
+            .arg("--cert-file")
+            .arg(&cert)
+            .arg(&sig)
+            .arg(&data)
+            .assert()
+            .success()
+            .stderr(contains("good signature").or(contains("Good signature")));
+        env.zpgp()
+            .arg("verify")
+            .arg("--cert-file")
+            .arg(&cert)
+            .arg(&sig)
+            .arg(&other)
+            .assert()
+            .code(3);
+    }
+}
