@@ -15,18 +15,22 @@
 #
 # Only temporary homes; prints a Markdown table on standard output.
 #
-# Usage: scripts/bench-latency.sh [--runs R] [--no-build]
-#   --runs R     runs per row (default 31)
-#   --no-build   use target/release as it is
+# Usage: scripts/bench-latency.sh [--runs R] [--no-build] [--bin-dir DIR]
+#   --runs R       runs per row (default 31)
+#   --no-build     use target/release as it is
+#   --bin-dir DIR  time the zpgp and zpgp-gpg in DIR (an older build, for
+#                  before/after figures) instead of target/release
 set -euo pipefail
 shopt -s inherit_errexit
 
 RUNS=31
 BUILD=yes
+BIN_DIR=target/release
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS=$2; shift 2 ;;
         --no-build) BUILD=no; shift ;;
+        --bin-dir) BIN_DIR=$2; BUILD=no; shift 2 ;;
         *) echo "bench-latency: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -41,7 +45,7 @@ if [ "$BUILD" = yes ]; then
     log "building zpgp (cargo build --release --locked)"
     cargo build --release --locked >&2
 fi
-cp target/release/zpgp target/release/zpgp-gpg "$WORK/"
+cp "$BIN_DIR/zpgp" "$BIN_DIR/zpgp-gpg" "$WORK/"
 ZPGP=$WORK/zpgp
 ZGPG=$WORK/zpgp-gpg
 export XDG_RUNTIME_DIR=$WORK/run
