@@ -59,6 +59,9 @@ pub use import::{ImportOutcome, ImportStatus};
 use index::search_index;
 pub use lock::WriteLock;
 
+/// How many parsed certificates [`Keyring::get`] keeps.
+const PARSED_KEPT: usize = 32;
+
 pub struct Keyring {
     home: PathBuf,
     certd: CertD,
@@ -66,6 +69,8 @@ pub struct Keyring {
     /// What the caller should tell the user (a damaged file skipped); the
     /// keyring never prints.
     warnings: std::sync::Mutex<Vec<String>>,
+    /// Certificates parsed in this process, with the bytes they came from.
+    parsed: std::sync::Mutex<std::collections::HashMap<Fingerprint, (Vec<u8>, Cert)>>,
 }
 
 impl Drop for Keyring {
@@ -121,6 +126,7 @@ impl Keyring {
             certd,
             secret_dir,
             warnings: Default::default(),
+            parsed: Default::default(),
         })
     }
 
@@ -145,9 +151,23 @@ impl Keyring {
         let name = format!("{fpr:x}");
         match self.certd.get(&name) {
             Ok(Some((_, data))) => {
-                Ok(Some(Cert::from_bytes(&data).with_context(|| {
-                    format!("the certificate {fpr:X} on file is damaged")
-                })?))
+                // The same bytes parse to the same certificate: a command
+                // that asks twice (to verify, then to name the signer)
+                // parses once.  Changed bytes are parsed again; a command
+                // that walks thousands of certificates keeps only the
+                // first few.
+                let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((bytes, cert)) = parsed.get(fpr) {
+                    if *bytes == data {
+                        return Ok(Some(cert.clone()));
+                    }
+                }
+                let cert = Cert::from_bytes(&data)
+                    .with_context(|| format!("the certificate {fpr:X} on file is damaged"))?;
+                if parsed.len() < PARSED_KEPT {
+                    parsed.insert(fpr.clone(), (data, cert.clone()));
+                }
+                Ok(Some(cert))
             }
             Ok(None) => Ok(None),
             Err(e) => Err(anyhow::Error::from(e).context(format!("cannot read {fpr:X}"))),
