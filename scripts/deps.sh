@@ -4,7 +4,8 @@
 # otherwise prints the command to run.
 set -euo pipefail
 
-pkgs=(pkg-config libssl-dev libclang-dev libsqlite3-dev)
+# make, perl and a C compiler build the OpenSSL that the default build links in.
+pkgs=(pkg-config libssl-dev libclang-dev libsqlite3-dev make perl gcc)
 tools=(pkg-config)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(gnupg git rnp sqop gosop pgpainless-cli zsh fish debian-keyring debian-archive-keyring sks)
