@@ -350,17 +350,12 @@ fn sop_generates_post_quantum_keys_with_the_rfc9980_profile() {
 #[test]
 fn a_post_quantum_key_passes_the_audit() {
     let alice = pq_user("Alice", None);
-    alice
-        .zpgp()
-        .arg("audit")
-        .assert()
-        .success()
-        .stderr(contains("0 findings").or(contains("nothing")).or(contains("no findings")));
-    let out = alice
-        .zpgp()
-        .args(["--json", "audit"])
-        .assert()
-        .success();
+    alice.zpgp().arg("audit").assert().success().stderr(
+        contains("0 findings")
+            .or(contains("nothing"))
+            .or(contains("no findings")),
+    );
+    let out = alice.zpgp().args(["--json", "audit"]).assert().success();
     let v = json(&out.get_output().stdout);
     assert_eq!(v["keys"][0]["findings"], serde_json::json!([]), "{v}");
 }
