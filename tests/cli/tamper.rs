@@ -40,15 +40,58 @@ enum Kind {
     Detached,
     Inline,
     Cleartext,
+    /// To a post-quantum key (ML-KEM-768+X25519) and signed by it
+    /// (ML-DSA-65+Ed25519).
+    PqSignedEncrypted,
+    /// A detached ML-DSA-65+Ed25519 signature.
+    PqDetached,
 }
 
 impl Kind {
     fn encrypted(self) -> bool {
         matches!(
             self,
-            Kind::SeipdV1 | Kind::SeipdV2Ocb | Kind::Password | Kind::SignedEncrypted
+            Kind::SeipdV1
+                | Kind::SeipdV2Ocb
+                | Kind::Password
+                | Kind::SignedEncrypted
+                | Kind::PqSignedEncrypted
         )
     }
+
+    fn post_quantum(self) -> bool {
+        matches!(self, Kind::PqSignedEncrypted | Kind::PqDetached)
+    }
+
+    fn detached(self) -> bool {
+        matches!(self, Kind::Detached | Kind::PqDetached)
+    }
+}
+
+/// A post-quantum key, made once for the whole run.
+fn pq() -> &'static openpgp::Cert {
+    use openpgp::cert::prelude::*;
+    static KEY: std::sync::OnceLock<openpgp::Cert> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        CertBuilder::general_purpose(Some("PQ <pq@example.org>"))
+            .set_profile(openpgp::Profile::RFC9580)
+            .unwrap()
+            .set_cipher_suite(CipherSuite::MLDSA65_Ed25519)
+            .generate()
+            .unwrap()
+            .0
+    })
+}
+
+/// The fuzz keys and the post-quantum one.
+fn all_keys() -> Vec<openpgp::Cert> {
+    let mut keys = fuzz::keys().to_vec();
+    keys.push(pq().clone());
+    keys
+}
+
+fn pq_signer() -> openpgp::crypto::KeyPair {
+    ops::unlock(&ops::signing_key(pq(), &P, None).unwrap(), None).unwrap()
 }
 
 fn signer(i: usize) -> openpgp::crypto::KeyPair {
@@ -65,22 +108,30 @@ fn make(kind: Kind) -> Vec<u8> {
             Kind::SeipdV1 => o.recipients = vec![keys[0].clone()],
             Kind::SeipdV2Ocb => o.recipients = vec![keys[1].clone()],
             Kind::Password => o.passwords = vec![fuzz::PASSWORD.into()],
+            Kind::PqSignedEncrypted => {
+                o.recipients = vec![pq().clone()];
+                o.signers = vec![pq_signer().into()];
+            }
             _ => {
                 o.recipients = vec![keys[0].clone()];
                 o.signers = vec![signer(0).into()];
             }
         }
         let r = ops::encrypt(PLAINTEXT, &mut out, &o).unwrap();
-        if kind == Kind::SeipdV2Ocb {
+        if matches!(kind, Kind::SeipdV2Ocb | Kind::PqSignedEncrypted) {
             assert_eq!(r.format, ops::MessageFormat::SeipdV2);
         }
     } else {
         let mode = match kind {
-            Kind::Detached => ops::SignMode::Detached,
+            Kind::Detached | Kind::PqDetached => ops::SignMode::Detached,
             Kind::Inline => ops::SignMode::Inline,
             _ => ops::SignMode::Cleartext,
         };
-        let signers = vec![signer(0).into()];
+        let signers = if kind.post_quantum() {
+            vec![pq_signer().into()]
+        } else {
+            vec![signer(0).into()]
+        };
         ops::sign(PLAINTEXT, &mut out, &ops::SignOptions::new(mode, signers)).unwrap();
     }
     out
@@ -188,8 +239,12 @@ enum Outcome {
 /// Runs one tampered input through the library; panics (failing the
 /// test) when tampering went through.
 fn check(kind: Kind, input: &[u8], what: &str) -> Outcome {
-    let keys = fuzz::keys();
-    let signer_fpr = keys[0].fingerprint().to_hex();
+    let keys = all_keys();
+    let signer_fpr = if kind.post_quantum() {
+        pq().fingerprint().to_hex()
+    } else {
+        keys[0].fingerprint().to_hex()
+    };
     let mut out = Vec::new();
     let result: anyhow::Result<Vec<ops::SignatureReport>> = if kind.encrypted() {
         let mut o = ops::DecryptOptions::new(&P);
@@ -199,7 +254,7 @@ fn check(kind: Kind, input: &[u8], what: &str) -> Outcome {
         ops::decrypt(input, &mut out, &mut o).map(|r| r.signatures)
     } else {
         let o = ops::VerifyOptions::new(&P, keys.to_vec());
-        let r = if kind == Kind::Detached {
+        let r = if kind.detached() {
             out = PLAINTEXT.to_vec();
             ops::verify_detached(input, PLAINTEXT, &o)
         } else {
@@ -256,7 +311,10 @@ fn tampered_messages_never_pass() {
     let mut total = 0;
     let mut summary = String::new();
     let mut failures = Vec::new();
-    for kind in KINDS {
+    for kind in KINDS
+        .into_iter()
+        .chain([Kind::PqSignedEncrypted, Kind::PqDetached])
+    {
         let msg = make(kind);
         // The untouched message passes.
         assert_eq!(check_ok(kind, &msg), (), "{kind:?} untouched");
@@ -285,7 +343,7 @@ fn tampered_messages_never_pass() {
 }
 
 fn check_ok(kind: Kind, msg: &[u8]) {
-    let keys = fuzz::keys();
+    let keys = all_keys();
     let mut out = Vec::new();
     if kind.encrypted() {
         let mut o = ops::DecryptOptions::new(&P);
@@ -293,12 +351,12 @@ fn check_ok(kind: Kind, msg: &[u8]) {
         o.passwords = vec![fuzz::PASSWORD.into()];
         o.verify_certs = keys.to_vec();
         let r = ops::decrypt(msg, &mut out, &mut o).unwrap();
-        if kind == Kind::SignedEncrypted {
+        if matches!(kind, Kind::SignedEncrypted | Kind::PqSignedEncrypted) {
             assert!(r.good_signatures().next().is_some());
         }
     } else {
         let o = ops::VerifyOptions::new(&P, keys.to_vec());
-        let r = if kind == Kind::Detached {
+        let r = if kind.detached() {
             out = PLAINTEXT.to_vec();
             ops::verify_detached(msg, PLAINTEXT, &o).unwrap()
         } else {
