@@ -144,6 +144,19 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
                 .map(move |c| (c, name.clone()))
         })
         .chain(revoked)
+        .filter(
+            |(cert, name)| match crate::ops::keyinfo::post_quantum_misuse(cert) {
+                Some(why) => {
+                    rejected.push(Row::rejected(
+                        Some(cert.fingerprint().to_hex()),
+                        why,
+                        name.clone(),
+                    ));
+                    false
+                }
+                None => true,
+            },
+        )
         .map(|(cert, name)| {
             // What the policy refuses (SHA-1 self-signatures, a weak key)
             // is stored all the same, but not valid: only parse errors

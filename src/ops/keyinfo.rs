@@ -162,6 +162,28 @@ pub fn algorithm_name<R: openpgp::packet::key::KeyRole>(key: &Key<PublicParts, R
     }
 }
 
+/// Why `cert` is invalid under RFC 9980, if it is: a v4 key (primary or
+/// subkey) with a post-quantum signature algorithm (ML-DSA, SLH-DSA),
+/// which the RFC defines for v6 keys only.  (ML-KEM on v4 keys is
+/// allowed: the RFC has a sample of one.)
+pub fn post_quantum_misuse(cert: &Cert) -> Option<String> {
+    use PublicKeyAlgorithm::*;
+    cert.keys().find_map(|ka| {
+        let key = ka.key();
+        let pq_signature = matches!(
+            key.pk_algo(),
+            MLDSA65_Ed25519 | MLDSA87_Ed448 | SLHDSA128s | SLHDSA128f | SLHDSA256s
+        );
+        (pq_signature && key.version() == 4).then(|| {
+            format!(
+                "the v4 key {:X} uses {}, which RFC 9980 defines for v6 keys only",
+                key.fingerprint(),
+                pk_algo_name(key.pk_algo())
+            )
+        })
+    })
+}
+
 /// A public-key algorithm as people know it: sequoia's names, but
 /// SLH-DSA spelt as RFC 9980 does ("SLH-DSA-SHAKE-128s", where sequoia
 /// says "SLHDSA128s"); ML-KEM-768+X25519 and ML-DSA-65+Ed25519 are

@@ -359,3 +359,58 @@ fn a_post_quantum_key_passes_the_audit() {
     let v = json(&out.get_output().stdout);
     assert_eq!(v["keys"][0]["findings"], serde_json::json!([]), "{v}");
 }
+
+/// A v4 key with ML-DSA (made here by moving a v6 key's material into a
+/// v4 packet, which sequoia accepts): invalid by RFC 9980, refused on
+/// import with the reason; a v4 certificate with an ML-KEM subkey, as the
+/// RFC's own sample has, is imported.
+#[test]
+fn a_v4_certificate_with_an_ml_dsa_key_is_refused_on_import() {
+    use openpgp::packet::key::{Key4, Key6, PrimaryRole, SecretParts};
+    use openpgp::packet::{Key, UserID, signature::SignatureBuilder};
+    use openpgp::serialize::Serialize;
+    use openpgp::types::SignatureType;
+    use sequoia_openpgp as openpgp;
+
+    let k6: Key6<SecretParts, PrimaryRole> = Key6::generate_mldsa65_ed25519().unwrap();
+    let (public, secret) = Key::from(k6).take_secret();
+    let created = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    let k4: Key4<SecretParts, PrimaryRole> =
+        Key4::with_secret(created, public.pk_algo(), public.mpis().clone(), secret).unwrap();
+    let key: Key<SecretParts, PrimaryRole> = k4.into();
+    let mut signer = key.clone().into_keypair().unwrap();
+    let uid = UserID::from("V4 PQ <v4pq@example.org>");
+    let sig = SignatureBuilder::new(SignatureType::PositiveCertification)
+        .sign_userid_binding(&mut signer, key.parts_as_public(), &uid)
+        .unwrap();
+    let mut cert = Vec::new();
+    openpgp::Packet::from(key.parts_into_public())
+        .serialize(&mut cert)
+        .unwrap();
+    openpgp::Packet::from(uid).serialize(&mut cert).unwrap();
+    openpgp::Packet::from(sig).serialize(&mut cert).unwrap();
+
+    let env = Env::new();
+    let file = env.write("v4-mldsa.pgp", &cert);
+    env.zpgp()
+        .arg("import")
+        .arg(&file)
+        .assert()
+        .code(41)
+        .stderr(contains("rejected"))
+        .stderr(contains(
+            "ML-DSA-65+Ed25519, which RFC 9980 defines for v6 keys only",
+        ));
+    env.zpgp()
+        .args(["list", "v4pq@example.org"])
+        .assert()
+        .failure();
+    let sample = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/rfc9980/v4-eddsa-sample-pk.asc");
+    env.zpgp()
+        .arg("import")
+        .arg(&sample)
+        .assert()
+        .success()
+        .stderr(contains("1 new"));
+}
