@@ -414,3 +414,95 @@ fn a_v4_certificate_with_an_ml_dsa_key_is_refused_on_import() {
         .success()
         .stderr(contains("1 new"));
 }
+
+/// Both ways with a post-quantum SOP peer, when one is given in
+/// ZPGP_PQ_SOP (sequoia-sop 0.38 or later; Debian's sqop 0.27 predates
+/// RFC 9980, so CI does not have one): keys made by each, messages
+/// encrypted and signed by each, decrypted and verified by the other.
+#[test]
+fn post_quantum_messages_cross_with_a_pq_sop_peer() {
+    let Some(peer) = std::env::var_os("ZPGP_PQ_SOP") else {
+        eprintln!("SKIPPED: set ZPGP_PQ_SOP to a post-quantum SOP program (sequoia-sop >= 0.38)");
+        return;
+    };
+    let s = Sop::new();
+    let run_peer = |args: &[&str], stdin: &[u8]| -> Vec<u8> {
+        let out = assert_cmd::Command::new(&peer)
+            .current_dir(s.dir())
+            .args(args)
+            .write_stdin(stdin.to_vec())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "peer {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let pkey = run_peer(
+        &[
+            "generate-key",
+            "--profile",
+            "rfc9980",
+            "Peer <peer@example.org>",
+        ],
+        b"",
+    );
+    s.write("peer.key", &pkey);
+    s.write("peer.cert", run_peer(&["extract-cert"], &pkey));
+    let zkey = s
+        .run(
+            &["generate-key", "--profile", "rfc9980", "Z <z@example.org>"],
+            b"",
+        )
+        .ok();
+    s.write("z.key", &zkey);
+    s.write("z.cert", s.run(&["extract-cert"], &zkey).ok());
+
+    // zpgp to the peer.
+    let ct = s
+        .run(&["encrypt", "--sign-with", "z.key", "peer.cert"], MSG)
+        .ok();
+    let pt = run_peer(
+        &[
+            "decrypt",
+            "--verifications-out",
+            "v1.txt",
+            "--verify-with",
+            "z.cert",
+            "peer.key",
+        ],
+        &ct,
+    );
+    assert_eq!(pt, MSG);
+    assert!(
+        !s.read("v1.txt").is_empty(),
+        "the peer verified no signature"
+    );
+    // The peer to zpgp.
+    let ct = run_peer(&["encrypt", "--sign-with", "peer.key", "z.cert"], MSG);
+    assert_eq!(seipd_version(&ct), 2);
+    let pt = s
+        .run(
+            &[
+                "decrypt",
+                "--verifications-out",
+                "v2.txt",
+                "--verify-with",
+                "peer.cert",
+                "z.key",
+            ],
+            &ct,
+        )
+        .ok();
+    assert_eq!(pt, MSG);
+    assert!(!s.read("v2.txt").is_empty(), "zpgp verified no signature");
+    // Detached signatures both ways.
+    let sig = s.run(&["sign", "z.key"], MSG).ok();
+    s.write("z.sig", &sig);
+    run_peer(&["verify", "z.sig", "z.cert"], MSG);
+    let sig = run_peer(&["sign", "peer.key"], MSG);
+    s.write("peer.sig", &sig);
+    s.run(&["verify", "peer.sig", "peer.cert"], MSG).ok();
+}
