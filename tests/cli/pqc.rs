@@ -506,3 +506,85 @@ fn post_quantum_messages_cross_with_a_pq_sop_peer() {
     s.write("peer.sig", &sig);
     s.run(&["verify", "peer.sig", "peer.cert"], MSG).ok();
 }
+
+/// The upkeep commands on a post-quantum key: expire, a new user ID, a new
+/// encryption subkey (rotate), a new passphrase, and revocation; after
+/// each, the key still works (or, revoked, no longer does).
+#[test]
+fn upkeep_commands_work_on_a_post_quantum_key() {
+    let alice = pq_user("Alice", None);
+    let fpr = alice.fpr.clone();
+    alice
+        .zpgp_pw()
+        .args(["expire", &fpr, "2y"])
+        .assert()
+        .success();
+    alice
+        .zpgp_pw()
+        .args(["userid", "add", &fpr, "--email", "alice@work.example"])
+        .assert()
+        .success();
+    alice
+        .zpgp_pw()
+        .args(["subkey", "rotate", &fpr, "--for", "encrypt"])
+        .assert()
+        .success();
+    let listed = list_json(&alice);
+    let encryption: Vec<_> = listed["keys"][0]["subkeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["algorithm"] == "mlkem768-x25519")
+        .collect();
+    assert!(encryption.len() >= 2, "a new ML-KEM subkey: {listed}");
+    assert!(
+        listed.to_string().contains("alice@work.example"),
+        "{listed}"
+    );
+    // Messages to the new address use the post-quantum subkey.
+    let ct = alice.encrypt(&["-r", "alice@work.example", "--no-self"], MSG);
+    assert_eq!(seipd_version(&ct), 2);
+    alice
+        .zpgp_pw()
+        .arg("decrypt")
+        .write_stdin(ct)
+        .assert()
+        .success()
+        .stdout(MSG);
+    // A new passphrase.
+    let new_pw = alice.write("new.txt", "another long and careful passphrase\n");
+    alice
+        .zpgp_pw()
+        .args(["passwd", &fpr, "--new-passphrase-file"])
+        .arg(&new_pw)
+        .assert()
+        .success();
+    alice
+        .zpgp()
+        .args(["sign", "--detached", "--passphrase-file"])
+        .arg(&new_pw)
+        .write_stdin(MSG)
+        .assert()
+        .success();
+    // Revoked, it signs no more.
+    alice
+        .zpgp()
+        .args([
+            "revoke",
+            &fpr,
+            "--yes",
+            "--reason",
+            "retired",
+            "--passphrase-file",
+        ])
+        .arg(&new_pw)
+        .assert()
+        .success();
+    alice
+        .zpgp()
+        .args(["sign", "--detached", "--passphrase-file"])
+        .arg(&new_pw)
+        .write_stdin(MSG)
+        .assert()
+        .failure();
+}
