@@ -559,6 +559,14 @@ impl Helper<'_, '_> {
             .map(|p| p.pk_algo())
             .next()
         {
+            let hint = if super::encrypt::is_post_quantum_encryption(algo) {
+                "decrypt it with a default build of zpgp, which carries an OpenSSL with the \
+                 post-quantum algorithms; this one was linked to an older system OpenSSL \
+                 (OPENSSL_NO_VENDOR) or built without them"
+            } else {
+                "zpgp's crypto backend does not have it; GnuPG can decrypt it (gpg --decrypt), \
+                 and the sender can encrypt to a newer key of yours"
+            };
             return Error::new(
                 Failure::CannotDecrypt,
                 format!(
@@ -566,7 +574,7 @@ impl Helper<'_, '_> {
                     super::keyinfo::pk_algo_name(algo)
                 ),
             )
-            .hint("decrypt it with a default build of zpgp, which carries an OpenSSL with these algorithms; this one was linked to an older system OpenSSL (OPENSSL_NO_VENDOR), or built without them")
+            .hint(hint)
             .into();
         }
         let recipients = self

@@ -588,3 +588,81 @@ fn upkeep_commands_work_on_a_post_quantum_key() {
         .assert()
         .failure();
 }
+
+/// A message for one of your keys whose algorithm this build lacks says
+/// so (exit 29), not "no key": shown with what every build here lacks,
+/// ElGamal (GnuPG makes such keys); the same words name ML-KEM-768+X25519
+/// on a build linked to an OpenSSL older than 3.5.
+#[test]
+fn a_message_for_a_key_this_build_cannot_use_says_which_algorithm() {
+    let Some(g) = Gpg::new() else { return };
+    let mut c = g.cmd();
+    c.args([
+        "--passphrase",
+        "",
+        "--quick-generate-key",
+        "Elga <elga@example.org>",
+        "dsa2048",
+        "sign",
+        "never",
+    ]);
+    g.ok(c);
+    let listed = g.ok({
+        let mut c = g.cmd();
+        c.args(["--with-colons", "--list-keys", "elga@example.org"]);
+        c
+    });
+    let fpr = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .and_then(|l| l.split(':').nth(9))
+        .unwrap()
+        .to_string();
+    let mut c = g.cmd();
+    c.args([
+        "--passphrase",
+        "",
+        "--quick-add-key",
+        &fpr,
+        "elg2048",
+        "encr",
+        "never",
+    ]);
+    g.ok(c);
+    let env = Env::new();
+    let secret = env.path("elga.pgp");
+    let mut c = g.cmd();
+    c.args(["--passphrase", "", "--export-secret-keys", "-o"])
+        .arg(&secret)
+        .arg("elga@example.org");
+    g.ok(c);
+    let msg = env.write("msg.txt", MSG);
+    let ct = env.path("msg.gpg");
+    let mut c = g.cmd();
+    c.args(["--trust-model", "always", "-r", "elga@example.org", "-o"])
+        .arg(&ct)
+        .arg("-e")
+        .arg(&msg);
+    g.ok(c);
+    env.zpgp().arg("import").arg(&secret).assert().success();
+    env.zpgp()
+        .args(["decrypt", "-o", "-"])
+        .arg(&ct)
+        .assert()
+        .code(29)
+        .stdout("")
+        .stderr(contains(
+            "this message uses ElGamal, which this build of zpgp cannot decrypt",
+        ))
+        .stderr(contains("gpg --decrypt"));
+    // Someone else's ElGamal key is not "this build": you have no key.
+    let other = Env::new();
+    other.generate(&["--email", "o@example.org"]);
+    other
+        .zpgp()
+        .args(["decrypt", "-o", "-"])
+        .arg(&ct)
+        .assert()
+        .code(29)
+        .stderr(contains("you have none of their secret keys").and(contains("ElGamal").not()));
+}
