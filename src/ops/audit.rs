@@ -571,27 +571,42 @@ mod tests {
         assert_eq!(ids(&a), ["revoked"]);
     }
 
-    /// One Ed25519 primary key and a user ID bound with SHA-1 a year ago:
-    /// the policy rejects it, the audit still judges it.
-    #[test]
-    fn sha1_bindings_are_found_though_the_policy_rejects_them() {
-        let mut key: Key4<SecretParts, PrimaryRole> = Key4::generate_ed25519().unwrap();
+    /// A certificate of `key` alone, made a year and a day ago, with `uid`
+    /// bound a year ago (certify and sign) by the builder `finish` makes.
+    fn year_old_cert(
+        mut key: Key4<SecretParts, PrimaryRole>,
+        uid: &str,
+        finish: impl FnOnce(SignatureBuilder) -> SignatureBuilder,
+    ) -> Cert {
         key.set_creation_time(a_year_ago() - Duration::from_secs(DAY))
             .unwrap();
         let primary: openpgp::packet::Key<SecretParts, PrimaryRole> = key.into();
         let mut signer = primary.clone().into_keypair().unwrap();
-        let uid = UserID::from("<sha1@example.org>");
-        let sig = SignatureBuilder::new(SignatureType::PositiveCertification)
-            .set_hash_algo(HashAlgorithm::SHA1)
+        let uid = UserID::from(uid);
+        let builder = SignatureBuilder::new(SignatureType::PositiveCertification)
             .set_signature_creation_time(a_year_ago())
             .unwrap()
             .set_key_flags(KeyFlags::empty().set_certification().set_signing())
-            .unwrap()
-            .set_features(Features::sequoia())
-            .unwrap()
+            .unwrap();
+        let sig = finish(builder)
             .sign_userid_binding(&mut signer, primary.parts_as_public(), &uid)
             .unwrap();
-        let cert = Cert::try_from(vec![Packet::from(primary), uid.into(), sig.into()]).unwrap();
+        Cert::try_from(vec![Packet::from(primary), uid.into(), sig.into()]).unwrap()
+    }
+
+    /// One Ed25519 primary key and a user ID bound with SHA-1 a year ago:
+    /// the policy rejects it, the audit still judges it.
+    #[test]
+    fn sha1_bindings_are_found_though_the_policy_rejects_them() {
+        let cert = year_old_cert(
+            Key4::generate_ed25519().unwrap(),
+            "<sha1@example.org>",
+            |b| {
+                b.set_hash_algo(HashAlgorithm::SHA1)
+                    .set_features(Features::sequoia())
+                    .unwrap()
+            },
+        );
         let p = StandardPolicy::new();
         assert!(cert.with_policy(&p, None).is_err());
         let a = audit(&cert, &p, SystemTime::now());
@@ -611,22 +626,14 @@ mod tests {
     /// RSA-1024, which the policy rejects outright: still judged, and high.
     #[test]
     fn rsa1024_is_high_and_judged_past_the_policy() {
-        let mut key: Key4<SecretParts, PrimaryRole> = Key4::generate_rsa(1024).unwrap();
-        key.set_creation_time(a_year_ago() - Duration::from_secs(DAY))
-            .unwrap();
-        let primary: openpgp::packet::Key<SecretParts, PrimaryRole> = key.into();
-        let mut signer = primary.clone().into_keypair().unwrap();
-        let uid = UserID::from("<rsa1024@example.org>");
-        let sig = SignatureBuilder::new(SignatureType::PositiveCertification)
-            .set_signature_creation_time(a_year_ago())
-            .unwrap()
-            .set_key_flags(KeyFlags::empty().set_certification().set_signing())
-            .unwrap()
-            .set_key_validity_period(Duration::from_secs(2 * 365 * DAY))
-            .unwrap()
-            .sign_userid_binding(&mut signer, primary.parts_as_public(), &uid)
-            .unwrap();
-        let cert = Cert::try_from(vec![Packet::from(primary), uid.into(), sig.into()]).unwrap();
+        let cert = year_old_cert(
+            Key4::generate_rsa(1024).unwrap(),
+            "<rsa1024@example.org>",
+            |b| {
+                b.set_key_validity_period(Duration::from_secs(2 * 365 * DAY))
+                    .unwrap()
+            },
+        );
         let p = StandardPolicy::new();
         assert!(cert.with_policy(&p, None).is_err());
         let a = audit(&cert, &p, SystemTime::now());

@@ -195,6 +195,19 @@ struct Helper<'h> {
     unparsed_signature: bool,
 }
 
+impl<'h> Helper<'h> {
+    fn new(opts: &'h VerifyOptions) -> Self {
+        Helper {
+            certs: &opts.certs,
+            lookup: opts.cert_lookup,
+            policy: opts.policy,
+            signatures: Vec::new(),
+            literal: None,
+            unparsed_signature: false,
+        }
+    }
+}
+
 impl VerificationHelper for Helper<'_> {
     fn inspect(&mut self, pp: &PacketParser) -> openpgp::Result<()> {
         match &pp.packet {
@@ -261,14 +274,7 @@ fn verify_unguarded(
     output: impl Write,
     opts: &VerifyOptions,
 ) -> Result<VerifyReport> {
-    let helper = Helper {
-        certs: &opts.certs,
-        lookup: opts.cert_lookup,
-        policy: opts.policy,
-        signatures: Vec::new(),
-        literal: None,
-        unparsed_signature: false,
-    };
+    let helper = Helper::new(opts);
     let mut copy = Some(Vec::new());
     let input = super::lenient::Capture {
         inner: input,
@@ -328,14 +334,7 @@ pub(crate) fn check_repaired(
     found: &super::lenient::Repaired,
     opts: &VerifyOptions,
 ) -> Vec<SignatureReport> {
-    let helper = Helper {
-        certs: &opts.certs,
-        lookup: opts.cert_lookup,
-        policy: opts.policy,
-        signatures: Vec::new(),
-        literal: None,
-        unparsed_signature: false,
-    };
+    let helper = Helper::new(opts);
     let verified = DetachedVerifierBuilder::from_bytes(&found.packets)
         .and_then(|b| b.with_policy(opts.policy, opts.time, helper))
         .and_then(|mut v| {
@@ -366,14 +365,7 @@ fn verify_detached_unguarded(
     data: impl Read + Send + Sync,
     opts: &VerifyOptions,
 ) -> Result<VerifyReport> {
-    let helper = Helper {
-        certs: &opts.certs,
-        lookup: opts.cert_lookup,
-        policy: opts.policy,
-        signatures: Vec::new(),
-        literal: None,
-        unparsed_signature: false,
-    };
+    let helper = Helper::new(opts);
     let mut signature = std::io::BufReader::new(signature);
     super::errors::check_looks_like_openpgp(&mut signature)?;
     // Signature files are small; a larger one is read as it comes.

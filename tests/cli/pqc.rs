@@ -169,44 +169,31 @@ fn explain_says_what_protects_the_message() {
     let carol = User::new("Carol");
     let dave = User::v6("Dave");
     alice.knows(&[&carol, &dave]);
-    // Post-quantum recipients only (and a password): protected.
-    alice
-        .zpgp()
-        .args(["encrypt", "--explain", "-r", &alice.fpr, "-o", "-"])
-        .write_stdin(MSG)
-        .assert()
-        .success()
+    // `encrypt --explain ARGS` of MSG, successful; its stderr.
+    let explain = |args: &[&str]| {
+        alice
+            .zpgp()
+            .args(["encrypt", "--explain", "-o", "-"])
+            .args(args)
+            .write_stdin(MSG)
+            .assert()
+            .success()
+    };
+    // Post-quantum recipients only: protected.
+    explain(&["-r", &alice.fpr])
         .stderr(contains("SEIPDv2"))
         .stderr(contains("mlkem768-x25519, post-quantum"))
         .stderr(contains("zpgp: post-quantum protected"));
     // With a classical v4 recipient: only as strong as the weakest, and
     // that recipient named; SEIPDv2 that Carol's key does not advertise.
-    alice
-        .zpgp()
-        .args(["encrypt", "--explain", "-r", &carol.fpr, "-o", "-"])
-        .write_stdin(MSG)
-        .assert()
-        .success()
+    explain(&["-r", &carol.fpr])
         .stderr(contains("v4 key"))
         .stderr(contains("cv25519, not post-quantum"))
         .stderr(contains("NOT post-quantum protected"))
         .stderr(contains("Carol"))
         .stderr(contains("does not advertise SEIPDv2"));
     // A classical v6 recipient alone: SEIPDv2, not post-quantum.
-    alice
-        .zpgp()
-        .args([
-            "encrypt",
-            "--explain",
-            "--no-self",
-            "-r",
-            &dave.fpr,
-            "-o",
-            "-",
-        ])
-        .write_stdin(MSG)
-        .assert()
-        .success()
+    explain(&["--no-self", "-r", &dave.fpr])
         .stderr(contains("v6 key"))
         .stderr(contains("NOT post-quantum protected"));
     // --json carries it.
@@ -559,13 +546,15 @@ fn upkeep_commands_work_on_a_post_quantum_key() {
         .arg(&new_pw)
         .assert()
         .success();
-    alice
-        .zpgp()
-        .args(["sign", "--detached", "--passphrase-file"])
-        .arg(&new_pw)
-        .write_stdin(MSG)
-        .assert()
-        .success();
+    let sign = || {
+        alice
+            .zpgp()
+            .args(["sign", "--detached", "--passphrase-file"])
+            .arg(&new_pw)
+            .write_stdin(MSG)
+            .assert()
+    };
+    sign().success();
     // Revoked, it signs no more.
     alice
         .zpgp()
@@ -580,13 +569,7 @@ fn upkeep_commands_work_on_a_post_quantum_key() {
         .arg(&new_pw)
         .assert()
         .success();
-    alice
-        .zpgp()
-        .args(["sign", "--detached", "--passphrase-file"])
-        .arg(&new_pw)
-        .write_stdin(MSG)
-        .assert()
-        .failure();
+    sign().failure();
 }
 
 /// A message for one of your keys whose algorithm this build lacks says

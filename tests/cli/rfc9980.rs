@@ -195,14 +195,12 @@ fn inspect_names_the_pq_algorithms_of_the_rfc9980_signatures() {
         .stdout(contains("(SLH-DSA-SHAKE-128s, SHA256)"));
 }
 
-/// The sample v6 certificate has an ML-KEM-768+X25519 subkey and
-/// advertises SEIPDv2: audit asks only for an expiry.
-#[test]
-fn audit_counts_the_rfc9980_ml_kem_subkey() {
+/// `audit --contacts --json` (exit 6) of a home holding the vector `file`.
+fn audit_of_contact(file: &str) -> Value {
     let env = Env::new();
     env.zpgp()
         .arg("import")
-        .arg(vector("v6-eddsa-sample-pk.asc"))
+        .arg(vector(file))
         .assert()
         .success();
     let a = env
@@ -210,7 +208,14 @@ fn audit_counts_the_rfc9980_ml_kem_subkey() {
         .args(["--json", "audit", "--contacts"])
         .assert()
         .code(6);
-    let v: Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    serde_json::from_str(&stdout_of(&a)).unwrap()
+}
+
+/// The sample v6 certificate has an ML-KEM-768+X25519 subkey and
+/// advertises SEIPDv2: audit asks only for an expiry.
+#[test]
+fn audit_counts_the_rfc9980_ml_kem_subkey() {
+    let v = audit_of_contact("v6-eddsa-sample-pk.asc");
     let k = &v["keys"][0];
     assert_eq!(
         k["fingerprint"],
@@ -232,18 +237,7 @@ fn audit_counts_the_rfc9980_ml_kem_subkey() {
 #[test]
 fn audit_of_the_rfc9980_ml_dsa_certificate_depends_on_the_backend() {
     use sequoia_openpgp::types::PublicKeyAlgorithm;
-    let env = Env::new();
-    env.zpgp()
-        .arg("import")
-        .arg(vector("v6-mldsa-65-sample-pk.asc"))
-        .assert()
-        .success();
-    let a = env
-        .zpgp()
-        .args(["--json", "audit", "--contacts"])
-        .assert()
-        .code(6);
-    let v: Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    let v = audit_of_contact("v6-mldsa-65-sample-pk.asc");
     let findings = v["keys"][0]["findings"].as_array().unwrap();
     let ids: Vec<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
     if PublicKeyAlgorithm::MLDSA65_Ed25519.is_supported() {
