@@ -187,13 +187,9 @@ fn print_explanation(ctx: &Context, e: &ops::Explanation) {
     };
     ctx.info(format!("zpgp: the message: {container}"));
     for k in &e.keys {
-        let who = k
-            .user_id
-            .as_deref()
-            .map(|u| Safe(u).to_string())
-            .unwrap_or_else(|| k.cert_fingerprint.clone());
         ctx.info(format!(
-            "      to {who}: v{} key {}, subkey {} ({}{})",
+            "      to {}: v{} key {}, subkey {} ({}{})",
+            Safe(k.owner()),
             k.key_version,
             k.cert_fingerprint,
             k.key_fingerprint,
@@ -226,12 +222,7 @@ fn print_explanation(ctx: &Context, e: &ops::Explanation) {
             .keys
             .iter()
             .filter(|k| !k.post_quantum)
-            .map(|k| {
-                k.user_id
-                    .as_deref()
-                    .map(|u| Safe(u).to_string())
-                    .unwrap_or_else(|| k.cert_fingerprint.clone())
-            })
+            .map(|k| Safe(k.owner()).to_string())
             .collect();
         ctx.info(format!(
             "zpgp: NOT post-quantum protected: the message is only as strong as its weakest \

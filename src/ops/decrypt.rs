@@ -1063,15 +1063,12 @@ fn run_decryptor(
     report.bytes_out = n;
     if helper.unparsed_signature {
         let key = helper.session.as_ref().map(|(a, k)| (*a, k));
-        if let Some(found) = copy.and_then(|m| super::lenient::inline_signatures(&m, key)) {
-            let mut verify =
-                super::verify::VerifyOptions::new(policy, helper.opts.verify_certs.clone());
-            verify.time = time;
-            verify.cert_lookup = helper.opts.cert_lookup;
-            report.dropped_unhashed_subpackets = found.dropped;
-            let repaired = super::verify::check_repaired(&found, &verify);
-            super::report::replace_unparsed(&mut report.signatures, repaired);
-        }
+        let mut verify =
+            super::verify::VerifyOptions::new(policy, helper.opts.verify_certs.clone());
+        verify.time = time;
+        verify.cert_lookup = helper.opts.cert_lookup;
+        report.dropped_unhashed_subpackets =
+            super::verify::repair_unparsed(copy, key, &verify, &mut report.signatures);
     }
     Ok(report)
 }

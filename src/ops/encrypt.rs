@@ -126,6 +126,14 @@ pub struct KeyExplanation {
     pub advertises_seipdv2: bool,
 }
 
+impl KeyExplanation {
+    /// Whom the key is for: the primary user ID (unsanitized), else the
+    /// certificate's fingerprint.
+    pub fn owner(&self) -> &str {
+        self.user_id.as_deref().unwrap_or(&self.cert_fingerprint)
+    }
+}
+
 /// What a message will be, before it is written (`encrypt --explain`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
@@ -151,33 +159,29 @@ pub fn is_post_quantum_encryption(algo: openpgp::types::PublicKeyAlgorithm) -> b
 /// the algorithms, whether the message is post-quantum protected, and who
 /// cannot read it.
 pub fn explain(opts: &EncryptOptions) -> Result<Explanation> {
+    let Plan {
+        keys: planned,
+        format,
+        sym,
+        aead,
+    } = plan(opts)?;
     let mut keys = Vec::new();
-    for cert in &opts.recipients {
-        let vc = cert.with_policy(opts.policy, opts.time).ok();
-        let user_id = vc.as_ref().and_then(|vc| {
-            vc.primary_userid()
+    for (cert, ka) in planned {
+        let vc = ka.valid_cert();
+        let key = ka.key();
+        keys.push(KeyExplanation {
+            cert_fingerprint: cert.fingerprint().to_hex(),
+            user_id: vc
+                .primary_userid()
                 .ok()
-                .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+                .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned()),
+            key_fingerprint: key.fingerprint().to_hex(),
+            key_version: key.version(),
+            algorithm: super::keyinfo::algorithm_name(key),
+            post_quantum: is_post_quantum_encryption(key.pk_algo()),
+            advertises_seipdv2: vc.features().is_some_and(|f| f.supports_seipdv2()),
         });
-        let advertises_seipdv2 = vc
-            .as_ref()
-            .and_then(|vc| vc.features())
-            .is_some_and(|f| f.supports_seipdv2());
-        for ka in recipient_keys(cert, opts.policy, opts.time)? {
-            let key = ka.key();
-            keys.push(KeyExplanation {
-                cert_fingerprint: cert.fingerprint().to_hex(),
-                user_id: user_id.clone(),
-                key_fingerprint: key.fingerprint().to_hex(),
-                key_version: key.version(),
-                algorithm: super::keyinfo::algorithm_name(key),
-                post_quantum: is_post_quantum_encryption(key.pk_algo()),
-                advertises_seipdv2,
-            });
-        }
     }
-    let format = message_format(opts, keys.iter().any(|k| k.post_quantum));
-    let (sym, aead) = algorithms(opts, format);
     let mut cannot_read = Vec::new();
     if format == MessageFormat::SeipdV2 {
         cannot_read.push(
@@ -189,7 +193,7 @@ pub fn explain(opts: &EncryptOptions) -> Result<Explanation> {
             cannot_read.push(format!(
                 "{}: the certificate does not advertise SEIPDv2, so its owner's software may not \
                  read it",
-                k.user_id.as_deref().unwrap_or(&k.cert_fingerprint)
+                k.owner()
             ));
         }
     }
@@ -373,25 +377,21 @@ pub fn encrypt(
         .into());
     }
 
-    let mut keys = Vec::new();
-    let mut recipient_report = Vec::new();
-    for cert in &opts.recipients {
-        for ka in recipient_keys(cert, opts.policy, opts.time)? {
-            recipient_report.push(RecipientReport {
-                cert_fingerprint: cert.fingerprint().to_hex(),
-                key_fingerprint: ka.key().fingerprint().to_hex(),
-            });
-            keys.push(ka);
-        }
-    }
-
-    let post_quantum = keys
-        .iter()
-        .any(|ka| is_post_quantum_encryption(ka.key().pk_algo()));
-    let format = message_format(opts, post_quantum);
-    let (sym, aead) = algorithms(opts, format);
-    let seal = Seal {
+    let Plan {
         keys,
+        format,
+        sym,
+        aead,
+    } = plan(opts)?;
+    let recipient_report = keys
+        .iter()
+        .map(|(cert, ka)| RecipientReport {
+            cert_fingerprint: cert.fingerprint().to_hex(),
+            key_fingerprint: ka.key().fingerprint().to_hex(),
+        })
+        .collect();
+    let seal = Seal {
+        keys: keys.into_iter().map(|(_, ka)| ka).collect(),
         format,
         sym,
         aead,
@@ -427,6 +427,36 @@ pub fn encrypt(
         bytes_in,
         session_key,
         explanation: None,
+    })
+}
+
+/// What [`encrypt`] and [`explain`] decide alike from `opts`.
+struct Plan<'c> {
+    /// Each recipient's encryption keys, with the certificate.
+    keys: Vec<(&'c Cert, ValidErasedKeyAmalgamation<'c, PublicParts>)>,
+    format: MessageFormat,
+    sym: SymmetricAlgorithm,
+    aead: AEADAlgorithm,
+}
+
+/// The recipients' encryption keys, the container and its algorithms.
+fn plan<'c>(opts: &'c EncryptOptions) -> Result<Plan<'c>> {
+    let mut keys = Vec::new();
+    for cert in &opts.recipients {
+        for ka in recipient_keys(cert, opts.policy, opts.time)? {
+            keys.push((cert, ka));
+        }
+    }
+    let post_quantum = keys
+        .iter()
+        .any(|(_, ka)| is_post_quantum_encryption(ka.key().pk_algo()));
+    let format = message_format(opts, post_quantum);
+    let (sym, aead) = algorithms(opts, format);
+    Ok(Plan {
+        keys,
+        format,
+        sym,
+        aead,
     })
 }
 

@@ -319,21 +319,38 @@ fn verify_unguarded(
     let unparsed = helper.unparsed_signature;
     let mut report = finish(helper, kind, n, opts);
     if unparsed {
-        if let Some(found) = copy.and_then(|m| super::lenient::inline_signatures(&m, None)) {
-            report.dropped_unhashed_subpackets = found.dropped;
-            let repaired = check_repaired(&found, opts);
-            super::report::replace_unparsed(&mut report.signatures, repaired);
-        }
+        report.dropped_unhashed_subpackets =
+            repair_unparsed(copy, None, opts, &mut report.signatures);
     }
     Ok(report)
 }
 
+/// For a message with a signature packet that did not parse: reads
+/// `message` (the copy `super::lenient::Capture` kept, `None` when it was
+/// too large; with the `session_key` that opened it, if encrypted) again
+/// for the signatures `super::lenient` can repair, and puts their verdicts
+/// in place of the "unparsable" reports in `signatures`.  Returns how many
+/// unhashed subpackets were dropped.
+pub(crate) fn repair_unparsed(
+    message: Option<Vec<u8>>,
+    session_key: Option<(
+        Option<openpgp::types::SymmetricAlgorithm>,
+        &openpgp::crypto::SessionKey,
+    )>,
+    opts: &VerifyOptions,
+    signatures: &mut Vec<SignatureReport>,
+) -> usize {
+    let Some(found) = message.and_then(|m| super::lenient::inline_signatures(&m, session_key))
+    else {
+        return 0;
+    };
+    super::report::replace_unparsed(signatures, check_repaired(&found, opts));
+    found.dropped
+}
+
 /// The verdicts on signatures that `super::lenient` repaired, over the
 /// content they were found with.
-pub(crate) fn check_repaired(
-    found: &super::lenient::Repaired,
-    opts: &VerifyOptions,
-) -> Vec<SignatureReport> {
+fn check_repaired(found: &super::lenient::Repaired, opts: &VerifyOptions) -> Vec<SignatureReport> {
     let helper = Helper::new(opts);
     let verified = DetachedVerifierBuilder::from_bytes(&found.packets)
         .and_then(|b| b.with_policy(opts.policy, opts.time, helper))
