@@ -48,13 +48,7 @@ fn wipe_overwrites_then_removes_the_plaintext() {
     assert!(old.iter().any(|&b| b != 0), "random bytes, not a hole");
 
     // What was encrypted is what the file held.
-    alice
-        .zpgp_pw()
-        .args(["decrypt", "-o", "-"])
-        .arg(alice.path("plan.txt.pgp"))
-        .assert()
-        .success()
-        .stdout(predicate::eq(body));
+    decrypts_to(&alice, alice.path("plan.txt.pgp"), body);
 }
 
 /// Standard output redirected to a regular file can be synced, so it
@@ -516,14 +510,7 @@ fn text_messages_round_trip_with_gpg() {
     .args(["--sign", "--encrypt"])
     .arg(&lf);
     g.ok(c);
-    alice
-        .zpgp_pw()
-        .args(["decrypt", "-o", "-"])
-        .arg(&gmsg)
-        .assert()
-        .success()
-        .stdout(predicate::eq(LF))
-        .stderr(contains("good signature from Gus").and(no_panic()));
+    decrypts_to(&alice, &gmsg, LF).stderr(contains("good signature from Gus").and(no_panic()));
 
     // zpgp to zpgp: a round trip gives the file back.
     alice
@@ -533,11 +520,19 @@ fn text_messages_round_trip_with_gpg() {
         .arg(&lf)
         .assert()
         .success();
-    alice
-        .zpgp_pw()
+    decrypts_to(&alice, alice.path("self.pgp"), LF);
+}
+
+/// `u` decrypts the message file `msg` to standard output, giving `want`.
+fn decrypts_to(
+    u: &User,
+    msg: impl AsRef<std::ffi::OsStr>,
+    want: impl AsRef<[u8]>,
+) -> assert_cmd::assert::Assert {
+    u.zpgp_pw()
         .args(["decrypt", "-o", "-"])
-        .arg(alice.path("self.pgp"))
+        .arg(msg)
         .assert()
         .success()
-        .stdout(predicate::eq(LF));
+        .stdout(predicate::eq(want.as_ref().to_vec()))
 }

@@ -80,6 +80,14 @@ fn succeeded(cmd: &mut assert_cmd::Command) -> std::process::Output {
     out
 }
 
+/// `fetch --from wkd alice@example.org` through `web`, successful.
+fn fetch_alice_by_wkd(mut cmd: assert_cmd::Command, web: &Web) -> assert_cmd::assert::Assert {
+    cmd.args(["fetch", "--from", "wkd", "alice@example.org"])
+        .args(web.client_args(WKD_HOSTS))
+        .assert()
+        .success()
+}
+
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -337,16 +345,11 @@ fn wkd_export_is_served_and_fetched_by_the_advanced_method() {
     let served = root.clone();
     let web = Web::https(WKD_HOSTS, move |r| serve_dir(&served, r));
     let bob = Env::new();
-    bob.zpgp()
-        .args(["fetch", "--from", "wkd", "alice@example.org"])
-        .args(web.client_args(WKD_HOSTS))
-        .assert()
-        .success()
-        .stderr(has(&[
-            "new",
-            &fpr,
-            "WKD (advanced) https://openpgpkey.example.org:443",
-        ]));
+    fetch_alice_by_wkd(bob.zpgp(), &web).stderr(has(&[
+        "new",
+        &fpr,
+        "WKD (advanced) https://openpgpkey.example.org:443",
+    ]));
     let first = &web.requests()[0];
     assert_eq!(first.host, "openpgpkey.example.org");
     assert!(
@@ -380,11 +383,7 @@ fn wkd_keeps_only_the_domains_user_ids_and_refuses_other_addresses() {
         }
     });
     let bob = Env::new();
-    bob.zpgp()
-        .args(["fetch", "--from", "wkd", "alice@example.org"])
-        .args(web.client_args(WKD_HOSTS))
-        .assert()
-        .success();
+    fetch_alice_by_wkd(bob.zpgp(), &web);
     assert_eq!(
         userids(&on_file(&bob, &fpr).unwrap()),
         ["Alice <alice@example.org>"]
@@ -435,12 +434,11 @@ fn wkd_falls_back_to_the_direct_method() {
         }
     });
     let bob = Env::new();
-    bob.zpgp()
-        .args(["fetch", "--from", "wkd", "alice@example.org"])
-        .args(web.client_args(WKD_HOSTS))
-        .assert()
-        .success()
-        .stderr(has(&["new", &fpr, "WKD (direct) https://example.org:443"]));
+    fetch_alice_by_wkd(bob.zpgp(), &web).stderr(has(&[
+        "new",
+        &fpr,
+        "WKD (direct) https://example.org:443",
+    ]));
     let hosts: Vec<String> = web.requests().into_iter().map(|r| r.host).collect();
     assert_eq!(hosts, ["openpgpkey.example.org", "example.org"]);
 }
@@ -916,16 +914,11 @@ fn refresh_asks_wkd_and_a_fetched_stranger_raises_the_key_change_alert() {
             &mallory_fpr,
         ]));
     assert!(on_file(&bob.env, &mallory_fpr).is_none());
-    bob.zpgp()
-        .args(["fetch", "--from", "wkd", "alice@example.org"])
-        .args(web.client_args(WKD_HOSTS))
-        .assert()
-        .success()
-        .stderr(has(&[
-            "new",
-            &mallory_fpr,
-            "a different key now claims alice@example.org",
-        ]));
+    fetch_alice_by_wkd(bob.zpgp(), &web).stderr(has(&[
+        "new",
+        &mallory_fpr,
+        "a different key now claims alice@example.org",
+    ]));
     // Alice's certified key is still the one -r finds.
     bob.zpgp()
         .args(["encrypt", "-r", "alice@example.org"])

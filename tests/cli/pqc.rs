@@ -25,6 +25,16 @@ fn pq_user(name: &str, suite: Option<&str>) -> User {
     }
 }
 
+/// `u` decrypts `ct` (from standard input) to [`MSG`].
+fn decrypts_to_msg(u: &User, ct: Vec<u8>) {
+    u.zpgp_pw()
+        .arg("decrypt")
+        .write_stdin(ct)
+        .assert()
+        .success()
+        .stdout(MSG);
+}
+
 fn list_json(u: &User) -> serde_json::Value {
     let out = u
         .zpgp()
@@ -76,15 +86,8 @@ fn every_message_verb_works_with_a_post_quantum_key() {
         .success()
         .stdout(MSG)
         .stderr(contains("good signature").or(contains("Good signature")));
-    // Not for Alice's key alone: she cannot read what was only for Bob
-    // and herself?  She encrypted to herself too, so she can.
-    alice
-        .zpgp_pw()
-        .arg("decrypt")
-        .write_stdin(ct)
-        .assert()
-        .success()
-        .stdout(MSG);
+    // Alice encrypted to herself too.
+    decrypts_to_msg(&alice, ct);
     // Detached signature and verify.
     let sig = alice.sign(&["--detached"], MSG);
     let sigfile = bob.write("msg.sig", &sig);
@@ -531,13 +534,7 @@ fn upkeep_commands_work_on_a_post_quantum_key() {
     // Messages to the new address use the post-quantum subkey.
     let ct = alice.encrypt(&["-r", "alice@work.example", "--no-self"], MSG);
     assert_eq!(seipd_version(&ct), 2);
-    alice
-        .zpgp_pw()
-        .arg("decrypt")
-        .write_stdin(ct)
-        .assert()
-        .success()
-        .stdout(MSG);
+    decrypts_to_msg(&alice, ct);
     // A new passphrase.
     let new_pw = alice.write("new.txt", "another long and careful passphrase\n");
     alice
