@@ -83,6 +83,18 @@ fn verify(env: &Env, sig: &[u8], data: &[u8]) -> i32 {
     out.status.code().unwrap()
 }
 
+/// A signature by `cert` over `data` made at each time verifies with the
+/// exit code given (0 good, 3 no valid signature).
+fn verifies_as(env: &Env, cert: &Cert, data: &[u8], cases: &[(SystemTime, i32, &str)]) {
+    for &(when, code, what) in cases {
+        assert_eq!(
+            verify(env, &sign_at(cert, data, when), data),
+            code,
+            "{what}"
+        );
+    }
+}
+
 #[test]
 fn a_revoked_only_user_id_stops_signatures_until_its_revocation_expires() {
     let t0 = SystemTime::now() - 10 * HOUR;
@@ -109,20 +121,15 @@ fn a_revoked_only_user_id_stops_signatures_until_its_revocation_expires() {
     let env = home_with(&cert);
 
     let data = b"signed at three different times";
-    assert_eq!(
-        verify(&env, &sign_at(&cert, data, t0 + HOUR / 2), data),
-        0,
-        "before"
-    );
-    assert_eq!(
-        verify(&env, &sign_at(&cert, data, t0 + 2 * HOUR), data),
-        3,
-        "while revoked"
-    );
-    assert_eq!(
-        verify(&env, &sign_at(&cert, data, t0 + 5 * HOUR), data),
-        0,
-        "after"
+    verifies_as(
+        &env,
+        &cert,
+        data,
+        &[
+            (t0 + HOUR / 2, 0, "before"),
+            (t0 + 2 * HOUR, 3, "while revoked"),
+            (t0 + 5 * HOUR, 0, "after"),
+        ],
     );
 }
 
@@ -150,15 +157,14 @@ fn a_temporary_key_revocation_applies_only_while_it_lasts() {
     let env = home_with(&cert);
 
     let data = b"signed at two different times";
-    assert_eq!(
-        verify(&env, &sign_at(&cert, data, t0 + 2 * HOUR), data),
-        3,
-        "while revoked"
-    );
-    assert_eq!(
-        verify(&env, &sign_at(&cert, data, t0 + 5 * HOUR), data),
-        0,
-        "after"
+    verifies_as(
+        &env,
+        &cert,
+        data,
+        &[
+            (t0 + 2 * HOUR, 3, "while revoked"),
+            (t0 + 5 * HOUR, 0, "after"),
+        ],
     );
 }
 
@@ -207,19 +213,14 @@ fn a_key_that_expired_and_was_renewed_signs_again_only_after_the_renewal() {
     let env = home_with(&cert);
 
     let data = b"signed before, during and after the gap";
-    assert_eq!(
-        verify(&env, &sign_at(&cert, data, t0 + HOUR / 2), data),
-        0,
-        "before"
-    );
-    assert_eq!(
-        verify(&env, &sign_at(&cert, data, t0 + 2 * HOUR), data),
-        3,
-        "expired"
-    );
-    assert_eq!(
-        verify(&env, &sign_at(&cert, data, t0 + 5 * HOUR), data),
-        0,
-        "renewed"
+    verifies_as(
+        &env,
+        &cert,
+        data,
+        &[
+            (t0 + HOUR / 2, 0, "before"),
+            (t0 + 2 * HOUR, 3, "expired"),
+            (t0 + 5 * HOUR, 0, "renewed"),
+        ],
     );
 }
