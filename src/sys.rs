@@ -654,3 +654,53 @@ mod tests {
         );
     }
 }
+
+/// OpenSSL's set-up, trimmed to what zpgp uses, before anything else.
+///
+/// The first call to `OPENSSL_init_ssl` decides, once per process, which
+/// parts of OpenSSL's start-up run.  Left to sequoia's own first call (a
+/// constructor too), every process would also fill OpenSSL's legacy
+/// cipher name table, copy it into the provider name map at the first
+/// algorithm fetch, and load the text of every libcrypto error: together
+/// 2.6 M of the 10.8 M instructions of a `zpgp verify` of a detached
+/// signature (callgrind).  Nothing looks ciphers up in the legacy table:
+/// sequoia fetches them by provider name, the `openssl` crate passes its
+/// cipher objects (which OpenSSL maps to provider names), and libssl
+/// fetches by name too.  The legacy digest table stays: libssl and X.509
+/// look certificate signature digests up in it, and TLS fails without
+/// it ("ca md too weak").  No message zpgp shows comes from libcrypto's
+/// error texts: sequoia's OpenSSL errors carry their own, and the TLS
+/// errors of `fetch` and `publish` come from libssl's, which still load
+/// when TLS starts.  The configuration file is read as before.
+///
+/// A constructor of priority 101 (the first one not reserved for the C
+/// runtime) runs before those of default priority, sequoia's among them.
+#[cfg(feature = "crypto-openssl")]
+mod openssl_init {
+    const NO_LOAD_CRYPTO_STRINGS: u64 = 0x0000_0001;
+    const NO_ADD_ALL_CIPHERS: u64 = 0x0000_0010;
+    /// Sequoia's choice, kept: no exit handler that frees OpenSSL's state
+    /// under threads still using it.
+    const NO_ATEXIT: u64 = 0x0008_0000;
+
+    unsafe extern "C" {
+        fn OPENSSL_init_ssl(opts: u64, settings: *const libc::c_void) -> libc::c_int;
+    }
+
+    #[used]
+    #[unsafe(link_section = ".init_array.00101")]
+    static INIT: extern "C" fn() = init;
+
+    extern "C" fn init() {
+        // SAFETY: OPENSSL_init_ssl takes option bits and a null settings
+        // pointer (the defaults); it is safe to call at any time, from
+        // any thread, any number of times.  A failure is not reported
+        // here: OpenSSL reports it again at its next use.
+        unsafe {
+            OPENSSL_init_ssl(
+                NO_ATEXIT | NO_ADD_ALL_CIPHERS | NO_LOAD_CRYPTO_STRINGS,
+                std::ptr::null(),
+            );
+        }
+    }
+}
