@@ -149,17 +149,103 @@ fn config_long_about() -> String {
     text
 }
 
+/// A subcommand's options, added to clap's command tree only when that
+/// subcommand is parsed, or when help, a man page or the completions
+/// need the whole tree (`Command::build`): building every subcommand's
+/// options and examples on every run was a tenth of the instructions of
+/// a `zpgp verify` of a short message.  The examples (`after_help`) come
+/// from [`ALL_EXAMPLES`], by the subcommand's name.
+#[derive(Debug)]
+pub struct Lazy<T>(pub T);
+
+impl<T: Args> Args for Lazy<T> {
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        if WHOLE_TREE.load(std::sync::atomic::Ordering::Relaxed) {
+            return finish(cmd, T::augment_args);
+        }
+        cmd.defer(|cmd| finish(cmd, T::augment_args))
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        if WHOLE_TREE.load(std::sync::atomic::Ordering::Relaxed) {
+            return finish(cmd, T::augment_args_for_update);
+        }
+        cmd.defer(|cmd| finish(cmd, T::augment_args_for_update))
+    }
+}
+
+/// Set by [`whole_command`]: every subcommand built at once.
+static WHOLE_TREE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The command tree with every subcommand's options in place from the
+/// start, for the shell completions: clap's `help` subcommand copies the
+/// subcommands as they are when the tree is built, and would miss those
+/// of `config`, `userid` and `subkey` were they still to come.
+pub fn whole_command() -> clap::Command {
+    WHOLE_TREE.store(true, std::sync::atomic::Ordering::Relaxed);
+    <Cli as clap::CommandFactory>::command()
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Lazy<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Lazy)
+    }
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Lazy)
+    }
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+impl<T> std::ops::Deref for Lazy<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Adds the options to the subcommand `cmd`, then its examples.  The
+/// subcommand's description was set before (from the variant's doc
+/// comment) and is kept: a flattened group of options would otherwise
+/// replace it with its own.
+fn finish(cmd: clap::Command, options: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long_about = cmd.get_long_about().cloned();
+    let cmd = options(cmd);
+    let cmd = match about {
+        Some(text) => cmd.about(text),
+        None => cmd.about(None::<&str>),
+    };
+    let cmd = match long_about {
+        Some(text) => cmd.long_about(text),
+        None => cmd.long_about(None::<&str>),
+    };
+    match ALL_EXAMPLES
+        .iter()
+        .find(|(name, _)| *name == cmd.get_name())
+    {
+        Some((_, list)) => cmd.after_help(examples(list)),
+        None => cmd,
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Generate a new key pair
-    #[command(after_help = examples(GENERATE_EXAMPLES))]
-    Generate(GenerateArgs),
+    Generate(Lazy<GenerateArgs>),
     /// Import certificates or secret keys into the keyring
-    #[command(after_help = examples(IMPORT_EXAMPLES))]
-    Import(ImportArgs),
+    Import(Lazy<ImportArgs>),
     /// Export certificates or secret keys from the keyring
-    #[command(after_help = examples(EXPORT_EXAMPLES))]
-    Export(ExportArgs),
+    Export(Lazy<ExportArgs>),
     /// Certify a contact's key: vouch that it is theirs
     ///
     /// Signs the user IDs of a contact's certificate with your key, once you
@@ -172,8 +258,7 @@ pub enum Command {
     /// --introducer makes a trust signature instead: you trust that key to
     /// certify others (local unless --exportable).  --revoke withdraws your
     /// certification.
-    #[command(after_help = examples(CERTIFY_EXAMPLES))]
-    Certify(CertifyArgs),
+    Certify(Lazy<CertifyArgs>),
     /// Find contacts' keys by email address (WKD, then keyservers), or by
     /// fingerprint or key ID (keyservers), and import them
     ///
@@ -184,15 +269,13 @@ pub enum Command {
     /// What is found is imported with import's report, saying where each
     /// certificate came from.  A key is not authenticated for having been
     /// fetched: compare its fingerprint with its owner, then certify it.
-    #[command(after_help = examples(FETCH_EXAMPLES))]
-    Fetch(FetchArgs),
+    Fetch(Lazy<FetchArgs>),
     /// Upload your certificate to keyservers (never a secret key)
     ///
     /// On keys.openpgp.org (and any https:// VKS server), zpgp then asks
     /// the server to mail each of the key's addresses a verification link:
     /// the addresses are published only once their owner clicks it.
-    #[command(after_help = examples(PUBLISH_EXAMPLES))]
-    Publish(PublishArgs),
+    Publish(Lazy<PublishArgs>),
     /// Update the certificates on file from keyservers and WKD
     ///
     /// Asks the keyservers for each certificate by fingerprint and each
@@ -201,42 +284,34 @@ pub enum Command {
     /// and reports what changed, revocations first.  Each certificate is
     /// merged as its answers arrive, so an interrupted refresh keeps what
     /// it merged.
-    #[command(after_help = examples(REFRESH_EXAMPLES))]
-    Refresh(RefreshArgs),
+    Refresh(Lazy<RefreshArgs>),
     /// List the keys in the keyring
-    #[command(after_help = examples(LIST_EXAMPLES))]
-    List(ListArgs),
+    List(Lazy<ListArgs>),
     /// Delete a certificate, and with --secret its secret key
-    #[command(after_help = examples(DELETE_EXAMPLES))]
-    Delete(DeleteArgs),
+    Delete(Lazy<DeleteArgs>),
     /// Change, add or remove the passphrase of a secret key
-    #[command(after_help = examples(PASSWD_EXAMPLES))]
-    Passwd(PasswdArgs),
+    Passwd(Lazy<PasswdArgs>),
     /// Set when a key (or some of its subkeys) expires
     ///
     /// Without --subkey, the primary key and every subkey not revoked get
     /// the new time; extending an expired key makes it valid again. Share
     /// the result with 'zpgp export', or your contacts keep seeing the old
     /// date.
-    #[command(after_help = examples(EXPIRE_EXAMPLES))]
-    Expire(ExpireArgs),
+    Expire(Lazy<ExpireArgs>),
     /// Revoke a key, one of its subkeys, or one of its user IDs
     ///
     /// Revoking needs your secret key. If it is lost, import instead the
     /// revocation certificate that 'zpgp generate' stored in
     /// HOME/revocations/FINGERPRINT.rev (zpgp import FILE), and share the
     /// result with 'zpgp export'.
-    #[command(after_help = examples(REVOKE_EXAMPLES))]
-    Revoke(RevokeArgs),
+    Revoke(Lazy<RevokeArgs>),
     /// Add or revoke a user ID of your key
-    #[command(after_help = examples(USERID_EXAMPLES))]
-    Userid(UseridArgs),
+    Userid(Lazy<UseridArgs>),
     /// Add a subkey to your key, or rotate one
-    #[command(after_help = examples(SUBKEY_EXAMPLES))]
-    Subkey(SubkeyArgs),
+    Subkey(Lazy<SubkeyArgs>),
     /// Read or change the settings in HOME/config.toml
-    #[command(after_help = examples(CONFIG_EXAMPLES), long_about = config_long_about())]
-    Config(ConfigArgs),
+    #[command(long_about = config_long_about())]
+    Config(Lazy<ConfigArgs>),
     /// List keys that expire soon or have expired (for cron)
     ///
     /// Lists your keys (with --contacts every certificate on file) whose
@@ -244,8 +319,7 @@ pub enum Command {
     /// --days N or has expired, one line each on standard output.  Revoked
     /// certificates are not listed.  Exit 0 when none is, 5 when some are,
     /// so 'zpgp --quiet watch || mail …' mails the list.
-    #[command(after_help = examples(WATCH_EXAMPLES))]
-    Watch(WatchArgs),
+    Watch(Lazy<WatchArgs>),
     /// Check the keyring home, your keys and the config file
     ///
     /// Checks the modes and owners in the home, the index against the
@@ -254,8 +328,7 @@ pub enum Command {
     /// no encryption key) and the config file, and prints each problem on
     /// standard output with the command that fixes it.  Exit 0 when all is
     /// well, 6 otherwise.
-    #[command(after_help = examples(DOCTOR_EXAMPLES))]
-    Doctor(DoctorArgs),
+    Doctor(Lazy<DoctorArgs>),
     /// Audit your keys (with --contacts every certificate on file) for
     /// weak or ageing cryptography
     ///
@@ -266,8 +339,7 @@ pub enum Command {
     /// more.  Each finding has a severity (high, medium, low) and, for your
     /// keys, the command that fixes it.  The keyring is only read.  Exit 0
     /// when nothing is found, 6 otherwise.
-    #[command(after_help = examples(AUDIT_EXAMPLES))]
-    Audit(AuditArgs),
+    Audit(Lazy<AuditArgs>),
     /// Show, forget or stop the key agent that keeps unlocked keys
     ///
     /// Once you type a secret key's passphrase, the agent keeps that key
@@ -280,35 +352,26 @@ pub enum Command {
     /// cannot be dumped or read by your other programs, and it zeroes a key
     /// when its time is up.  Turn it off with --no-agent or
     /// 'zpgp config set agent false'.
-    #[command(after_help = examples(AGENT_EXAMPLES))]
-    Agent(AgentArgs),
+    Agent(Lazy<AgentArgs>),
     /// Encrypt a message for recipients and/or with a password
-    #[command(after_help = examples(ENCRYPT_EXAMPLES))]
-    Encrypt(EncryptArgs),
+    Encrypt(Lazy<EncryptArgs>),
     /// Decrypt a message, checking any signatures inside
-    #[command(after_help = examples(DECRYPT_EXAMPLES))]
-    Decrypt(DecryptArgs),
+    Decrypt(Lazy<DecryptArgs>),
     /// Sign a message: inline, detached, or cleartext
-    #[command(after_help = examples(SIGN_EXAMPLES))]
-    Sign(SignArgs),
+    Sign(Lazy<SignArgs>),
     /// Verify a signed message or a detached signature
-    #[command(after_help = examples(VERIFY_EXAMPLES))]
-    Verify(VerifyArgs),
+    Verify(Lazy<VerifyArgs>),
     /// Tell what an OpenPGP file is and who it is for, without any secret
-    #[command(after_help = examples(INSPECT_EXAMPLES))]
-    Inspect(InspectArgs),
+    Inspect(Lazy<InspectArgs>),
     /// Add ASCII armor to OpenPGP data
-    #[command(after_help = examples(ARMOR_EXAMPLES))]
-    Armor(ArmorArgs),
+    Armor(Lazy<ArmorArgs>),
     /// Remove ASCII armor from OpenPGP data
-    #[command(after_help = examples(DEARMOR_EXAMPLES))]
-    Dearmor(ArmorArgs),
+    Dearmor(Lazy<ArmorArgs>),
     /// Web Key Directory tools: write the directory your domain serves
     #[command(subcommand, after_help = examples(WKD_EXAMPLES))]
     Wkd(WkdCommand),
     /// Print a shell completion script
-    #[command(after_help = examples(COMPLETIONS_EXAMPLES))]
-    Completions(CompletionsArgs),
+    Completions(Lazy<CompletionsArgs>),
     /// The Stateless OpenPGP interface (as zpgp-sop); see 'zpgp sop --help'
     #[command(disable_help_flag = true)]
     Sop(SopArgs),

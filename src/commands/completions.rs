@@ -1,11 +1,13 @@
 //! `zpgp completions SHELL`: a completion script generated from the clap
 //! definitions, so it always matches the commands.
 
+use std::io::Write;
+
 use anyhow::Result;
 use clap::CommandFactory;
 use clap_complete::Shell as Target;
 
-use crate::cli::{Cli, CompletionsArgs, Shell};
+use crate::cli::{CompletionsArgs, Shell};
 use crate::context::Context;
 
 pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<()> {
@@ -17,15 +19,18 @@ pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<()> {
         Shell::Powershell => Target::PowerShell,
     };
     let mut cmd = command();
-    let mut out = std::io::stdout().lock();
-    clap_complete::generate(shell, &mut cmd, "zpgp", &mut out);
+    // clap_complete panics when it cannot write (`zpgp completions bash |
+    // head`): the script is made in memory and written here instead.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "zpgp", &mut script);
+    std::io::stdout().lock().write_all(&script)?;
     Ok(())
 }
 
 /// The whole command tree, with `zpgp sop`'s subcommands grafted in: the
 /// main CLI hands `sop` its arguments unparsed, but they complete too.
 pub fn command() -> clap::Command {
-    Cli::command().mut_subcommand("sop", |sop| {
+    crate::cli::whole_command().mut_subcommand("sop", |sop| {
         let about = sop.get_about().cloned();
         let mut sub = crate::sop::cli::SopCli::command().name("sop");
         if let Some(about) = about {

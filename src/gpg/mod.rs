@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use crate::cli::{Command, GlobalArgs, SignArgs, VerifyArgs};
+use crate::cli::{Command, GlobalArgs, Lazy, SignArgs, VerifyArgs};
 use crate::context::Context;
 
 pub mod args;
@@ -79,7 +79,7 @@ fn context(command: Command) -> Result<Context> {
 /// The zpgp command this invocation amounts to, for the Context (which
 /// asks, e.g., whether standard input holds data).
 fn sign_command(armor: bool) -> Command {
-    Command::Sign(SignArgs {
+    Command::Sign(Lazy(SignArgs {
         detached: true,
         clear: false,
         signer: Vec::new(),
@@ -89,11 +89,11 @@ fn sign_command(armor: bool) -> Command {
         force: false,
         text: false,
         inputs: Vec::new(),
-    })
+    }))
 }
 
 fn verify_command(signature: &std::path::Path) -> Command {
-    Command::Verify(VerifyArgs {
+    Command::Verify(Lazy(VerifyArgs {
         signer: Vec::new(),
         require_auth: false,
         cert_file: Vec::new(),
@@ -101,5 +101,5 @@ fn verify_command(signature: &std::path::Path) -> Command {
         output: None,
         force: false,
         inputs: Vec::new(),
-    })
+    }))
 }

@@ -187,7 +187,36 @@ fn completions_bash() {
     let s = completions("bash");
     // The new commands and SOP's subcommands complete.
     assert!(s.contains("inspect") && s.contains("dearmor") && s.contains("generate-key"));
+    // So do the nested subcommands under `help` (`zpgp help config get`),
+    // though the subcommands' options are otherwise built only when used.
+    for nested in [
+        "config__subcmd__get",
+        "userid__subcmd__add",
+        "subkey__subcmd__rotate",
+    ] {
+        assert!(
+            s.contains(&format!("zpgp__subcmd__help__subcmd__{nested}")),
+            "help {nested}"
+        );
+    }
     shell_accepts("bash", &s);
+}
+
+#[test]
+fn completions_into_a_closed_pipe_is_not_an_error() {
+    let env = Env::new();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("\"$ZPGP\" --home \"$H\" completions bash 2>err.txt | head -c 10 >/dev/null; echo \"${PIPESTATUS[0]}\"")
+        .env("ZPGP", zpgp_bin())
+        .env("H", env.home())
+        .env_remove("ZPGP_HOME")
+        .current_dir(env.dir.path())
+        .output()
+        .expect("run bash");
+    let err = std::fs::read_to_string(env.path("err.txt")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0", "{err}");
+    assert!(!err.contains("panicked") && !err.contains("error"), "{err}");
 }
 
 #[test]
@@ -442,8 +471,14 @@ fn help_and_man_examples_parse() {
         }
     }
     // Every subcommand but sop has its block, and shows it in --help.
-    let cli = <zpgp::cli::Cli as clap::CommandFactory>::command();
-    for sub in cli.get_subcommands().filter(|s| s.get_name() != "sop") {
+    // The subcommands are built when used (`cli::Lazy`), as --help does.
+    let mut cli = <zpgp::cli::Cli as clap::CommandFactory>::command();
+    cli.build();
+    // (Building adds clap's own `help` subcommand, which has none.)
+    for sub in cli
+        .get_subcommands()
+        .filter(|s| s.get_name() != "sop" && s.get_name() != "help")
+    {
         let (_, list) = zpgp::cli::ALL_EXAMPLES
             .iter()
             .find(|(c, _)| *c == sub.get_name())
