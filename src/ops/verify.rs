@@ -9,7 +9,7 @@
 //! content writes to a temporary file and keeps it only if
 //! [`VerifyReport::check`] passes.
 
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufRead, BufWriter, Read, Write};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
@@ -389,20 +389,45 @@ fn verify_detached_unguarded(
     let limit = super::lenient::MAX_REPAIR_SIZE as u64;
     let (head, dropped) = super::lenient::repair_reader((&mut signature).take(limit))
         .map_err(|e| anyhow::Error::from(e).context("reading the signature"))?;
-    let signature = std::io::Cursor::new(head).chain(signature);
-    let mut verifier = DetachedVerifierBuilder::from_reader(signature)
+    // Read whole (nearly always), the signature and short signed data are
+    // parsed from memory: sequoia's reader would zero a 96 KiB buffer for
+    // each, the largest cost in page faults of verifying a short message.
+    let whole = signature
+        .fill_buf()
+        .map_err(read_error(Stage::Verify))?
+        .is_empty();
+    let builder = if whole {
+        DetachedVerifierBuilder::from_bytes(&head)
+    } else {
+        DetachedVerifierBuilder::from_reader(std::io::Cursor::new(&head[..]).chain(signature))
+    };
+    let mut verifier = builder
         .map_err(|e| damaged(classify(e, Stage::Verify)))?
         .with_policy(opts.policy, opts.time, helper)
         .map_err(|e| damaged(classify(e, Stage::Verify)))?;
-    let mut counted = Counting { inner: data, n: 0 };
-    verifier
-        .verify_reader(&mut counted)
-        .map_err(|e| damaged(classify(e, Stage::Verify)))?;
-    let n = counted.n;
+    let mut data = data;
+    let mut start = Vec::with_capacity(8 << 10);
+    (&mut data)
+        .take(IN_MEMORY)
+        .read_to_end(&mut start)
+        .map_err(read_error(Stage::Verify))?;
+    let n = if (start.len() as u64) < IN_MEMORY {
+        verifier.verify_bytes(&start).map(|()| start.len() as u64)
+    } else {
+        let mut counted = Counting {
+            inner: std::io::Cursor::new(&start[..]).chain(data),
+            n: 0,
+        };
+        verifier.verify_reader(&mut counted).map(|()| counted.n)
+    }
+    .map_err(|e| damaged(classify(e, Stage::Verify)))?;
     let mut report = finish(verifier.into_helper(), SignedKind::Detached, n, opts);
     report.dropped_unhashed_subpackets = dropped;
     Ok(report)
 }
+
+/// Signed data up to this size is read into memory before it is hashed.
+const IN_MEMORY: u64 = 64 << 10;
 
 /// Counts the bytes read through it.
 struct Counting<R> {
