@@ -49,11 +49,18 @@ pub(super) fn load(home: &Path) {
     let _ = wait.recv();
 }
 
-/// Writes sequoia's cache to `home` when this run verified something new:
-/// the entries used or added in this run first, then older ones, up to
-/// [`MAX_ENTRIES`].  Not synced: a lost cache costs only time.
+/// Writes sequoia's cache to `home` when this run verified something new
+/// besides signatures over messages: the entries used or added in this
+/// run first, then older ones, up to [`MAX_ENTRIES`].  Not synced: a lost
+/// cache costs only time.
+///
+/// Sequoia's cache holds message signatures too, but one is seldom
+/// checked twice: a run whose only new entries are those leaves the file
+/// alone, which saves a write per verification and keeps small the file
+/// every run reads.
 pub(super) fn save(home: &Path) {
-    if Cache::insertions() == 0 {
+    if Cache::insertions() <= crate::ops::report::take_good_message_signatures() {
+        Cache::clear_insertions();
         return;
     }
     let (mut recent, mut old): (Vec<_>, Vec<_>) = Cache::dump()

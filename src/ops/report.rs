@@ -1,6 +1,7 @@
 //! Report pieces shared by decrypt and verify: what each signature said,
 //! and what the literal data packet claimed.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use sequoia_openpgp as openpgp;
@@ -337,6 +338,16 @@ pub(crate) struct EncryptionLayer {
 
 /// Collects the signature verdicts (and the encryption layer) of a
 /// message structure.
+/// Good signatures over messages verified in this process and not yet
+/// taken by [`take_good_message_signatures`].
+static GOOD_MESSAGE_SIGNATURES: AtomicUsize = AtomicUsize::new(0);
+
+/// How many good signatures over messages were verified since the last
+/// call: the keyring's signature cache does not keep those alone.
+pub fn take_good_message_signatures() -> usize {
+    GOOD_MESSAGE_SIGNATURES.swap(0, Ordering::Relaxed)
+}
+
 pub(crate) fn collect_structure(
     structure: MessageStructure,
     policy: &dyn Policy,
@@ -346,6 +357,10 @@ pub(crate) fn collect_structure(
     for layer in structure.into_iter() {
         match layer {
             MessageLayer::SignatureGroup { results } => {
+                GOOD_MESSAGE_SIGNATURES.fetch_add(
+                    results.iter().filter(|r| r.is_ok()).count(),
+                    Ordering::Relaxed,
+                );
                 sigs.extend(results.iter().map(|r| signature_report(r, policy)));
             }
             MessageLayer::Encryption {

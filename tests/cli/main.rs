@@ -43,6 +43,7 @@ mod secrets;
 mod secrets_hardening;
 #[cfg(feature = "crypto-openssl")]
 mod servers;
+mod sigcache;
 mod sop;
 mod sop_errors;
 mod sop_peers;
