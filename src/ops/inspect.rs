@@ -6,7 +6,7 @@
 //! its encrypted container, and the body of a signed message is skipped,
 //! not held, on the way to its signatures.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::time::SystemTime;
 
 use anyhow::Result;
@@ -184,11 +184,18 @@ impl Naming<'_> {
 /// Tells what `input` is.  Never asks for or needs a secret; fails with
 /// [`Failure::BadData`] on input that is not OpenPGP, saying what it seems
 /// to be instead.
-pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<InspectReport> {
-    let mut input = BufReader::with_capacity(super::IO_BUFFER_SIZE, input);
-    let head = input
-        .fill_buf()
+pub fn inspect(mut input: impl Read + Send + Sync, naming: &Naming) -> Result<InspectReport> {
+    // The start is read first, and an input no longer than that (nearly
+    // every one) is parsed from memory: sequoia's reader would zero a
+    // 96 KiB buffer for it, the main cost of `zpgp verify` telling a
+    // signature from its data.
+    let mut head = Vec::new();
+    (&mut input)
+        .take(super::IO_BUFFER_SIZE as u64)
+        .read_to_end(&mut head)
         .map_err(|e| anyhow::Error::from(e).context("reading the input"))?;
+    let whole = head.len() < super::IO_BUFFER_SIZE;
+    let head = &head[..];
     if head.is_empty() {
         return Err(Error::new(Failure::BadData, "the input is empty").into());
     }
@@ -206,7 +213,12 @@ pub fn inspect(input: impl Read + Send + Sync, naming: &Naming) -> Result<Inspec
         }
     }
 
-    let ppr = PacketParserBuilder::from_reader(input)
+    let builder = if whole {
+        PacketParserBuilder::from_bytes(head)
+    } else {
+        PacketParserBuilder::from_reader(std::io::Cursor::new(head).chain(input))
+    };
+    let ppr = builder
         .and_then(|b| b.automatic_hashing(false).process_csf_message(true).build())
         .map_err(bad)?;
     let first = match &ppr {
