@@ -148,6 +148,7 @@ impl Keyring {
 
     /// The certificate with this primary fingerprint, if on file.
     pub fn get(&self, fpr: &Fingerprint) -> Result<Option<Cert>> {
+        sigcache::ready();
         let name = format!("{fpr:x}");
         match self.certd.get(&name) {
             Ok(Some((_, data))) => {
@@ -178,6 +179,7 @@ impl Keyring {
     /// reported on stderr and skipped, so one bad file does not hide the
     /// rest.
     pub fn certs(&self) -> Result<Vec<Cert>> {
+        sigcache::ready();
         let mut certs = Vec::new();
         for item in self.certd.iter() {
             let (fpr, _, data) = item.context("cannot read the certificate directory")?;

@@ -166,6 +166,7 @@ impl Keyring {
 
     /// Every certificate's index entry, each parsed from its file.
     fn fresh_entries(&self) -> Result<BTreeMap<String, Entry>> {
+        super::sigcache::ready();
         let mut out = BTreeMap::new();
         for item in self.certd.iter_files() {
             let (name, file) = item.context("cannot read the certificate directory")?;

@@ -108,6 +108,7 @@ impl Keyring {
     /// Merges `cert` into the certificate directory; returns what changed,
     /// the certificate as now on file, and its file's tag.
     pub(in crate::keyring) fn merge_public(&self, cert: Cert) -> Result<(ImportStatus, Cert, Tag)> {
+        super::sigcache::ready();
         let fpr = cert.fingerprint();
         let mut status = ImportStatus::New;
         let mut result = None;

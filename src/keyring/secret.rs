@@ -41,6 +41,7 @@ impl Keyring {
 
     /// The transferable secret key for this primary fingerprint, if held.
     pub fn secret(&self, fpr: &Fingerprint) -> Result<Option<Cert>> {
+        super::sigcache::ready();
         let path = self.secret_path(fpr);
         let mut file = match File::open(&path) {
             Ok(f) => f,

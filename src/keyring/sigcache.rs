@@ -12,6 +12,8 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc::Receiver;
 
 use sequoia_openpgp::packet::signature::cache::SignatureVerificationCache as Cache;
 
@@ -25,9 +27,14 @@ fn path(home: &Path) -> PathBuf {
     home.join(FILE)
 }
 
-/// Loads the cache of `home` into sequoia's, and waits until it is in: a
-/// verification that runs before would miss it.  A missing or damaged
-/// file is no cache.
+/// Starts loading the cache of `home` into sequoia's, on sequoia's own
+/// thread, and returns at once: the thread's start overlaps the command's
+/// own start-up.  [`ready`] waits for the load to finish; the keyring
+/// calls it before it parses a certificate, so that the checks of its
+/// self-signatures find the entries, and before saving.  A verification
+/// that runs earlier only misses the cache: the cache never decides a
+/// verification, it skips one already done.  A missing or damaged file
+/// is no cache.
 pub(super) fn load(home: &Path) {
     let mut data = Vec::new();
     let read = std::fs::File::open(path(home)).and_then(|f| {
@@ -41,12 +48,24 @@ pub(super) fn load(home: &Path) {
     {
         return;
     }
-    let entries: Vec<Vec<u8>> = data.chunks(ENTRY).map(<[u8]>::to_vec).collect();
+    let entries = (0..data.len() / ENTRY).map(move |i| data[i * ENTRY..(i + 1) * ENTRY].to_vec());
     let (done, wait) = std::sync::mpsc::sync_channel(1);
-    Cache::restore(entries.into_iter(), move || {
+    *PENDING.lock().unwrap_or_else(|e| e.into_inner()) = Some(wait);
+    Cache::restore(entries, move || {
         let _ = done.send(());
     });
-    let _ = wait.recv();
+}
+
+/// The end of a load still under way.
+static PENDING: Mutex<Option<Receiver<()>>> = Mutex::new(None);
+
+/// Waits until a load started by [`load`] is complete (at once when none
+/// is under way).
+pub(super) fn ready() {
+    let pending = PENDING.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(wait) = pending {
+        let _ = wait.recv();
+    }
 }
 
 /// Writes sequoia's cache to `home` when this run verified something new
@@ -59,6 +78,8 @@ pub(super) fn load(home: &Path) {
 /// alone, which saves a write per verification and keeps small the file
 /// every run reads.
 pub(super) fn save(home: &Path) {
+    // Restored entries that are not in yet would be left out of the file.
+    ready();
     if Cache::insertions() <= crate::ops::report::take_good_message_signatures() {
         Cache::clear_insertions();
         return;
