@@ -336,8 +336,6 @@ pub(crate) struct EncryptionLayer {
     pub aead_algo: Option<String>,
 }
 
-/// Collects the signature verdicts (and the encryption layer) of a
-/// message structure.
 /// Good signatures over messages verified in this process and not yet
 /// taken by [`take_good_message_signatures`].
 static GOOD_MESSAGE_SIGNATURES: AtomicUsize = AtomicUsize::new(0);
@@ -348,6 +346,8 @@ pub fn take_good_message_signatures() -> usize {
     GOOD_MESSAGE_SIGNATURES.swap(0, Ordering::Relaxed)
 }
 
+/// Collects the signature verdicts (and the encryption layer) of a
+/// message structure.
 pub(crate) fn collect_structure(
     structure: MessageStructure,
     policy: &dyn Policy,
