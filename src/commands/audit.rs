@@ -60,13 +60,7 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<()> {
         ));
         return Ok(());
     }
-    let keyring = ctx.keyring()?;
-    let own = keyring.secret_fingerprints()?;
-    let certs: Vec<Cert> = if args.contacts {
-        keyring.certs()?
-    } else {
-        super::common::own_certs(ctx)?
-    };
+    let (own, certs) = super::common::keys_to_check(ctx, args.contacts)?;
     // Yours first, then the contacts, each in fingerprint order.
     let mut keys: Vec<KeyReport> = Vec::new();
     for mine in [true, false] {

@@ -83,6 +83,20 @@ pub fn own_certs(ctx: &Context) -> Result<Vec<Cert>> {
     certs_on_file(ctx, &ctx.keyring()?.secret_fingerprints()?)
 }
 
+/// The fingerprints of the user's secret keys, and the certificates that
+/// a check of keys (watch, audit, doctor) looks at: with `contacts` every
+/// one on file, else those of the user's own keys.
+pub fn keys_to_check(ctx: &Context, contacts: bool) -> Result<(Vec<Fingerprint>, Vec<Cert>)> {
+    let keyring = ctx.keyring()?;
+    let own = keyring.secret_fingerprints()?;
+    let certs = if contacts {
+        keyring.certs()?
+    } else {
+        certs_on_file(ctx, &own)?
+    };
+    Ok((own, certs))
+}
+
 /// The certificates on file for these fingerprints (those missing are
 /// left out).
 pub fn certs_on_file(ctx: &Context, fprs: &[Fingerprint]) -> Result<Vec<Cert>> {

@@ -154,8 +154,7 @@ fn check_index(ctx: &Context, report: &mut Report) -> Result<()> {
 /// Checks every key whose secret you hold; returns what was checked.
 fn check_keys(ctx: &Context, report: &mut Report) -> Result<String> {
     let keyring = ctx.keyring()?;
-    let own_fprs = keyring.secret_fingerprints()?;
-    let own = super::common::own_certs(ctx)?;
+    let (own_fprs, own) = super::common::keys_to_check(ctx, false)?;
     for fpr in &own_fprs {
         if !own.iter().any(|c| c.fingerprint() == *fpr) {
             let path = keyring.home().join("secret").join(format!("{fpr:X}"));

@@ -40,13 +40,7 @@ struct Report<'a> {
 }
 
 pub fn run(ctx: &Context, args: WatchArgs) -> Result<()> {
-    let keyring = ctx.keyring()?;
-    let own = keyring.secret_fingerprints()?;
-    let certs: Vec<Cert> = if args.contacts {
-        keyring.certs()?
-    } else {
-        super::common::own_certs(ctx)?
-    };
+    let (own, certs) = super::common::keys_to_check(ctx, args.contacts)?;
     let found = expiring(ctx, &certs, &own, args.days);
 
     if ctx.json {
