@@ -185,16 +185,10 @@ impl Naming<'_> {
 /// [`Failure::BadData`] on input that is not OpenPGP, saying what it seems
 /// to be instead.
 pub fn inspect(mut input: impl Read + Send + Sync, naming: &Naming) -> Result<InspectReport> {
-    // The start is read first, and an input no longer than that (nearly
-    // every one) is parsed from memory: sequoia's reader would zero a
-    // 96 KiB buffer for it, the main cost of `zpgp verify` telling a
-    // signature from its data.
-    let mut head = Vec::new();
-    (&mut input)
-        .take(super::IO_BUFFER_SIZE as u64)
-        .read_to_end(&mut head)
+    // An input no longer than its start (nearly every one) is parsed from
+    // memory; `zpgp verify` inspects each of its files.
+    let (head, whole) = super::read_start(&mut input, super::IO_BUFFER_SIZE)
         .map_err(|e| anyhow::Error::from(e).context("reading the input"))?;
-    let whole = head.len() < super::IO_BUFFER_SIZE;
     let head = &head[..];
     if head.is_empty() {
         return Err(Error::new(Failure::BadData, "the input is empty").into());

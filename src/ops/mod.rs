@@ -85,6 +85,21 @@ pub(crate) fn copy(
     }
 }
 
+/// Reads the start of `input`, at most `limit` bytes, and tells whether
+/// that is all of it.  An input read whole is then parsed from memory
+/// (`from_bytes`, `verify_bytes`): through sequoia's generic reader even
+/// a short input costs a zeroed 96 KiB buffer, tens of page faults.
+pub(crate) fn read_start(
+    input: &mut impl std::io::Read,
+    limit: usize,
+) -> std::io::Result<(Vec<u8>, bool)> {
+    use std::io::Read;
+    let mut start = Vec::with_capacity(limit.min(8 << 10));
+    input.take(limit as u64).read_to_end(&mut start)?;
+    let whole = start.len() < limit;
+    Ok((start, whole))
+}
+
 /// After an encrypted container has been read to its end: only the end
 /// of the message may follow (marker and padding packets are to be
 /// ignored wherever they are).  `pp` is the parser on the container.

@@ -379,7 +379,7 @@ pub fn verify_detached(
 
 fn verify_detached_unguarded(
     signature: impl Read + Send + Sync,
-    data: impl Read + Send + Sync,
+    mut data: impl Read + Send + Sync,
     opts: &VerifyOptions,
 ) -> Result<VerifyReport> {
     let helper = Helper::new(opts);
@@ -405,13 +405,9 @@ fn verify_detached_unguarded(
         .map_err(|e| damaged(classify(e, Stage::Verify)))?
         .with_policy(opts.policy, opts.time, helper)
         .map_err(|e| damaged(classify(e, Stage::Verify)))?;
-    let mut data = data;
-    let mut start = Vec::with_capacity(8 << 10);
-    (&mut data)
-        .take(IN_MEMORY)
-        .read_to_end(&mut start)
-        .map_err(read_error(Stage::Verify))?;
-    let n = if (start.len() as u64) < IN_MEMORY {
+    let (start, whole) =
+        super::read_start(&mut data, IN_MEMORY).map_err(read_error(Stage::Verify))?;
+    let n = if whole {
         verifier.verify_bytes(&start).map(|()| start.len() as u64)
     } else {
         let mut counted = Counting {
@@ -427,7 +423,7 @@ fn verify_detached_unguarded(
 }
 
 /// Signed data up to this size is read into memory before it is hashed.
-const IN_MEMORY: u64 = 64 << 10;
+const IN_MEMORY: usize = 64 << 10;
 
 /// Counts the bytes read through it.
 struct Counting<R> {
