@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use openpgp::Cert;
 use openpgp::cert::prelude::*;
+use openpgp::packet::Key;
 use openpgp::packet::key::{Key4, PrimaryRole, SecretParts};
 use openpgp::packet::signature::SignatureBuilder;
-use openpgp::packet::{Key, UserID};
 use openpgp::serialize::SerializeInto;
 use openpgp::types::{HashAlgorithm, KeyFlags, SignatureType};
 use predicates::prelude::*;
@@ -92,15 +92,11 @@ fn sha1_key() -> Cert {
         .unwrap();
     let primary: Key<SecretParts, PrimaryRole> = k.into();
     let mut signer = primary.clone().into_keypair().unwrap();
-    let uid = UserID::from("Old Timer <old@example.org>");
-    let uid_sig = SignatureBuilder::new(SignatureType::PositiveCertification)
-        .set_hash_algo(HashAlgorithm::SHA1)
-        .set_signature_creation_time(then)
-        .unwrap()
-        .set_key_flags(KeyFlags::empty().set_certification().set_signing())
-        .unwrap()
-        .sign_userid_binding(&mut signer, primary.parts_as_public(), &uid)
-        .unwrap();
+    let cert = crate::harness::year_old_cert(
+        primary.clone(),
+        HashAlgorithm::SHA1,
+        "Old Timer <old@example.org>",
+    );
     let mut enc: Key<SecretParts, openpgp::packet::key::SubordinateRole> =
         Key4::generate_ecc(false, openpgp::types::Curve::Cv25519)
             .unwrap()
@@ -123,14 +119,9 @@ fn sha1_key() -> Cert {
             enc.parts_as_public(),
         )
         .unwrap();
-    Cert::try_from(vec![
-        openpgp::Packet::from(primary),
-        uid.into(),
-        uid_sig.into(),
-        enc.into(),
-        enc_sig.into(),
-    ])
-    .unwrap()
+    cert.insert_packets(vec![openpgp::Packet::from(enc), enc_sig.into()])
+        .unwrap()
+        .0
 }
 
 /// An RSA-2048 key (primary and both subkeys) that never expires.

@@ -434,6 +434,33 @@ impl User {
     }
 }
 
+/// One primary key and one user ID, self-signed with `hash` a year ago,
+/// for certification and signing; the secret key material is kept.  The
+/// kind of key another tool may have left on file.
+pub fn year_old_cert(
+    primary: openpgp::packet::Key<
+        openpgp::packet::key::SecretParts,
+        openpgp::packet::key::PrimaryRole,
+    >,
+    hash: openpgp::types::HashAlgorithm,
+    uid: &str,
+) -> openpgp::Cert {
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::types::{KeyFlags, SignatureType};
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(365 * 86400);
+    let mut signer = primary.clone().into_keypair().unwrap();
+    let uid = openpgp::packet::UserID::from(uid);
+    let sig = SignatureBuilder::new(SignatureType::PositiveCertification)
+        .set_hash_algo(hash)
+        .set_signature_creation_time(then)
+        .unwrap()
+        .set_key_flags(KeyFlags::empty().set_certification().set_signing())
+        .unwrap()
+        .sign_userid_binding(&mut signer, primary.parts_as_public(), &uid)
+        .unwrap();
+    openpgp::Cert::try_from(vec![Packet::from(primary), uid.into(), sig.into()]).unwrap()
+}
+
 /// stderr never shows a panic, whatever else it says.
 pub fn no_panic() -> BoxPredicate<str> {
     contains("panicked").not().boxed()

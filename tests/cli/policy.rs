@@ -11,11 +11,11 @@
 use std::time::{Duration, SystemTime};
 
 use openpgp::cert::prelude::*;
+use openpgp::packet::Key;
 use openpgp::packet::key::{Key4, PrimaryRole, SecretParts};
 use openpgp::packet::signature::SignatureBuilder;
-use openpgp::packet::{Key, UserID};
 use openpgp::serialize::Serialize;
-use openpgp::types::{HashAlgorithm, KeyFlags, SignatureType};
+use openpgp::types::{HashAlgorithm, SignatureType};
 use openpgp::{Cert, Packet};
 use sequoia_openpgp as openpgp;
 
@@ -32,27 +32,7 @@ fn export(cert: &Cert) -> Vec<u8> {
 /// A certificate of one primary key and one user ID, self-signed with
 /// `hash`, made a year ago.
 fn cert_with(primary: Key<SecretParts, PrimaryRole>, hash: HashAlgorithm, uid: &str) -> Cert {
-    let then = SystemTime::now() - Duration::from_secs(365 * 86400);
-    let mut signer = primary.clone().into_keypair().unwrap();
-    let uid = UserID::from(uid);
-    let sig = SignatureBuilder::new(SignatureType::PositiveCertification)
-        .set_hash_algo(hash)
-        .set_signature_creation_time(then)
-        .unwrap()
-        .set_key_flags(KeyFlags::empty().set_certification().set_signing())
-        .unwrap()
-        .sign_userid_binding(&mut signer, primary.parts_as_public(), &uid)
-        .unwrap();
-    let primary: Key<_, PrimaryRole> = primary.parts_into_public();
-    Cert::from_packets(
-        vec![
-            Packet::PublicKey(primary),
-            Packet::from(uid),
-            Packet::from(sig),
-        ]
-        .into_iter(),
-    )
-    .unwrap()
+    crate::harness::year_old_cert(primary, hash, uid).strip_secret_key_material()
 }
 
 fn ed25519_primary() -> Key<SecretParts, PrimaryRole> {

@@ -3,7 +3,7 @@
 
 use super::*;
 
-use openpgp::types::KeyFlags;
+use crate::harness::year_old_cert;
 
 fn set_mode(p: &Path, mode: u32) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -281,31 +281,6 @@ fn plant_own(env: &Env, cert: &Cert) -> String {
     fpr
 }
 
-/// One primary key and one user ID, self-signed with `hash`, a year ago.
-fn old_cert(
-    primary: openpgp::packet::Key<
-        openpgp::packet::key::SecretParts,
-        openpgp::packet::key::PrimaryRole,
-    >,
-    hash: openpgp::types::HashAlgorithm,
-    uid: &str,
-) -> Cert {
-    use openpgp::packet::signature::SignatureBuilder;
-    use openpgp::types::SignatureType;
-    let then = SystemTime::now() - Duration::from_secs(365 * DAY);
-    let mut signer = primary.clone().into_keypair().unwrap();
-    let uid = openpgp::packet::UserID::from(uid);
-    let sig = SignatureBuilder::new(SignatureType::PositiveCertification)
-        .set_hash_algo(hash)
-        .set_signature_creation_time(then)
-        .unwrap()
-        .set_key_flags(KeyFlags::empty().set_certification().set_signing())
-        .unwrap()
-        .sign_userid_binding(&mut signer, primary.parts_as_public(), &uid)
-        .unwrap();
-    Cert::try_from(vec![openpgp::Packet::from(primary), uid.into(), sig.into()]).unwrap()
-}
-
 fn old_key(
     mut key: openpgp::packet::key::Key4<
         openpgp::packet::key::SecretParts,
@@ -325,7 +300,7 @@ fn doctor_reports_weak_keys_that_another_tool_put_on_file() {
     env.generate(&["--email", "me@example.org"]);
     let sha1 = plant_own(
         &env,
-        &old_cert(
+        &year_old_cert(
             old_key(Key4::generate_ed25519().unwrap()),
             HashAlgorithm::SHA1,
             "<sha1@example.org>",
@@ -333,7 +308,7 @@ fn doctor_reports_weak_keys_that_another_tool_put_on_file() {
     );
     let rsa = plant_own(
         &env,
-        &old_cert(
+        &year_old_cert(
             old_key(Key4::generate_rsa(1024).unwrap()),
             HashAlgorithm::SHA256,
             "<rsa1024@example.org>",
