@@ -3,9 +3,12 @@
 //!
 //! This module depends on `std` and `clap` only.
 
+use std::cell::Cell;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub mod check;
 mod examples;
@@ -229,14 +232,143 @@ fn finish(cmd: clap::Command, options: fn(clap::Command) -> clap::Command) -> cl
         Some(text) => cmd.long_about(text),
         None => cmd.long_about(None::<&str>),
     };
-    match ALL_EXAMPLES
+    let cmd = match ALL_EXAMPLES
         .iter()
         .find(|(name, _)| *name == cmd.get_name())
     {
         Some((_, list)) => cmd.after_help(examples(list)),
         None => cmd,
+    };
+    if LEAN.with(Cell::get) {
+        LEAN_GLOBALS.with(|added| added.set(true));
+        // Plain options of this level: as global ones clap would copy the
+        // top level's values here, and the merge could no longer tell
+        // where each was given.
+        GLOBAL_IDS
+            .iter()
+            .fold(GlobalArgs::augment_args(cmd), |cmd, id| {
+                cmd.mut_arg(*id, |a| a.global(false))
+            })
+    } else {
+        cmd
     }
 }
+
+thread_local! {
+    /// Set while [`parse_from`] builds and uses its lean tree: the
+    /// subcommand parsed gets the global options of its own.
+    static LEAN: Cell<bool> = const { Cell::new(false) };
+    /// Set when the lean tree's subcommand got them (it is [`Lazy`]).
+    static LEAN_GLOBALS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Parses the command line: `Cli::try_parse`, with less work.
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// Parses `args` (the program name first) exactly as
+/// `Cli::try_parse_from` does, with less work in the common case.
+///
+/// Building clap's tree copies the 8 global options into each of the 29
+/// subcommands, and dropping it frees every copy: a tenth of the
+/// instructions of a `zpgp verify` of a short message.  The lean tree
+/// has them as plain options of the top level, [`Lazy`] adds them, as
+/// plain options too, to the one subcommand parsed, and the two levels
+/// are merged as clap merges global options.  Whatever the lean tree does not parse, and a global
+/// option given at both levels, is parsed again with clap's own tree,
+/// which then has the last word: help, usage errors and the rare forms
+/// come out exactly as before.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    match parse_lean(&args) {
+        Some(cli) => Ok(cli),
+        None => Cli::try_parse_from(args),
+    }
+}
+
+fn parse_lean(args: &[OsString]) -> Option<Cli> {
+    LEAN.with(|lean| lean.set(true));
+    LEAN_GLOBALS.with(|added| added.set(false));
+    let mut cmd = Cli::command().mut_args(|a| a.global(false));
+    let matches = cmd.try_get_matches_from_mut(args);
+    LEAN.with(|lean| lean.set(false));
+    // The tree lives as long as the process: freeing its thousands of
+    // parts one by one would cost more than anything it holds.
+    std::mem::forget(cmd);
+    let mut matches = matches.ok()?;
+    if !LEAN_GLOBALS.with(Cell::get) {
+        return None;
+    }
+    let global = merged_globals(&matches)?;
+    let command = Command::from_arg_matches_mut(&mut matches).ok()?;
+    Some(Cli { global, command })
+}
+
+/// The global options of a lean parse: each from the subcommand's level
+/// when it was given there, else from the top level (which also holds
+/// what came from the environment).  None when one was given at both
+/// levels: clap's own tree decides those.
+fn merged_globals(top: &ArgMatches) -> Option<GlobalArgs> {
+    let (_, sub) = top.subcommand()?;
+    let given = |m: &ArgMatches, id: &str| m.value_source(id) == Some(ValueSource::CommandLine);
+    if GLOBAL_IDS.iter().any(|id| given(top, id) && given(sub, id)) {
+        return None;
+    }
+    let mut global = GlobalArgs::from_arg_matches(top).ok()?;
+    let GlobalArgs {
+        home,
+        batch,
+        passphrase_file,
+        password_file,
+        quiet,
+        verbose,
+        json,
+        no_agent,
+    } = GlobalArgs::from_arg_matches(sub).ok()?;
+    let at_sub = |id: &str| given(sub, id);
+    if at_sub("home") {
+        global.home = home;
+    }
+    if at_sub("batch") {
+        global.batch = batch;
+    }
+    if at_sub("passphrase_file") {
+        global.passphrase_file = passphrase_file;
+    }
+    if at_sub("password_file") {
+        global.password_file = password_file;
+    }
+    if at_sub("quiet") {
+        global.quiet = quiet;
+    }
+    if at_sub("verbose") {
+        global.verbose = verbose;
+    }
+    if at_sub("json") {
+        global.json = json;
+    }
+    if at_sub("no_agent") {
+        global.no_agent = no_agent;
+    }
+    Some(global)
+}
+
+/// The ids of [`GlobalArgs`]' options, one per field.
+const GLOBAL_IDS: [&str; 8] = [
+    "home",
+    "batch",
+    "passphrase_file",
+    "password_file",
+    "quiet",
+    "verbose",
+    "json",
+    "no_agent",
+];
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -1273,10 +1405,77 @@ pub enum Shell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn argv(line: &str) -> Vec<OsString> {
+        std::iter::once("zpgp")
+            .chain(line.split_whitespace())
+            .map(OsString::from)
+            .collect()
+    }
+
+    /// The lean parse gives what clap's own tree gives, and takes the
+    /// common forms itself (else the saving would be gone unnoticed).
+    #[test]
+    fn the_lean_parse_agrees_with_clap() {
+        let lean = [
+            "verify sig file",
+            "--home h --batch verify sig file",
+            "verify --home h -q sig file",
+            "--home h verify --batch --json -v sig file",
+            "-q verify -v sig file",
+            "--passphrase-file p sign --detached f -o -",
+            "encrypt --password-file p --password f",
+            "--no-agent decrypt f",
+            "decrypt --no-agent f",
+            "config --home h set agent false",
+            "-v list --secret",
+            "--home=h verify --batch -- -sig- file",
+        ];
+        let clap_decides = [
+            "--home a verify --home b sig file",
+            "--batch verify --batch sig file",
+            "-q verify -q sig file",
+            "verify -q -v sig file",
+            "--home h wkd export --domain example.org -o d",
+            "config get agent --home h",
+            "sop --home h version",
+            "sop version",
+            "verify --help",
+            "help verify",
+            "--version",
+            "",
+            "verify --nonsense",
+            "frobnicate",
+        ];
+        for (line, expect_lean) in lean
+            .iter()
+            .map(|l| (l, true))
+            .chain(clap_decides.iter().map(|l| (l, false)))
+        {
+            let ours = parse_from(argv(line));
+            let clap = Cli::try_parse_from(argv(line));
+            assert_eq!(
+                format!("{ours:?}"),
+                format!("{clap:?}"),
+                "zpgp {line}: the lean parse differs from clap's"
+            );
+            assert_eq!(
+                parse_lean(&argv(line)).is_some(),
+                expect_lean,
+                "zpgp {line}: lean parse taken or not as expected"
+            );
+        }
+    }
+
+    #[test]
+    fn the_global_ids_are_the_fields_of_global_args() {
+        let cmd = GlobalArgs::augment_args(clap::Command::new("t"));
+        let ids: Vec<&str> = cmd.get_arguments().map(|a| a.get_id().as_str()).collect();
+        assert_eq!(ids, GLOBAL_IDS);
     }
 }

@@ -6,8 +6,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use zpgp::cli::Cli;
 use zpgp::context::Context;
 use zpgp::display::{SafeText, needs_escaping};
@@ -25,7 +23,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
-    let cli = match Cli::try_parse() {
+    let cli = match zpgp::cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             if e.use_stderr() && std::env::args_os().any(|a| needs_escaping(&a.to_string_lossy())) {
