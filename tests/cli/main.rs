@@ -49,6 +49,7 @@ mod sop_errors;
 mod sop_peers;
 mod sop_update;
 mod source_rules;
+mod startup;
 mod tamper;
 mod temporary_revocations;
 mod tools;
