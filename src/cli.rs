@@ -316,11 +316,21 @@ fn parse_lean(args: &[OsString]) -> Option<Cli> {
 fn merged_globals(top: &ArgMatches) -> Option<GlobalArgs> {
     let (_, sub) = top.subcommand()?;
     let given = |m: &ArgMatches, id: &str| m.value_source(id) == Some(ValueSource::CommandLine);
-    if GLOBAL_IDS.iter().any(|id| given(top, id) && given(sub, id)) {
-        return None;
-    }
     let mut global = GlobalArgs::from_arg_matches(top).ok()?;
-    let GlobalArgs {
+    // clap's ids are the fields' names; a field added to GlobalArgs but
+    // not listed here fails to build.
+    macro_rules! from_sub {
+        ($($field:ident),*) => {
+            $(if given(top, stringify!($field)) && given(sub, stringify!($field)) {
+                return None;
+            })*
+            let GlobalArgs { $($field),* } = GlobalArgs::from_arg_matches(sub).ok()?;
+            $(if given(sub, stringify!($field)) {
+                global.$field = $field;
+            })*
+        };
+    }
+    from_sub!(
         home,
         batch,
         passphrase_file,
@@ -328,33 +338,8 @@ fn merged_globals(top: &ArgMatches) -> Option<GlobalArgs> {
         quiet,
         verbose,
         json,
-        no_agent,
-    } = GlobalArgs::from_arg_matches(sub).ok()?;
-    let at_sub = |id: &str| given(sub, id);
-    if at_sub("home") {
-        global.home = home;
-    }
-    if at_sub("batch") {
-        global.batch = batch;
-    }
-    if at_sub("passphrase_file") {
-        global.passphrase_file = passphrase_file;
-    }
-    if at_sub("password_file") {
-        global.password_file = password_file;
-    }
-    if at_sub("quiet") {
-        global.quiet = quiet;
-    }
-    if at_sub("verbose") {
-        global.verbose = verbose;
-    }
-    if at_sub("json") {
-        global.json = json;
-    }
-    if at_sub("no_agent") {
-        global.no_agent = no_agent;
-    }
+        no_agent
+    );
     Some(global)
 }
 
