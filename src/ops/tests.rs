@@ -788,3 +788,27 @@ fn memory_stays_flat() {
     println!("signed and verified, peak {:?} KiB", peak_rss_kib());
     assert!(peak_rss_kib().unwrap() < 48 << 10);
 }
+
+/// Sequoia and OpenSSL on several threads at once, some long-lived and
+/// some made and ended by the dozen, as the agent and the fast paths use
+/// them.  With `-C target-feature=+crt-static` the cc crate hands
+/// `-static` to OpenSSL's Configure, which then builds OpenSSL without
+/// thread support (`disable('static', 'pic', 'threads')`), and this test
+/// corrupts the heap in every run (docs/benchmarks.md, "static-pie").
+#[test]
+fn keys_are_made_on_several_threads_at_once() {
+    fn make() {
+        let (cert, _) = CertBuilder::general_purpose(Some("thread@example.org"))
+            .generate()
+            .unwrap();
+        assert!(cert.with_policy(&P, None).is_ok());
+    }
+    let long: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(|| (0..20).for_each(|_| make())))
+        .collect();
+    for _ in 0..10 {
+        let short: Vec<_> = (0..4).map(|_| std::thread::spawn(make)).collect();
+        short.into_iter().for_each(|t| t.join().unwrap());
+    }
+    long.into_iter().for_each(|t| t.join().unwrap());
+}
