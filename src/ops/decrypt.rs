@@ -293,6 +293,9 @@ struct Helper<'h, 'a> {
     /// Whether some secret key matched a recipient.
     key_matched: bool,
     seen_encryption: bool,
+    /// Set once a session key opened the container (shared with
+    /// `run_decryptor`, which outlives a helper sequoia drops on error).
+    opened: Arc<AtomicBool>,
     /// A signature packet did not parse (see `super::lenient`).
     unparsed_signature: bool,
     /// The session key that opened the message, to read it again for
@@ -323,6 +326,7 @@ impl Helper<'_, '_> {
         }
         self.report.decrypted_with = Some(with);
         self.session = Some((algo, sk.clone()));
+        self.opened.store(true, Ordering::Relaxed);
     }
 
     /// Secret keys that may decrypt `pkesk`: those it names, or for an
@@ -657,7 +661,9 @@ impl VerificationHelper for Helper<'_, '_> {
                 }
                 self.literal_seen(l.into())?;
             }
-            p if p.tag() == openpgp::packet::Tag::SED => return Err(sed_error()),
+            p if p.tag() == openpgp::packet::Tag::SED => {
+                return Err(sed_found(self.seen_encryption));
+            }
             Packet::Unknown(u) if u.tag() == openpgp::packet::Tag::Signature => {
                 self.unparsed_signature = true;
             }
@@ -682,6 +688,21 @@ impl VerificationHelper for Helper<'_, '_> {
             self.report.aead_algo = enc.aead_algo;
         }
         Ok(())
+    }
+}
+
+/// A SED packet: the sender's unprotected format when it is the message,
+/// but inside an opened container it is what decrypted garbage can look
+/// like (a flipped ciphertext bit): damage, reported as such.
+fn sed_found(inside: bool) -> anyhow::Error {
+    if inside {
+        Error::new(
+            Failure::BadData,
+            "the message was modified or damaged (what it decrypts to is not a message)",
+        )
+        .into()
+    } else {
+        sed_error()
     }
 }
 
@@ -1014,6 +1035,7 @@ fn new_helper<'h, 'a>(opts: &'h mut DecryptOptions<'a>) -> Helper<'h, 'a> {
         password_refusals: Vec::new(),
         key_matched: false,
         seen_encryption: false,
+        opened: Arc::new(AtomicBool::new(false)),
         unparsed_signature: false,
         session: None,
         skesk5s: Vec::new(),
@@ -1049,11 +1071,15 @@ fn run_decryptor(
         inner: input,
         copy: &mut copy,
     };
+    let (inside, opened) = (helper.seen_encryption, helper.opened.clone());
     let mut decryptor = DecryptorBuilder::from_reader(input)
         .map_err(|e| classify(e, Stage::Decrypt))?
         .buffer_size(buffer_size)
         .with_policy(policy, time, helper)
-        .map_err(|e| damaged(classify(sed_check(e), Stage::Decrypt)))?;
+        .map_err(|e| {
+            let inside = inside || opened.load(Ordering::Relaxed);
+            damaged(classify(sed_check(e, inside), Stage::Decrypt))
+        })?;
     let n = super::copy(&mut decryptor, out, read_error(Stage::Decrypt))?;
     if !decryptor.message_processed() {
         return Err(unverified_end());
@@ -1206,14 +1232,14 @@ fn write_plaintext(
 /// Sequoia's parser does not know SED packets: it rejects them by policy
 /// or as a malformed message before our helper sees them.  Say what they
 /// are.
-fn sed_check(err: anyhow::Error) -> anyhow::Error {
+fn sed_check(err: anyhow::Error, inside: bool) -> anyhow::Error {
     let is_sed = err.chain().any(|c| {
         matches!(
             c.downcast_ref::<openpgp::Error>(),
             Some(openpgp::Error::PolicyViolation(s, _)) if s.contains("SED") || s.contains("Symmetrically Encrypted Data")
         )
     });
-    if is_sed { sed_error() } else { err }
+    if is_sed { sed_found(inside) } else { err }
 }
 
 #[cfg(test)]
@@ -1328,5 +1354,27 @@ mod tests {
         let report = decrypt(&ct[..], &mut out, &mut opts).unwrap();
         assert!(out == plaintext);
         assert_eq!(report.bytes_out, plaintext.len() as u64);
+    }
+
+    /// A SED packet is what an integrity protected container can decrypt
+    /// to when a bit of it was flipped: damage, not the sender's format
+    /// (that case, a SED packet as the message, is
+    /// `ops::tests::sed_packets_are_refused`).
+    #[test]
+    fn a_sed_packet_inside_the_container_is_damage() {
+        let mut sed = vec![0xc9, 40];
+        sed.extend_from_slice(&[7; 40]);
+        let mut ct = Vec::new();
+        let m = Message::new(&mut ct);
+        let mut m = Encryptor::with_passwords(m, Some("pw")).build().unwrap();
+        m.write_all(&sed).unwrap();
+        m.finalize().unwrap();
+        let mut opts = DecryptOptions::new(&P);
+        opts.passwords = vec!["pw".into()];
+        let mut out = Vec::new();
+        let e = decrypt(&ct[..], &mut out, &mut opts).unwrap_err();
+        assert_eq!(failure_of(&e), Some(Failure::BadData), "{e:#}");
+        assert!(format!("{e:#}").contains("modified or damaged"), "{e:#}");
+        assert!(out.is_empty());
     }
 }
