@@ -696,17 +696,12 @@ impl VerificationHelper for Helper<'_, '_> {
 /// like (a flipped ciphertext bit): damage, reported as such.
 fn sed_found(inside: bool) -> anyhow::Error {
     if inside {
-        Error::new(
+        return Error::new(
             Failure::BadData,
             "the message was modified or damaged (what it decrypts to is not a message)",
         )
-        .into()
-    } else {
-        sed_error()
+        .into();
     }
-}
-
-fn sed_error() -> anyhow::Error {
     Error::new(
         Failure::BadData,
         "the message is encrypted without integrity protection (a SED packet, no MDC); refusing to decrypt it",
